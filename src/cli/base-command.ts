@@ -1,0 +1,47 @@
+import {Command, Flags} from '@oclif/core'
+
+import {DEFAULT_CONFIG_FILE} from '../config/load.js'
+import {DeployError} from '../errors.js'
+import {ClusterSession} from '../services/cluster-session.js'
+
+/**
+ * What every command shares: the failure path (a DeployError ends the process with its own exit code, its
+ * message and hint on stderr, nothing on stdout so `--json` stays parseable) and the flags that locate and
+ * reach the cluster.
+ */
+export abstract class BaseCommand extends Command {
+  protected override async catch(error: Error & {exitCode?: number}): Promise<unknown> {
+    if (error instanceof DeployError) {
+      this.logToStderr(`Error: ${error.message}${error.hint ? `\nhint: ${error.hint}` : ''}`)
+      return this.exit(error.exitCode)
+    }
+    return super.catch(error)
+  }
+}
+
+export const clusterFlags = {
+  config: Flags.string({char: 'c', default: DEFAULT_CONFIG_FILE, description: 'the cluster config file'}),
+  'accept-new-host-keys': Flags.boolean({description: 'trust and record host keys not yet in known_hosts (never a changed one)'}),
+}
+
+export const hostFilterFlags = {
+  host: Flags.string({multiple: true, description: 'only this host (repeatable)'}),
+  step: Flags.string({multiple: true, description: 'only this step (repeatable)'}),
+}
+
+export const jsonFlag = {
+  json: Flags.boolean({description: 'print JSON only (events one per line for run; one object for plan, verify, status)'}),
+}
+
+/** Open the cluster session the flags point at, hand it to `use`, and always close its connections. */
+export async function withSession<T>(
+  flags: {config: string; 'accept-new-host-keys': boolean},
+  use: (session: ClusterSession) => Promise<T>,
+): Promise<T> {
+  const session = await ClusterSession.open({configPath: flags.config, acceptNewHostKeys: flags['accept-new-host-keys']})
+  try {
+    return await use(session)
+  } finally {
+    await session.close()
+  }
+}

@@ -1,0 +1,50 @@
+import {Flags} from '@oclif/core'
+
+import {BaseCommand, clusterFlags, hostFilterFlags, jsonFlag, withSession} from '../cli/base-command.js'
+import {formatRunSummary} from '../cli/format-reports.js'
+import {jsonLinesSink, listrSink} from '../engine/renderers.js'
+import {deploy, exitCodeOf} from '../services/deploy.js'
+
+export default class Run extends BaseCommand {
+  static override summary = 'Deploy: run every step that is not up to date, hosts in parallel'
+  static override description =
+    'Each step probes the host, applies only what is missing, and verifies itself. A second run changes nothing; ' +
+    'a run that broke resumes where it stopped.'
+
+  static override examples = [
+    '<%= config.bin %> run',
+    '<%= config.bin %> run --host web01',
+    '<%= config.bin %> run --step memcached --json',
+    '<%= config.bin %> run --from php-session',
+  ]
+
+  static override flags = {
+    ...clusterFlags,
+    ...hostFilterFlags,
+    from: Flags.string({description: 'this step and every step after it'}),
+    ...jsonFlag,
+    'wait-for-lock': Flags.integer({default: 0, description: 'seconds to wait for another run to release a host'}),
+    'clear-stale-lock': Flags.boolean({description: 'remove a lock whose owner process on this machine is gone'}),
+  }
+
+  async run(): Promise<void> {
+    const {flags} = await this.parse(Run)
+    const render = flags.json ? jsonLinesSink() : listrSink()
+    const summary = await withSession(flags, (session) =>
+      deploy(session, {
+        mode: 'run',
+        hosts: flags.host,
+        steps: flags.step,
+        from: flags.from,
+        onEvent: render.sink,
+        lockWaitSeconds: flags['wait-for-lock'],
+        clearStaleLock: flags['clear-stale-lock'],
+        commandLine: ['lnmp-deploy', 'run', ...this.argv].join(' '),
+      }),
+    )
+    await render.done()
+    if (!flags.json) for (const line of formatRunSummary(summary)) this.log(line)
+    const code = exitCodeOf(summary)
+    if (code !== 0) this.exit(code)
+  }
+}

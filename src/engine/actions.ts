@@ -1,0 +1,223 @@
+import {createHash, randomBytes} from 'node:crypto'
+import {basename, dirname} from 'node:path'
+
+import {ArtifactError, StepFailedError} from '../errors.js'
+import {cmd, quote} from '../ssh/shell.js'
+import type {Remote} from '../ssh/remote.js'
+import type {HostJournal, OwedService} from './journal.js'
+import {describeReadiness} from './describe.js'
+import type {Slots} from './slots.js'
+import type {Action, Readiness} from './step.js'
+
+export interface ActionEnv {
+  remote: Remote
+  journal: HostJournal
+  stepId: string
+  /** how long a restarted service may take to answer */
+  readyTimeoutMs?: number
+  readyPollMs?: number
+  /** for backup names; injectable so tests can pin it */
+  now?: () => Date
+  onOutput?: (chunk: string) => void
+  /** how a service is restarted or reloaded: systemd unless the platform says otherwise */
+  serviceCommand?: ServiceCommand
+  /** the cluster's build slots; builds run unthrottled without them */
+  buildSlots?: Slots
+}
+
+export type ServiceCommand = (service: string, op: 'restart' | 'reload' | 'enable-now') => string
+
+export interface ActionOutcome {
+  /** false when the host already was as the action wants it */
+  changed: boolean
+}
+
+export async function executeAction(action: Action, env: ActionEnv): Promise<ActionOutcome> {
+  switch (action.kind) {
+    case 'run':
+      return runCommand(action, env)
+    case 'write-file':
+      return writeFileAction(action, env)
+    case 'upload':
+      return uploadAction(action, env)
+    case 'service':
+      return serviceAction(action, env)
+  }
+}
+
+type RunAction = Extract<Action, {kind: 'run'}>
+type WriteAction = Extract<Action, {kind: 'write-file'}>
+type UploadAction = Extract<Action, {kind: 'upload'}>
+type ServiceAction = Extract<Action, {kind: 'service'}>
+
+async function runCommand(action: RunAction, env: ActionEnv): Promise<ActionOutcome> {
+  const {remote} = env
+  if (action.job) {
+    const job = action.job
+    const start = () => remote.runJob(action.command, {id: job, sudo: true, onOutput: env.onOutput})
+    const result = action.build && env.buildSlots ? await env.buildSlots.use(start) : await start()
+    if (result.code !== 0) {
+      throw new StepFailedError(remote.name, env.stepId, `${action.description}: job ${action.job} exited with ${result.code} (log on the host: ${result.logPath})`, {
+        outputTail: result.outputTail,
+      })
+    }
+    return {changed: true}
+  }
+  await remote.run(action.command, {sudo: true, secrets: action.secrets, onOutput: env.onOutput})
+  return {changed: true}
+}
+
+/** `644 root root <sha256>` of the current file, or undefined when there is none. */
+export interface FileState {
+  mode: number
+  owner: string
+  group: string
+  sha256: string
+}
+
+export function fileStateCommand(path: string): string {
+  const p = quote(path)
+  return `if [ -e ${p} ]; then stat -c '%a %U %G' ${p} && sha256sum < ${p}; fi`
+}
+
+export function parseFileState(stdout: string): FileState | undefined {
+  const [statLine, sumLine] = stdout.trim().split('\n')
+  if (!statLine || !sumLine) return undefined
+  const [mode, owner, group] = statLine.trim().split(/\s+/)
+  const sha256 = sumLine.trim().split(/\s+/)[0]
+  if (!mode || !owner || !group || !sha256) return undefined
+  return {mode: Number.parseInt(mode, 8), owner, group, sha256}
+}
+
+export function sha256Of(content: string | Buffer): string {
+  return createHash('sha256').update(content).digest('hex')
+}
+
+async function fileState(remote: Remote, path: string): Promise<FileState | undefined> {
+  return parseFileState((await remote.run(fileStateCommand(path), {sudo: true})).stdout)
+}
+
+/** `20250131T120000Z`: one backup per change, sortable, never overwriting an earlier one. */
+export function backupPath(path: string, now: Date): string {
+  return `${path}.lnmp-bak.${now.toISOString().replaceAll(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}`
+}
+
+function ownership(action: {owner?: string; group?: string}): string | undefined {
+  if (!action.owner && !action.group) return undefined
+  return `${action.owner ?? ''}:${action.group ?? ''}`
+}
+
+async function writeFileAction(action: WriteAction, env: ActionEnv): Promise<ActionOutcome> {
+  const {remote} = env
+  const current = await fileState(remote, action.path)
+  const sameContent = current?.sha256 === sha256Of(action.content)
+  const sameOwner = (!action.owner || current?.owner === action.owner) && (!action.group || current?.group === action.group)
+  if (current && sameContent) {
+    if (current.mode === action.mode && sameOwner) return {changed: false}
+    // only the metadata drifted: fix it in place, there is nothing to validate or back up
+    const owner = ownership(action)
+    if (owner) await remote.run(cmd('chown', owner, action.path), {sudo: true})
+    await remote.run(cmd('chmod', action.mode.toString(8).padStart(4, '0'), action.path), {sudo: true})
+    return {changed: true}
+  }
+
+  const tmp = `${dirname(action.path)}/.${basename(action.path)}.lnmp-new.${randomBytes(4).toString('hex')}`
+  try {
+    await remote.run(cmd('mkdir', '-p', dirname(action.path)), {sudo: true})
+    await remote.writeFile(tmp, action.content, {sudo: true, mode: action.mode})
+    const owner = ownership(action)
+    if (owner) await remote.run(cmd('chown', owner, tmp), {sudo: true})
+    await remote.run(cmd('chmod', action.mode.toString(8).padStart(4, '0'), tmp), {sudo: true})
+    if (action.validate) {
+      const check = action.validate.replaceAll('{}', quote(tmp))
+      const result = await remote.exec(check, {sudo: true})
+      if (result.code !== 0) {
+        throw new StepFailedError(remote.name, env.stepId, `the new ${action.path} does not pass \`${action.validate}\` (exit ${result.code}); the old file is untouched`, {
+          outputTail: (result.stderr || result.stdout).trim().split('\n').slice(-20).join('\n'),
+        })
+      }
+    }
+    if (current) await remote.run(cmd('cp', '-p', action.path, backupPath(action.path, (env.now ?? (() => new Date()))())), {sudo: true})
+    // rename within one directory: readers see the old file or the new one, never half of either
+    await remote.run(cmd('mv', '-f', tmp, action.path), {sudo: true})
+  } finally {
+    await remote.exec(cmd('rm', '-f', tmp), {sudo: true}).catch(() => undefined)
+  }
+  return {changed: true}
+}
+
+async function uploadAction(action: UploadAction, env: ActionEnv): Promise<ActionOutcome> {
+  const {remote} = env
+  const current = await fileState(remote, action.path)
+  if (current?.sha256 === action.sha256 && (action.mode === undefined || current.mode === action.mode)) return {changed: false}
+  const tmp = `${dirname(action.path)}/.${basename(action.path)}.lnmp-upload.${randomBytes(4).toString('hex')}`
+  try {
+    await remote.run(cmd('mkdir', '-p', dirname(action.path)), {sudo: true})
+    await remote.upload(action.localPath, tmp, {sudo: true, mode: action.mode})
+    const uploaded = await fileState(remote, tmp)
+    if (uploaded?.sha256 !== action.sha256) {
+      throw new ArtifactError(
+        `${remote.name}: ${basename(action.localPath)} uploaded to ${action.path} has sha256 ${uploaded?.sha256 ?? '(missing)'}, expected ${action.sha256}`,
+        {host: remote.name, hint: `check ${action.localPath} on this machine against the sha256 in the config`},
+      )
+    }
+    if (action.mode !== undefined) await remote.run(cmd('chmod', action.mode.toString(8).padStart(4, '0'), tmp), {sudo: true})
+    await remote.run(cmd('mv', '-f', tmp, action.path), {sudo: true})
+  } finally {
+    await remote.exec(cmd('rm', '-f', tmp), {sudo: true}).catch(() => undefined)
+  }
+  return {changed: true}
+}
+
+export function serviceCommand(service: string, op: ServiceAction['op']): string {
+  return op === 'enable-now' ? cmd('systemctl', 'enable', '--now', service) : cmd('systemctl', op, service)
+}
+
+/** Checked from the host itself: "does it answer" where it matters, not from the controller. */
+export function readinessCommand(ready: Readiness): string {
+  return 'tcp' in ready ? cmd('timeout', 1, 'bash', '-c', `</dev/tcp/${ready.tcp.host}/${ready.tcp.port}`) : ready.command
+}
+
+async function serviceAction(action: ServiceAction, env: ActionEnv): Promise<ActionOutcome> {
+  const owed: OwedService = {
+    stepId: env.stepId,
+    service: action.service,
+    op: action.op,
+    ...(action.ready ? {ready: action.ready} : {}),
+    since: (env.now ?? (() => new Date()))().toISOString(),
+  }
+  // recorded before it is done: if this run dies between here and readiness, the next run still owes it
+  await env.journal.addOwed(owed)
+  await payOwed(owed, env)
+  return {changed: true}
+}
+
+/** Restart/reload a service, wait until it answers, then strike it from the journal. */
+export async function payOwed(owed: OwedService, env: ActionEnv): Promise<void> {
+  const {remote} = env
+  await remote.run((env.serviceCommand ?? serviceCommand)(owed.service, owed.op), {sudo: true})
+  if (owed.ready) await waitReady(remote, env, owed.service, owed.ready)
+  await env.journal.clearOwed(owed)
+}
+
+async function waitReady(remote: Remote, env: ActionEnv, service: string, ready: Readiness): Promise<void> {
+  const timeoutMs = env.readyTimeoutMs ?? 30_000
+  const pollMs = env.readyPollMs ?? 500
+  const deadline = Date.now() + timeoutMs
+  const check = readinessCommand(ready)
+  let last = ''
+  for (;;) {
+    const result = await remote.exec(check, {sudo: true})
+    if (result.code === 0) return
+    last = (result.stderr || result.stdout).trim()
+    if (Date.now() >= deadline) break
+    await new Promise((r) => setTimeout(r, pollMs))
+  }
+  const status = await remote.exec(`${cmd('systemctl', 'status', '--no-pager', '--lines=20', service)} 2>&1`, {sudo: true}).catch(() => undefined)
+  throw new StepFailedError(
+    remote.name,
+    env.stepId,
+    `${service} did not become ready within ${Math.round(timeoutMs / 1000)} s (${describeReadiness(ready)})`,
+    {outputTail: [last, status?.stdout.trim()].filter(Boolean).join('\n'), hint: `see \`systemctl status ${service}\` and \`journalctl -u ${service}\` on ${remote.name}`},
+  )
+}

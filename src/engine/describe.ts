@@ -1,0 +1,45 @@
+import {basename} from 'node:path'
+
+import type {Action, Readiness} from './step.js'
+import {redact} from '../redact.js'
+
+const MAX_COMMAND = 100
+
+/** One line per action, for `plan` and the logs. Secrets are replaced by ***; file contents never appear. */
+export function describeAction(action: Action, secrets: Iterable<string> = []): string {
+  const hidden = [...secrets, ...(action.kind === 'run' ? (action.secrets ?? []) : [])]
+  switch (action.kind) {
+    case 'run': {
+      const job = action.job ? ` [detached job ${action.job}]` : ''
+      return redact(`run: ${action.description}${job}: ${oneLine(action.command)}`, hidden)
+    }
+    case 'write-file': {
+      const details = [`mode ${mode(action.mode)}`]
+      if (action.owner || action.group) details.push(`owner ${action.owner ?? ''}:${action.group ?? ''}`)
+      if (action.validate) details.push(`validated by ${oneLine(action.validate)}`)
+      if (action.sensitive) details.push('content hidden')
+      return redact(`write ${action.path} (${details.join(', ')})`, hidden)
+    }
+    case 'upload':
+      return `upload ${basename(action.localPath)} to ${action.path} (sha256 ${action.sha256.slice(0, 12)}…${
+        action.mode === undefined ? '' : `, mode ${mode(action.mode)}`
+      })`
+    case 'service': {
+      const verb = {restart: 'restart', reload: 'reload', 'enable-now': 'enable and start'}[action.op]
+      return `${verb} ${action.service}${action.ready ? `, then wait for ${describeReadiness(action.ready)}` : ''}`
+    }
+  }
+}
+
+export function describeReadiness(ready: Readiness): string {
+  return 'tcp' in ready ? `tcp ${ready.tcp.host}:${ready.tcp.port}` : `\`${oneLine(ready.command)}\``
+}
+
+function mode(m: number): string {
+  return `0${m.toString(8).padStart(3, '0')}`
+}
+
+function oneLine(command: string): string {
+  const flat = command.replaceAll(/\s*\n\s*/g, '; ').trim()
+  return flat.length > MAX_COMMAND ? `${flat.slice(0, MAX_COMMAND - 1)}…` : flat
+}

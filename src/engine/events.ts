@@ -1,0 +1,69 @@
+/**
+ * What the engine tells the world, as plain data: the listr2 renderer, the plain renderer and `--json`
+ * all read the same events, and the command maps the summary to an exit code.
+ */
+export type StepStatus = 'changed' | 'unchanged' | 'failed' | 'skipped'
+export type PlanStatus = 'will run' | 'up to date' | 'unknown'
+
+/** A step that failed on a host: what a user needs to look into it. */
+export interface StepFailure {
+  host: string
+  step: string
+  message: string
+  /** the last lines of the failing command's output, redacted */
+  outputTail?: string
+  /** the step's log on this machine */
+  logPath?: string
+  hint?: string
+  /** the exit code this failure maps to (src/errors.ts): locked, connection, artifact, step failed ... */
+  exitCode: number
+}
+
+export interface PlannedAction {
+  /** one line, secrets redacted */
+  description: string
+  /** for a file write: the unified diff against the file on the host ('(content hidden)' when sensitive) */
+  diff?: string
+}
+
+export interface StepResult {
+  host: string
+  step: string
+  title: string
+  status: StepStatus | PlanStatus
+  durationMs: number
+  /** why a step is unchanged, skipped, up to date or unknown */
+  reason?: string
+  /** run: what was applied; plan: what would be */
+  actions: PlannedAction[]
+  error?: StepFailure
+}
+
+export interface RunSummary {
+  mode: 'run' | 'plan'
+  startedAt: string
+  durationMs: number
+  logDir?: string
+  results: StepResult[]
+  counts: Record<StepStatus | PlanStatus, number>
+  failures: StepFailure[]
+  ok: boolean
+}
+
+export interface HostOutline {
+  host: string
+  steps: Array<{id: string; title: string}>
+}
+
+export type EngineEvent =
+  | {type: 'run-start'; mode: 'run' | 'plan'; at: string; logDir?: string; hosts: HostOutline[]}
+  | {type: 'step-start'; host: string; step: string; title: string}
+  | {type: 'step-output'; host: string; step: string; text: string}
+  | ({type: 'step-end'} & StepResult)
+  | {type: 'run-end'; summary: RunSummary}
+
+export type EventSink = (event: EngineEvent) => void
+
+export function emptyCounts(): Record<StepStatus | PlanStatus, number> {
+  return {changed: 0, unchanged: 0, failed: 0, skipped: 0, 'will run': 0, 'up to date': 0, unknown: 0}
+}

@@ -1,0 +1,12 @@
+/** The engine's public face for src/services and src/commands. */
+export {runSteps, type RunOptions} from './runner.js'
+export type {EngineEvent, EventSink, PlannedAction, PlanStatus, RunSummary, StepFailure, StepResult, StepStatus} from './events.js'
+export {jsonLinesSink, listrSink, type RenderSink} from './renderers.js'
+export {runLogDir} from './logs.js'
+export {readJournal, type JournalData, type JournalEntry, type OwedService} from './journal.js'
+export {fingerprint} from './fingerprint.js'
+export {schedule, orderSteps, type RunFilters} from './graph.js'
+export {describeAction} from './describe.js'
+export {fileDiff} from './diff.js'
+export {LOCK_PATH, JOURNAL_PATH, STATE_DIR} from './paths.js'
+export type {ServiceCommand} from './actions.js'

@@ -1,0 +1,223 @@
+import type {Remote} from '../ssh/remote.js'
+import type {ServiceCommand} from './actions.js'
+import {emptyCounts} from './events.js'
+import type {EventSink, HostOutline, RunSummary, StepResult} from './events.js'
+import {type RunFilters, type UnitRef, schedule} from './graph.js'
+import {HostJournal, type JournalStore, remoteJournalStore} from './journal.js'
+import {type HostLock, type LockOptions, acquireLock} from './lock.js'
+import {RunLogs, type StepLog, loggingRemote} from './logs.js'
+import {Slots} from './slots.js'
+import {applyStep, planStep, toFailure} from './step-exec.js'
+import type {AnyStep, ClusterHost, StepContext} from './step.js'
+
+export interface RunOptions {
+  /** 'plan' probes and plans only: no lock, no writes */
+  mode: 'run' | 'plan'
+  steps: readonly AnyStep[]
+  hosts: readonly ClusterHost[]
+  /** one connection per host, shared by every step (and by verify across hosts) */
+  remoteOf(hostName: string): Promise<Remote>
+  contextFor(host: ClusterHost): Promise<StepContext>
+  filters?: RunFilters
+  lock?: Omit<LockOptions, 'command'> & {command?: string}
+  /** `<configDir>/.lnmp-deploy/runs/<timestamp>`; no logs are written without it */
+  logDir?: string
+  onEvent?: EventSink
+  /** how long a restarted service may take to answer */
+  readyTimeoutMs?: number
+  /** how many hosts may compile at once; 0 or absent: no limit */
+  parallelBuilds?: number
+  /** how services are restarted (src/platform's adapter); systemd by default */
+  serviceCommand?: ServiceCommand
+  /** the state folder on each host (journal, lock); /var/lib/lnmp-deploy unless a test isolates itself */
+  stateDir?: string
+  now?: () => Date
+  /** where each host's journal lives and how its lock is taken; the remote ones unless a test says otherwise */
+  journalStoreOf?: (remote: Remote) => JournalStore
+  lockOf?: (remote: Remote, options: LockOptions) => Promise<HostLock>
+}
+
+type Settled = StepResult['status']
+
+/** A (host, step) outcome other hosts can wait for. */
+class Outcomes {
+  private readonly waiting = new Map<string, {promise: Promise<Settled>; resolve: (s: Settled) => void}>()
+
+  private slot(ref: UnitRef) {
+    const key = `${ref.host}\u0000${ref.stepId}`
+    let slot = this.waiting.get(key)
+    if (!slot) {
+      let resolve!: (s: Settled) => void
+      const promise = new Promise<Settled>((r) => (resolve = r))
+      slot = {promise, resolve}
+      this.waiting.set(key, slot)
+    }
+    return slot
+  }
+
+  settle(ref: UnitRef, status: Settled): void {
+    this.slot(ref).resolve(status)
+  }
+
+  wait(ref: UnitRef): Promise<Settled> {
+    return this.slot(ref).promise
+  }
+}
+
+/**
+ * Runs (or plans) the steps: hosts in parallel, steps in dependency order within each host, a step that
+ * depends on steps of other hosts waiting for them. One host's failure never stops the others; only the
+ * dependents of a failed step are skipped.
+ */
+export async function runSteps(options: RunOptions): Promise<RunSummary> {
+  const now = options.now ?? (() => new Date())
+  const started = now()
+  const sink = options.onEvent ?? (() => {})
+  const emit: EventSink = (event) => {
+    try {
+      sink(event)
+    } catch {
+      // a rendering problem must not leave a host half deployed; the summary still tells everything
+    }
+  }
+  const byId = new Map(options.steps.map((s) => [s.id, s]))
+  const plan = schedule(options.steps, options.hosts, options.filters)
+  const outline: HostOutline[] = plan.map((h) => ({
+    host: h.host,
+    steps: h.units.map((u) => ({id: u.stepId, title: byId.get(u.stepId)?.title ?? u.stepId})),
+  }))
+  emit({type: 'run-start', mode: options.mode, at: started.toISOString(), ...(options.logDir ? {logDir: options.logDir} : {}), hosts: outline})
+
+  const buildSlots = new Slots(options.parallelBuilds ?? 0)
+  const outcomes = new Outcomes()
+  const results: StepResult[] = []
+  const finish = (result: StepResult): void => {
+    results.push(result)
+    emit({type: 'step-end', ...result})
+    outcomes.settle({host: result.host, stepId: result.step}, result.status)
+  }
+
+  await Promise.all(
+    plan.map(async (hostPlan) => {
+      const host = options.hosts.find((h) => h.name === hostPlan.host) as ClusterHost
+      let session: HostSession | undefined
+      let sessionError: unknown
+      try {
+        session = await openHost(host, options)
+      } catch (error) {
+        sessionError = error
+      }
+      try {
+        for (const unit of hostPlan.units) {
+          const step = byId.get(unit.stepId) as AnyStep
+          const base = {host: host.name, step: step.id, title: step.title, actions: []}
+          const t0 = Date.now()
+          if (!session) {
+            // the host itself is out (connection, lock, journal): every step on it says why
+            finish({...base, status: 'failed', durationMs: 0, error: toFailure(host.name, step.id, sessionError)})
+            continue
+          }
+          const blocked = options.mode === 'run' ? await blockedBy(unit.needs, outcomes) : undefined
+          if (blocked) {
+            finish({...base, status: 'skipped', durationMs: 0, reason: blocked})
+            continue
+          }
+          emit({type: 'step-start', host: host.name, step: step.id, title: step.title})
+          const logs = new RunLogs(options.mode === 'run' ? options.logDir : undefined, session.secrets)
+          let log: StepLog | undefined
+          try {
+            log = logs.stepLog(host.name, step.id, (text) => emit({type: 'step-output', host: host.name, step: step.id, text}))
+            const run = {
+              step,
+              ctx: session.ctx,
+              remote: loggingRemote(session.remote, log),
+              remoteOf: options.remoteOf,
+              journal: session.journal,
+              log,
+              secrets: session.secrets,
+              readyTimeoutMs: options.readyTimeoutMs,
+              buildSlots,
+              serviceCommand: options.serviceCommand,
+              now,
+            }
+            const result = options.mode === 'run' ? await applyStep(run) : await planStep(run)
+            finish({...result, durationMs: Date.now() - t0})
+          } catch (error) {
+            // a bug in a step (inputs threw, ...) still becomes a failure of that step alone
+            finish({...base, status: 'failed', durationMs: Date.now() - t0, error: toFailure(host.name, step.id, error, log, session.secrets)})
+          } finally {
+            log?.close()
+          }
+        }
+      } finally {
+        await session?.lock?.release().catch(() => undefined)
+      }
+    }),
+  )
+
+  const counts = emptyCounts()
+  for (const r of results) counts[r.status]++
+  const failures = results.flatMap((r) => (r.error ? [r.error] : []))
+  const summary: RunSummary = {
+    mode: options.mode,
+    startedAt: started.toISOString(),
+    durationMs: now().getTime() - started.getTime(),
+    ...(options.logDir && options.mode === 'run' ? {logDir: options.logDir} : {}),
+    results: orderLike(results, plan.flatMap((h) => h.units)),
+    counts,
+    failures,
+    // skipped steps only follow failures; 'unknown' in a plan is normal (a dependency not done yet)
+    ok: failures.length === 0,
+  }
+  emit({type: 'run-end', summary})
+  return summary
+}
+
+interface HostSession {
+  remote: Remote
+  ctx: StepContext
+  journal: HostJournal
+  lock?: HostLock
+  secrets: string[]
+}
+
+async function openHost(host: ClusterHost, options: RunOptions): Promise<HostSession> {
+  const remote = await options.remoteOf(host.name)
+  const ctx = await options.contextFor(host)
+  const secrets = [...ctx.secrets.values()]
+  const store = options.journalStoreOf ? options.journalStoreOf(remote) : remoteJournalStore(remote, options.stateDir)
+  if (options.mode === 'plan') {
+    // plan reads the journal only to say "up to date"; it must never write, so writes are refused
+    const journal = await HostJournal.load({read: () => store.read(), write: async () => refuseWrite(host.name)})
+    return {remote, ctx, journal, secrets}
+  }
+  const lockOptions: LockOptions = {
+    ...options.lock,
+    command: options.lock?.command ?? 'lnmp-deploy run',
+    ...(options.stateDir ? {stateDir: options.stateDir} : {}),
+  }
+  const lock = await (options.lockOf ?? acquireLock)(remote, lockOptions)
+  try {
+    return {remote, ctx, journal: await HostJournal.load(store), lock, secrets}
+  } catch (error) {
+    await lock.release().catch(() => undefined)
+    throw error
+  }
+}
+
+function refuseWrite(host: string): never {
+  throw new Error(`${host}: plan tried to write the journal (a bug: plan never writes)`)
+}
+
+async function blockedBy(needs: UnitRef[], outcomes: Outcomes): Promise<string | undefined> {
+  const settled = await Promise.all(needs.map(async (ref) => ({ref, status: await outcomes.wait(ref)})))
+  const bad = settled.filter((s) => s.status === 'failed' || s.status === 'skipped')
+  if (bad.length === 0) return undefined
+  return `waits for ${bad.map((b) => `${b.ref.stepId} on ${b.ref.host} (${b.status})`).join(', ')}`
+}
+
+function orderLike(results: StepResult[], units: UnitRef[]): StepResult[] {
+  const index = new Map(units.map((u, i) => [`${u.host}\u0000${u.stepId}`, i]))
+  return [...results].sort((a, b) => (index.get(`${a.host}\u0000${a.step}`) ?? 0) - (index.get(`${b.host}\u0000${b.step}`) ?? 0))
+}
+

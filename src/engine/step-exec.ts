@@ -1,0 +1,183 @@
+import {DeployError, ExitCode} from '../errors.js'
+import {cmd, quote} from '../ssh/shell.js'
+import type {Remote} from '../ssh/remote.js'
+import {type ServiceCommand, executeAction, payOwed} from './actions.js'
+import {describeAction} from './describe.js'
+import {fileDiff} from './diff.js'
+import type {PlannedAction, StepFailure, StepResult} from './events.js'
+import {fingerprint} from './fingerprint.js'
+import type {HostJournal} from './journal.js'
+import type {StepLog} from './logs.js'
+import type {Slots} from './slots.js'
+import {redact} from '../redact.js'
+import type {Action, AnyStep, CheckResult, StepContext, VerifyEnv} from './step.js'
+
+/** Everything one step needs on one host. */
+export interface StepRun {
+  step: AnyStep
+  ctx: StepContext
+  /** the host's remote, already logging into `log` */
+  remote: Remote
+  remoteOf(hostName: string): Promise<Remote>
+  journal: HostJournal
+  log: StepLog
+  secrets: string[]
+  readyTimeoutMs?: number
+  buildSlots?: Slots
+  serviceCommand?: ServiceCommand
+  now: () => Date
+}
+
+const UP_TO_DATE = 'fingerprint matches the journal and verify passes'
+
+/**
+ * Up to date means: the journal says this exact input ran ok, nothing is still owed for it, and the
+ * step's own verify passes now (the host may have drifted since).
+ */
+async function upToDate(run: StepRun, print: string): Promise<boolean> {
+  const entry = run.journal.entry(run.step.id)
+  if (entry?.result !== 'ok' || entry.fingerprint !== print || run.journal.owedBy(run.step.id).length > 0) return false
+  try {
+    return failedChecks(await run.step.verify(verifyEnv(run), run.ctx)).length === 0
+  } catch (error) {
+    run.log.note(`verify could not run: ${(error as Error).message}`)
+    return false
+  }
+}
+
+function verifyEnv(run: StepRun): VerifyEnv {
+  return {remote: run.remote, remoteOf: run.remoteOf}
+}
+
+function failedChecks(checks: CheckResult[]): CheckResult[] {
+  return checks.filter((c) => !c.ok)
+}
+
+async function oweRestarts(actions: Action[], journal: HostJournal, stepId: string, now: () => Date): Promise<void> {
+  for (const a of actions) {
+    if (a.kind !== 'service' || a.op === 'enable-now') continue
+    await journal.addOwed({stepId, service: a.service, op: a.op, ...(a.ready ? {ready: a.ready} : {}), since: now().toISOString()})
+  }
+}
+
+/** probe → plan → apply → verify → journal, unless the step is up to date. */
+export async function applyStep(run: StepRun): Promise<Omit<StepResult, 'durationMs'>> {
+  const {step, ctx, journal, log} = run
+  const base = {host: ctx.host.name, step: step.id, title: step.title}
+  const inputs: unknown = step.inputs(ctx)
+  const print = fingerprint(inputs)
+  if (await upToDate(run, print)) return {...base, status: 'unchanged', reason: UP_TO_DATE, actions: []}
+
+  const actionEnv = {
+    remote: run.remote,
+    journal,
+    stepId: step.id,
+    readyTimeoutMs: run.readyTimeoutMs,
+    buildSlots: run.buildSlots,
+    serviceCommand: run.serviceCommand,
+    now: run.now,
+  }
+  const applied: PlannedAction[] = []
+  try {
+    // a restart an earlier run recorded but never finished comes first: the host is in that state
+    for (const owed of journal.owedBy(step.id)) {
+      const description = `owed by an earlier run: ${describeAction({kind: 'service', service: owed.service, op: owed.op, ready: owed.ready})}`
+      log.note(description)
+      await payOwed(owed, actionEnv)
+      applied.push({description})
+    }
+    const facts: unknown = await step.probe(run.remote, ctx)
+    const plan = step.plan(facts, inputs, ctx)
+    // A restart a plan asks for is owed from the moment its first action runs: if a later action fails,
+    // the config it was meant to pick up may already be on disk, and the next run's probe cannot tell.
+    await oweRestarts(plan.actions, journal, step.id, run.now)
+    let changed = applied.length > 0
+    for (const action of plan.actions) {
+      const description = describeAction(action, run.secrets)
+      log.note(description)
+      const outcome = await executeAction(action, actionEnv)
+      if (outcome.changed) {
+        changed = true
+        applied.push({description})
+      } else {
+        log.note('already as wanted')
+      }
+    }
+    const failed = failedChecks(await step.verify(verifyEnv(run), ctx))
+    if (failed.length > 0) {
+      throw new DeployError(`verify failed: ${failed.map((c) => `${c.name}${c.detail ? ` (${c.detail})` : ''}`).join(', ')}`, ExitCode.stepFailed, {
+        host: ctx.host.name,
+        hint: failed.find((c) => c.hint)?.hint,
+        cause: failed.map((c) => c.output).filter(Boolean).join('\n'),
+      })
+    }
+    await journal.recordStep(step.id, {fingerprint: print, at: run.now().toISOString(), result: 'ok'})
+    return changed
+      ? {...base, status: 'changed', actions: applied}
+      : {...base, status: 'unchanged', reason: plan.reason ?? (plan.actions.length > 0 ? 'the host already was as wanted' : 'nothing to do'), actions: []}
+  } catch (error) {
+    const failure = toFailure(ctx.host.name, step.id, error, log, run.secrets)
+    // best effort: the failure itself matters more than recording it
+    await journal
+      .recordStep(step.id, {fingerprint: print, at: run.now().toISOString(), result: 'failed', error: failure.message})
+      .catch((journalError: unknown) => log.note(`could not record the failure in the journal: ${(journalError as Error).message}`))
+    return {...base, status: 'failed', actions: applied, error: failure}
+  }
+}
+
+/** `plan` mode: probe and plan only. Nothing is written, no lock is taken. */
+export async function planStep(run: StepRun): Promise<Omit<StepResult, 'durationMs'>> {
+  const {step, ctx, journal} = run
+  const base = {host: ctx.host.name, step: step.id, title: step.title}
+  try {
+    const inputs: unknown = step.inputs(ctx)
+    const print = fingerprint(inputs)
+    if (await upToDate(run, print)) return {...base, status: 'up to date', reason: UP_TO_DATE, actions: []}
+    const owed: PlannedAction[] = journal.owedBy(step.id).map((o) => ({
+      description: `owed by an earlier run: ${describeAction({kind: 'service', service: o.service, op: o.op, ready: o.ready})}`,
+    }))
+    const facts: unknown = await step.probe(run.remote, ctx)
+    const plan = step.plan(facts, inputs, ctx)
+    if (plan.actions.length === 0 && owed.length === 0) {
+      return {...base, status: 'up to date', reason: plan.reason ?? 'nothing to do', actions: []}
+    }
+    const actions = [...owed]
+    for (const action of plan.actions) actions.push(await plannedAction(run, action))
+    return {...base, status: 'will run', actions}
+  } catch (error) {
+    // typically a dependency that is not done yet: its probe cannot answer
+    return {...base, status: 'unknown', reason: redact((error as Error).message, run.secrets), actions: []}
+  }
+}
+
+async function plannedAction(run: StepRun, action: Action): Promise<PlannedAction> {
+  const description = describeAction(action, run.secrets)
+  if (action.kind !== 'write-file') return {description}
+  const current = await readRemoteFile(run.remote, action.path)
+  // a file not marked sensitive may still carry a run secret: the diff is redacted all the same
+  const diff = redact(fileDiff(action.path, current, action.content, {sensitive: action.sensitive}), run.secrets)
+  return diff === '' ? {description: `${description} [content already current]`} : {description, diff}
+}
+
+/** The file's text, or undefined when it does not exist. */
+export async function readRemoteFile(remote: Remote, path: string): Promise<string | undefined> {
+  const result = await remote.exec(`if [ -e ${quote(path)} ]; then echo present; ${cmd('cat', path)}; fi`, {sudo: true})
+  if (result.code !== 0) throw new Error(`${remote.name}: cannot read ${path}: ${result.stderr.trim() || `exit ${result.code}`}`)
+  if (!result.stdout.startsWith('present\n')) return undefined
+  return result.stdout.slice('present\n'.length)
+}
+
+export function toFailure(host: string, step: string, error: unknown, log?: StepLog, secrets: string[] = []): StepFailure {
+  const e = error as Partial<DeployError> & {outputTail?: string; message?: string}
+  const rawTail = e.outputTail ?? (log ? log.tail() : undefined)
+  const tail = rawTail === undefined ? undefined : redact(rawTail, secrets)
+  return {
+    host,
+    step,
+    message: redact(e.message ?? String(error), secrets),
+    ...(tail ? {outputTail: tail} : {}),
+    ...(log?.path ? {logPath: log.path} : {}),
+    ...(e.hint ? {hint: e.hint} : {}),
+    exitCode: error instanceof DeployError ? error.exitCode : ExitCode.stepFailed,
+  }
+}

@@ -1,0 +1,101 @@
+import type {Config, Role} from '../config/schema.js'
+import type {HostFacts} from '../platform/facts.js'
+import type {Remote} from '../ssh/remote.js'
+
+/** A host as every step sees it: the config entry with its defaults filled in. */
+export interface ClusterHost {
+  name: string
+  address: string
+  /** the address other hosts use for this one (binds, grants, upstreams) */
+  privateAddress: string
+  roles: Role[]
+}
+
+export interface StepContext {
+  config: Config
+  host: ClusterHost
+  cluster: ClusterHost[]
+  facts: HostFacts
+  /**
+   * resolved secret values by config key path, e.g. 'database.appPassword'; what the config leaves out of
+   * database.rootPassword, database.appPassword and app.blowfishSecret is generated once (src/secrets/)
+   */
+  secrets: ReadonlyMap<string, string>
+  /** local paths of artifacts the controller uploads, by artifact name, with their sha256 */
+  artifacts: ReadonlyMap<string, {localPath: string; sha256: string; fileName: string}>
+}
+
+/** How the engine knows a service really answers again after a restart or reload. */
+export type Readiness = {tcp: {host: string; port: number}} | {command: string}
+
+/** Actions are data: the engine executes them, `plan` prints them, unit tests compare them. */
+export type Action =
+  | {
+      kind: 'run'
+      description: string
+      command: string
+      /** run detached under this job id (builds): survives a dropped connection, a rerun reattaches */
+      job?: string
+      /** a compile: waits for one of the cluster's build slots (config build.parallelHosts) */
+      build?: boolean
+      /** values to redact from logs */
+      secrets?: string[]
+    }
+  | {
+      kind: 'write-file'
+      path: string
+      content: string
+      mode: number
+      owner?: string
+      group?: string
+      /** validation command run against the temp file before it replaces the old one; `{}` is its path */
+      validate?: string
+      /** never shown in diffs or logs */
+      sensitive?: boolean
+    }
+  | {kind: 'upload'; path: string; localPath: string; sha256: string; mode?: number}
+  | {kind: 'service'; service: string; op: 'restart' | 'reload' | 'enable-now'; ready?: Readiness}
+
+export interface StepPlan {
+  actions: Action[]
+  /** why nothing is needed, when actions is empty */
+  reason?: string
+}
+
+export interface CheckResult {
+  /** stable id, e.g. 'nginx-t' or 'memcached-set-get-from-web01' */
+  name: string
+  ok: boolean
+  /** what was found (short) */
+  detail?: string
+  /** what to do when it failed */
+  hint?: string
+  command?: string
+  output?: string
+}
+
+export interface VerifyEnv {
+  remote: Remote
+  /** connection to another host of the cluster (memcached is verified from the web hosts) */
+  remoteOf(hostName: string): Promise<Remote>
+}
+
+export interface Step<Inputs = unknown, Facts = unknown> {
+  /** stable: it keys the journal */
+  id: string
+  /** in the words of the milestone */
+  title: string
+  roles: Role[]
+  /** step ids that must be done first: 'www-user' on the same host, 'db:memcached' on every db host */
+  after?: string[]
+  /** desired state as plain JSON data; its hash is the step's fingerprint */
+  inputs(ctx: StepContext): Inputs
+  /** read-only facts, cheap */
+  probe(remote: Remote, ctx: StepContext): Promise<Facts>
+  /** pure */
+  plan(facts: Facts, inputs: Inputs, ctx: StepContext): StepPlan
+  verify(env: VerifyEnv, ctx: StepContext): Promise<CheckResult[]>
+}
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type AnyStep = Step<any, any>

@@ -1,0 +1,190 @@
+import {existsSync} from 'node:fs'
+import {mkdir, rm} from 'node:fs/promises'
+
+import {LabError} from '../errors.js'
+import {aptProxyPid, ensureAptProxy, stopAptProxy} from './apt-proxy.js'
+import {ensureBase} from './base.js'
+import {writeClientFiles} from './client-files.js'
+import {run, tryRun} from './exec.js'
+import {hostState, prepareHost, removeHost, startHost, stopHost, waitForMonitorsGone, type LxcState} from './hosts.js'
+import {withLabLock} from './lock.js'
+import {bridgeExists, ensureBridge, ensureGuard, guardRulesPresent, ipForwardEnabled, removeBridge, removeGuard} from './network.js'
+import {labPaths, type LabPaths} from './paths.js'
+import {systemdState, waitForBoot} from './ssh-probe.js'
+import {ensureTools} from './tools.js'
+import {LAB_BRIDGE, LAB_GATEWAY, LAB_HOSTS, labHost, type LabHost} from './topology.js'
+
+/** The service behind `lnmp-deploy lab ...`: every function here is one command. */
+
+export type Log = (message: string) => void
+
+export interface LabHostStatus {
+  name: string
+  address: string
+  roles: string[]
+  lxc: LxcState
+  ssh: 'ok' | 'failed' | '-'
+  systemd: string
+}
+
+export interface LabStatus {
+  dir: string
+  bridge: string | undefined
+  guardRules: number
+  aptProxyPid: number | undefined
+  config: string
+  knownHosts: string
+  key: string
+  hosts: LabHostStatus[]
+  /** every host running, answering SSH with its recorded key, and systemd running */
+  healthy: boolean
+}
+
+export interface LabUpOptions {
+  /** install missing controller packages with apt-get (default) or only name them */
+  install?: boolean
+  bootTimeoutMs?: number
+  log?: Log
+  paths?: LabPaths
+}
+
+export interface LabUpResult {
+  seconds: number
+  paths: LabPaths
+  hosts: Array<{name: string; address: string; systemd: string}>
+}
+
+const noLog: Log = () => {}
+
+export function requireRoot(action: string, why = 'it manages a bridge, iptables rules and LXC containers on this machine'): void {
+  if (process.getuid?.() !== 0) {
+    throw new LabError(`lnmp-deploy lab ${action} needs root: ${why}`, {
+      hint: `run it as root, e.g. sudo lnmp-deploy lab ${action}`,
+    })
+  }
+}
+
+async function ensureKey(paths: LabPaths): Promise<void> {
+  await mkdir(paths.dir, {recursive: true, mode: 0o700})
+  if (existsSync(paths.key) && existsSync(paths.publicKey)) return
+  await rm(paths.key, {force: true})
+  await rm(paths.publicKey, {force: true})
+  await run('creating the lab ssh key', 'ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'lnmp-deploy-lab', '-f', paths.key])
+}
+
+async function anyRunning(paths: LabPaths): Promise<boolean> {
+  const states = await Promise.all(LAB_HOSTS.map((h) => hostState(paths, h.name)))
+  return states.includes('RUNNING')
+}
+
+/** Boots hosts that are prepared and waits until each answers SSH and systemd finished booting. */
+async function bootHosts(paths: LabPaths, hosts: readonly LabHost[], timeoutMs: number, log: Log): Promise<LabUpResult['hosts']> {
+  const deadline = Date.now() + timeoutMs
+  return Promise.all(
+    hosts.map(async (h) => {
+      await startHost(paths, h.name)
+      const systemd = await waitForBoot(paths, h.name, deadline)
+      if (systemd !== 'running') log(`warning: ${h.name}: systemd is ${systemd} (ssh -F ${paths.sshConfig} ${h.name} systemctl --failed)`)
+      return {name: h.name, address: h.address, systemd}
+    }),
+  )
+}
+
+export async function labUp(options: LabUpOptions = {}): Promise<LabUpResult> {
+  requireRoot('up')
+  const paths = options.paths ?? labPaths()
+  const log = options.log ?? noLog
+  const started = Date.now()
+  await mkdir(paths.dir, {recursive: true, mode: 0o700})
+  return withLabLock(paths.lock, async () => {
+    await ensureTools({install: options.install ?? true, log})
+    await ensureKey(paths)
+    await ensureBridge()
+    await ensureGuard()
+    if (await ipForwardEnabled()) log(`note: ip_forward is on here; the lab's guard rules keep its traffic on ${LAB_BRIDGE}`)
+    await ensureAptProxy(paths)
+    await ensureBase(paths, {hostsRunning: await anyRunning(paths), log})
+    await Promise.all(LAB_HOSTS.map((h) => prepareHost(paths, h)))
+    await writeClientFiles(paths)
+    log('starting lb01, web01, web02, db01')
+    const hosts = await bootHosts(paths, LAB_HOSTS, options.bootTimeoutMs ?? 90_000, log)
+    return {seconds: (Date.now() - started) / 1000, paths, hosts}
+  })
+}
+
+export async function labDown(options: {log?: Log; paths?: LabPaths} = {}): Promise<void> {
+  requireRoot('down')
+  const paths = options.paths ?? labPaths()
+  await mkdir(paths.dir, {recursive: true, mode: 0o700})
+  await withLabLock(paths.lock, async () => {
+    if (existsSync(paths.lxc)) {
+      await Promise.all(LAB_HOSTS.map((h) => stopHost(paths, h.name)))
+      await waitForMonitorsGone(paths)
+    }
+    await stopAptProxy(paths)
+    // the tools may never have been installed (down on a clean machine): nothing of ours can exist then
+    if ((await tryRun('sh', ['-c', 'command -v iptables'])).code === 0) await removeGuard()
+    await removeBridge()
+    options.log?.('lab is down (hosts kept; `lab destroy` deletes them)')
+  })
+}
+
+export async function labDestroy(options: {log?: Log; paths?: LabPaths} = {}): Promise<void> {
+  requireRoot('destroy')
+  const paths = options.paths ?? labPaths()
+  await labDown({paths})
+  await withLabLock(paths.lock, async () => {
+    for (const p of [paths.lxc, paths.knownHosts, paths.sshConfig, paths.config]) await rm(p, {recursive: true, force: true})
+  })
+  options.log?.(`hosts destroyed (the base ${paths.base}, the key and the artifacts are kept)`)
+}
+
+export async function labReset(name: string, options: {log?: Log; paths?: LabPaths; bootTimeoutMs?: number} = {}): Promise<LabUpResult> {
+  requireRoot('reset')
+  const host = labHost(name)
+  if (!host) throw new LabError(`${name} is not a lab host (lab hosts: ${LAB_HOSTS.map((h) => h.name).join(', ')})`)
+  const paths = options.paths ?? labPaths()
+  const started = Date.now()
+  return withLabLock(paths.lock, async () => {
+    if (!(await bridgeExists()) || (await aptProxyPid(paths)) === undefined) {
+      throw new LabError(`cannot reset ${name}: the lab is down`, {hint: 'run `lnmp-deploy lab up` first'})
+    }
+    await removeHost(paths, name)
+    await prepareHost(paths, host)
+    // the new host keys replace the old ones in known_hosts before anyone connects
+    await writeClientFiles(paths)
+    const hosts = await bootHosts(paths, [host], options.bootTimeoutMs ?? 90_000, options.log ?? noLog)
+    options.log?.(`${name} is a brand-new host`)
+    return {seconds: (Date.now() - started) / 1000, paths, hosts}
+  })
+}
+
+export async function labStatus(options: {paths?: LabPaths} = {}): Promise<LabStatus> {
+  requireRoot('status', "it reads the containers' state and logs in with the lab's root-only key")
+  const paths = options.paths ?? labPaths()
+  const bridgeUp = await bridgeExists()
+  const hasIptables = (await tryRun('sh', ['-c', 'command -v iptables'])).code === 0
+  const hosts = await Promise.all(
+    LAB_HOSTS.map(async (h): Promise<LabHostStatus> => {
+      const lxc = await hostState(paths, h.name)
+      let ssh: LabHostStatus['ssh'] = '-'
+      let systemd = '-'
+      if (lxc === 'RUNNING' && existsSync(paths.knownHosts)) {
+        systemd = await systemdState(paths, h.name)
+        ssh = systemd === '-' ? 'failed' : 'ok'
+      }
+      return {name: h.name, address: h.address, roles: [...h.roles], lxc, ssh, systemd}
+    }),
+  )
+  return {
+    dir: paths.dir,
+    bridge: bridgeUp ? `${LAB_BRIDGE} ${LAB_GATEWAY}/24` : undefined,
+    guardRules: hasIptables ? await guardRulesPresent() : 0,
+    aptProxyPid: await aptProxyPid(paths),
+    config: paths.config,
+    knownHosts: paths.knownHosts,
+    key: paths.key,
+    hosts,
+    healthy: hosts.every((h) => h.lxc === 'RUNNING' && h.ssh === 'ok' && h.systemd === 'running'),
+  }
+}

@@ -1,0 +1,47 @@
+import type {EventSink, RunSummary} from '../engine/events.js'
+import {runLogDir} from '../engine/logs.js'
+import {runSteps} from '../engine/runner.js'
+import {ExitCode, type ExitCodeValue} from '../errors.js'
+import {STEPS} from '../steps/index.js'
+import type {ClusterSession} from './cluster-session.js'
+
+export interface DeployRequest {
+  mode: 'run' | 'plan'
+  hosts?: string[]
+  steps?: string[]
+  from?: string
+  onEvent?: EventSink
+  lockWaitSeconds?: number
+  clearStaleLock?: boolean
+  /** recorded in each host's lock so whoever meets it knows what holds it */
+  commandLine: string
+}
+
+/** `run` and `plan`: the steps on the selected hosts, through the engine. */
+export async function deploy(session: ClusterSession, request: DeployRequest): Promise<RunSummary> {
+  return runSteps({
+    mode: request.mode,
+    steps: STEPS,
+    hosts: session.hosts,
+    remoteOf: session.remoteOf,
+    contextFor: session.contextFor,
+    filters: {hosts: request.hosts, steps: request.steps, from: request.from},
+    lock: {waitSeconds: request.lockWaitSeconds ?? 0, clearStale: request.clearStaleLock ?? false, command: request.commandLine},
+    logDir: request.mode === 'run' ? runLogDir(session.loaded.dir, new Date()) : undefined,
+    onEvent: request.onEvent,
+    parallelBuilds: session.config.build.parallelHosts,
+  })
+}
+
+/**
+ * One exit code for a run: the host-level causes (unreachable, locked, bad artifact) say more than
+ * "a step failed", so they win when present.
+ */
+export function exitCodeOf(summary: RunSummary): ExitCodeValue {
+  if (summary.ok) return ExitCode.ok
+  const codes = new Set(summary.failures.map((f) => f.exitCode))
+  for (const code of [ExitCode.config, ExitCode.connection, ExitCode.locked, ExitCode.artifact, ExitCode.stepFailed]) {
+    if (codes.has(code)) return code
+  }
+  return ExitCode.stepFailed
+}

@@ -1,0 +1,85 @@
+import {input, select} from '@inquirer/prompts'
+import {messages} from '../messages.js'
+import {PRESETS, PRESET_NAMES, presetHosts, type PresetHost} from '../config/presets.js'
+import {addressSchema, portSchema, userNameSchema, versionSchema} from '../config/schema.js'
+import {APP_KINDS, ENV_NAME, SESSION_HANDLERS, type InitAnswers} from './init-answers.js'
+
+/**
+ * The questions of `lnmp-deploy init`, each defaulting to what the flags (or the preset) already say, so
+ * pressing enter all the way gives the same file as `--yes` with the same flags.
+ */
+export async function askAnswers(defaults: InitAnswers): Promise<InitAnswers> {
+  const preset = await select({
+    message: messages.init.presetQuestion,
+    choices: PRESET_NAMES.map((name) => ({value: name, name, description: PRESETS[name].description})),
+    default: defaults.preset,
+  })
+  // a preset other than the flags' one starts from its own addresses
+  const startHosts = preset === defaults.preset ? defaults.hosts : presetHosts(preset)
+  const hosts: PresetHost[] = []
+  for (const host of startHosts) hosts.push(await askHost(host))
+
+  const user = await input({message: messages.init.sshUserQuestion, default: defaults.ssh.user, validate: schemaCheck(userNameSchema)})
+  const port = await input({
+    message: messages.init.sshPortQuestion,
+    default: String(defaults.ssh.port),
+    validate: (v) => (/^\d+$/.test(v) && portSchema.safeParse(Number(v)).success) || messages.init.invalidPort,
+  })
+  const identityFile = (await input({message: messages.init.identityFileQuestion, default: defaults.ssh.identityFile ?? ''})).trim()
+  const nginxVersion = await input({message: messages.init.nginxVersionQuestion, default: defaults.nginxVersion, validate: schemaCheck(versionSchema)})
+  const phpVersion = await input({message: messages.init.phpVersionQuestion, default: defaults.phpVersion, validate: schemaCheck(versionSchema)})
+  const sessionHandler = await select({
+    message: messages.init.sessionHandlerQuestion,
+    choices: SESSION_HANDLERS.map((value) => ({value})),
+    default: defaults.sessionHandler,
+  })
+  const app = await select({message: messages.init.appQuestion, choices: APP_KINDS.map((value) => ({value})), default: defaults.app})
+  const rootPassword = await askEnvName('database.rootPassword', defaults.secretEnv.rootPassword)
+  const appPassword = await askEnvName('database.appPassword', defaults.secretEnv.appPassword)
+
+  return {
+    preset,
+    hosts,
+    ssh: {user, port: Number(port), ...(identityFile ? {identityFile} : {})},
+    nginxVersion,
+    phpVersion,
+    sessionHandler,
+    app,
+    secretEnv: {rootPassword, appPassword},
+  }
+}
+
+async function askHost(host: PresetHost): Promise<PresetHost> {
+  const address = await input({
+    message: messages.init.addressQuestion(host.name, host.roles.join(' + ')),
+    default: host.address,
+    validate: schemaCheck(addressSchema),
+  })
+  // only presets with a separate private network ask for it
+  if (host.privateAddress === undefined) return {...host, address}
+  const privateAddress = (
+    await input({
+      message: messages.init.privateAddressQuestion(host.name),
+      // the preset's private address makes sense only with the preset's public one
+      default: address === host.address ? host.privateAddress : '',
+      validate: (v) => v.trim() === '' || schemaCheck(addressSchema)(v.trim()),
+    })
+  ).trim()
+  const {privateAddress: _dropped, ...rest} = host
+  return privateAddress === '' || privateAddress === address ? {...rest, address} : {...rest, address, privateAddress}
+}
+
+async function askEnvName(keyPath: string, fallback: string): Promise<string> {
+  return input({
+    message: messages.init.secretQuestion(keyPath),
+    default: fallback,
+    validate: (v) => ENV_NAME.test(v) || messages.init.invalidEnvName,
+  })
+}
+
+function schemaCheck(schema: {safeParse(v: unknown): {success: boolean; error?: {issues: Array<{message: string}>}}}) {
+  return (value: string): true | string => {
+    const result = schema.safeParse(value)
+    return result.success || (result.error?.issues[0]?.message ?? 'invalid')
+  }
+}

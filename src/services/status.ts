@@ -1,0 +1,50 @@
+import {fingerprint} from '../engine/fingerprint.js'
+import {appliesTo, orderSteps} from '../engine/graph.js'
+import {readJournal} from '../engine/journal.js'
+import {DeployError, ExitCode} from '../errors.js'
+import {STEPS} from '../steps/index.js'
+import type {ClusterSession} from './cluster-session.js'
+
+export interface StepStatusRow {
+  host: string
+  step: string
+  state: 'done' | 'failed' | 'never run' | 'unreachable'
+  at?: string
+  /** does what ran last match what the config asks for now? */
+  fingerprintMatches?: boolean
+  owed: string[]
+  error?: string
+}
+
+/** What each host's journal says, compared with what the config asks for now. Reads only. */
+export async function clusterStatus(session: ClusterSession, hostNames?: string[]): Promise<StepStatusRow[]> {
+  const steps = orderSteps(STEPS)
+  const hosts = session.select(hostNames)
+  const perHost = await Promise.all(
+    hosts.map(async (host): Promise<StepStatusRow[]> => {
+      const mine = steps.filter((s) => appliesTo(s, host))
+      try {
+        const remote = await session.remoteOf(host.name)
+        const [journal, ctx] = await Promise.all([readJournal(remote), session.contextFor(host)])
+        return mine.map((step) => {
+          const entry = journal.steps[step.id]
+          const owed = journal.owed.filter((o) => o.stepId === step.id).map((o) => `${o.op} ${o.service}`)
+          if (!entry) return {host: host.name, step: step.id, state: 'never run', owed}
+          return {
+            host: host.name,
+            step: step.id,
+            state: entry.result === 'ok' ? 'done' : 'failed',
+            at: entry.at,
+            fingerprintMatches: entry.fingerprint === fingerprint(step.inputs(ctx)),
+            owed,
+            ...(entry.error ? {error: entry.error} : {}),
+          }
+        })
+      } catch (error) {
+        if (!(error instanceof DeployError) || error.exitCode !== ExitCode.connection) throw error
+        return mine.map((step) => ({host: host.name, step: step.id, state: 'unreachable', owed: [], error: error.message}))
+      }
+    }),
+  )
+  return perHost.flat()
+}

@@ -1,0 +1,203 @@
+import {rename, writeFile} from 'node:fs/promises'
+
+import {appliesTo, orderSteps} from '../engine/graph.js'
+import type {AnyStep, ClusterHost} from '../engine/step.js'
+import {DeployError, ExitCode, type ExitCodeValue} from '../errors.js'
+import {redact} from '../redact.js'
+import {STEPS} from '../steps/index.js'
+import {channelLimited} from '../verify/channel-limit.js'
+import {toJUnit} from '../verify/junit.js'
+import {selectChecks} from '../verify/registry.js'
+import {type CheckEnv, type CheckOutcome, type ClusterCheck, outputTail, statusOf, type VerifyResult} from '../verify/types.js'
+import type {ClusterSession} from './cluster-session.js'
+
+export type {CheckOutcome} from '../verify/types.js'
+
+export interface HostUnreachable {
+  host: string
+  message: string
+  hint?: string
+}
+
+export interface VerifyReport {
+  ok: boolean
+  /** 0 all passed, 6 a check failed, 4 a host could not be reached */
+  exitCode: ExitCodeValue
+  durationMs: number
+  /** the hosts verified, in config order */
+  hosts: string[]
+  checks: CheckOutcome[]
+  unreachable: HostUnreachable[]
+  counts: {passed: number; failed: number; skipped: number}
+}
+
+export interface VerifyRequest {
+  hosts?: string[]
+  /** step ids, cluster check ids or aliases (src/verify/registry.ts); none = all */
+  checks?: string[]
+  /** also write the report as JUnit XML here */
+  junit?: string
+}
+
+/** `lnmp-deploy verify`: every step's own verify on its hosts and the cluster checks, as one report. */
+export async function verifyCluster(session: ClusterSession, request: VerifyRequest = {}): Promise<VerifyReport> {
+  const steps = orderSteps(STEPS)
+  const selection = selectChecks(request.checks, steps.map((s) => s.id))
+  const env: CheckEnv = {config: session.config, cluster: session.hosts, secrets: session.secrets, remoteOf: channelLimited(session.remoteOf), contextFor: session.contextFor}
+  const report = await runVerify(env, {
+    secrets: session.secretValues(),
+    hosts: session.select(request.hosts),
+    steps: steps.filter((s) => selection.steps.includes(s.id)),
+    clusterChecks: selection.clusterChecks,
+  })
+  if (request.junit) await writeJUnitReport(request.junit, report)
+  return report
+}
+
+interface Unit {
+  host: string
+  check: string
+  /** report order: host, then steps before cluster checks, each in its own order */
+  order: number
+  run(): Promise<VerifyResult[]>
+}
+
+/**
+ * A host's step verifies run a few at a time: they share its SSH connection, and OpenSSH caps a connection
+ * at 10 channels (MaxSessions), which other hosts' checks also use (memcached's set/get from each web host,
+ * the firewall probes from every host).
+ */
+export const STEPS_AT_ONCE_PER_HOST = 3
+
+/** Results in input order, at most `limit` running at once. */
+async function inPool<T, R>(items: readonly T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = new Array<R>(items.length)
+  let next = 0
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++
+      results[i] = await work(items[i] as T)
+    }
+  }
+  await Promise.all(Array.from({length: Math.min(limit, items.length)}, worker))
+  return results
+}
+
+/**
+ * Hosts in parallel, a host's step verifies a few at a time, every cluster check in parallel with them. A
+ * host that cannot be reached is reported once, and what needed it is skipped, not failed: exit 4 says
+ * "could not look".
+ */
+export async function runVerify(env: CheckEnv, what: {hosts: ClusterHost[]; steps: readonly AnyStep[]; clusterChecks: readonly ClusterCheck[]; secrets?: readonly string[]}): Promise<VerifyReport> {
+  const t0 = Date.now()
+  const unreachable = new Map<string, HostUnreachable>()
+  const noteUnreachable = (host: string, error: DeployError) => {
+    if (!unreachable.has(host)) unreachable.set(host, {host, message: error.message, ...(error.hint ? {hint: error.hint} : {})})
+  }
+
+  // connect to the selected hosts and learn their facts first, all at once: the checks then share both
+  const reachable = new Set<string>()
+  await Promise.all(
+    what.hosts.map(async (h) => {
+      try {
+        await env.contextFor(h)
+        reachable.add(h.name)
+      } catch (error) {
+        if (!isConnectionError(error)) throw error
+        noteUnreachable(h.name, error)
+      }
+    }),
+  )
+
+  const selected = new Set(what.hosts.map((h) => h.name))
+  const hostOrder = new Map(env.cluster.map((h, i) => [h.name, i]))
+  const stepUnits: Unit[][] = what.hosts
+    .filter((h) => reachable.has(h.name))
+    .map((host) =>
+      what.steps
+        .filter((s) => appliesTo(s, host))
+        .map((step, i) => ({
+          host: host.name,
+          check: step.id,
+          order: i,
+          run: async () => step.verify({remote: await env.remoteOf(host.name), remoteOf: env.remoteOf}, await env.contextFor(host)),
+        })),
+    )
+  const clusterUnits: Unit[] = what.clusterChecks.flatMap((check, i) =>
+    check
+      .targets(env)
+      .filter((t) => selected.has(t.name) && reachable.has(t.name))
+      .map((target) => ({host: target.name, check: check.id, order: 1000 + i, run: () => check.run(env, target)})),
+  )
+
+  const runUnit = async (unit: Unit): Promise<CheckOutcome[]> => {
+    const started = Date.now()
+    let results: VerifyResult[]
+    try {
+      results = await unit.run()
+    } catch (error) {
+      if (isConnectionError(error)) {
+        const who = error.host ?? unit.host
+        noteUnreachable(who, error)
+        results = [{name: unit.check, ok: false, skipped: true, detail: `${who} could not be reached`}]
+      } else {
+        results = [{name: unit.check, ok: false, detail: `could not check: ${(error as Error).message}`}]
+      }
+    }
+    const durationMs = Date.now() - started
+    return results.map((r) => toOutcome(unit, r, durationMs, what.secrets ?? []))
+  }
+
+  const rows = (
+    await Promise.all([
+      ...stepUnits.map(async (units) => (await inPool(units, STEPS_AT_ONCE_PER_HOST, runUnit)).flatMap((outcomes, i) => outcomes.map((o) => ({...o, order: units[i]?.order ?? 0})))),
+      ...clusterUnits.map(async (unit) => (await runUnit(unit)).map((o) => ({...o, order: unit.order}))),
+    ])
+  ).flat()
+  rows.sort((a, b) => (hostOrder.get(a.host) ?? 0) - (hostOrder.get(b.host) ?? 0) || a.order - b.order)
+  const checks = rows.map(({order: _order, ...o}) => o)
+
+  const counts = {
+    passed: checks.filter((c) => c.status === 'pass').length,
+    failed: checks.filter((c) => c.status === 'fail').length,
+    skipped: checks.filter((c) => c.status === 'skipped').length,
+  }
+  const partial = {checks, unreachable: [...unreachable.values()]}
+  const exitCode = verifyExitCode(partial)
+  return {ok: exitCode === ExitCode.ok, exitCode, durationMs: Date.now() - t0, hosts: what.hosts.map((h) => h.name), ...partial, counts}
+}
+
+/** A row as reported: secrets never leave (a login's output may echo a password), output cut to its tail. */
+function toOutcome(unit: Unit, r: VerifyResult, durationMs: number, secrets: readonly string[]): CheckOutcome {
+  const clean = (text: string) => redact(text, secrets)
+  return {
+    host: unit.host,
+    check: unit.check,
+    name: r.name,
+    status: statusOf(r),
+    ok: statusOf(r) === 'pass',
+    durationMs,
+    ...(r.detail === undefined ? {} : {detail: clean(r.detail)}),
+    ...(r.hint === undefined ? {} : {hint: clean(r.hint)}),
+    ...(r.command === undefined ? {} : {command: clean(r.command)}),
+    ...(r.output === undefined || r.ok ? {} : {output: clean(outputTail(r.output))}),
+  }
+}
+
+function isConnectionError(error: unknown): error is DeployError {
+  return error instanceof DeployError && error.exitCode === ExitCode.connection
+}
+
+/** 4 when a host could not be reached (the checks are incomplete), else 6 when any check failed, else 0. */
+export function verifyExitCode(report: {checks: readonly Pick<CheckOutcome, 'status'>[]; unreachable: readonly unknown[]}): ExitCodeValue {
+  if (report.unreachable.length > 0) return ExitCode.connection
+  return report.checks.some((c) => c.status === 'fail') ? ExitCode.verifyFailed : ExitCode.ok
+}
+
+/** The report as JUnit XML in `file` (for CI), written whole or not at all. */
+export async function writeJUnitReport(file: string, report: VerifyReport): Promise<void> {
+  const xml = toJUnit({name: 'lnmp-deploy verify', durationMs: report.durationMs, checks: report.checks, unreachable: report.unreachable, hosts: report.hosts, timestamp: new Date()})
+  const tmp = `${file}.${process.pid}.tmp`
+  await writeFile(tmp, xml, 'utf8')
+  await rename(tmp, file)
+}

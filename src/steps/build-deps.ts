@@ -1,0 +1,90 @@
+import type {CheckResult, Step, StepContext, StepPlan} from '../engine/step.js'
+import {batchCommand, parseBatch} from '../platform/batch-probe.js'
+import {installCommand, type PackageNeed, packageQueryCommand, packagesFor, parseMissingPackages} from '../platform/packages.js'
+import {NGINX_BUILD_NEEDS, PECL_BUILD_NEEDS, phpBuildNeeds} from '../php/features.js'
+import {phpBuild} from './support/php-build.js'
+
+/**
+ * The procedure's "solve the software dependencies" milestones (`yum install openssl-devel pcre-devel`
+ * for nginx, `yum install zlib-devel libxml2-devel ...` for PHP), as one step: the compiler and the
+ * libraries nginx, PHP with the chosen features and PECL memcache need, named per OS family, plus ccache
+ * (rebuilds and the second web host compile from cache) and what downloading sources needs.
+ */
+export interface BuildDepsInputs {
+  packages: string[]
+  installCommand: string
+}
+
+export interface BuildDepsFacts {
+  missingPackages: string[]
+}
+
+export function buildNeeds(ctx: Pick<StepContext, 'config' | 'facts' | 'host'>): PackageNeed[] {
+  const {features} = phpBuild(ctx)
+  return [
+    ...new Set<PackageNeed>([
+      ...phpBuildNeeds(features),
+      ...NGINX_BUILD_NEEDS,
+      ...PECL_BUILD_NEEDS,
+      ...(ctx.config.build.ccache ? (['ccache'] as const) : []),
+      'download',
+    ]),
+  ]
+}
+
+export function buildDepsInputs(ctx: StepContext): BuildDepsInputs {
+  const packages = packagesFor(buildNeeds(ctx), ctx.facts)
+  return {packages, installCommand: installCommand(packages, ctx.facts)}
+}
+
+export function planBuildDeps(facts: BuildDepsFacts, want: BuildDepsInputs, ctx: Pick<StepContext, 'facts'>): StepPlan {
+  if (facts.missingPackages.length === 0) return {actions: [], reason: `all ${want.packages.length} build packages are installed`}
+  // only what is missing, so the plan says what will change; the install command waits for a held lock
+  return {
+    actions: [
+      {kind: 'run', description: `install ${facts.missingPackages.join(' ')}`, command: installCommand(facts.missingPackages, ctx.facts)},
+    ],
+  }
+}
+
+async function missing(remote: Parameters<Step['probe']>[0], want: BuildDepsInputs, ctx: StepContext): Promise<string[]> {
+  const {stdout} = await remote.exec(batchCommand({packages: packageQueryCommand(want.packages, ctx.facts)}))
+  return parseMissingPackages(want.packages, parseBatch(stdout).get('packages') ?? '', ctx.facts)
+}
+
+export const buildDeps: Step<BuildDepsInputs, BuildDepsFacts> = {
+  id: 'build-deps',
+  title: 'Install the compiler and the libraries nginx, PHP and PECL memcache build against',
+  roles: ['web'],
+
+  inputs: buildDepsInputs,
+
+  async probe(remote, ctx) {
+    return {missingPackages: await missing(remote, buildDepsInputs(ctx), ctx)}
+  },
+
+  plan: planBuildDeps,
+
+  async verify({remote}, ctx) {
+    const want = buildDepsInputs(ctx)
+    const absent = await missing(remote, want, ctx)
+    const cc = await remote.exec('cc --version')
+    const checks: CheckResult[] = [
+      {
+        name: 'build-packages',
+        ok: absent.length === 0,
+        detail: absent.length === 0 ? `${want.packages.length} packages installed` : `missing: ${absent.join(' ')}`,
+        command: packageQueryCommand(want.packages, ctx.facts),
+        ...(absent.length === 0 ? {} : {hint: `run: lnmp-deploy run --step build-deps --host ${ctx.host.name}`}),
+      },
+      {
+        name: 'cc-runs',
+        ok: cc.code === 0,
+        detail: cc.code === 0 ? (cc.stdout.split('\n')[0] ?? '').trim() : `exit ${cc.code}`,
+        command: 'cc --version',
+        ...(cc.code === 0 ? {} : {hint: 'the C compiler does not run: reinstall build-essential (gcc on RHEL)', output: cc.stderr}),
+      },
+    ]
+    return checks
+  },
+}

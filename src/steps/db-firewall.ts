@@ -1,0 +1,208 @@
+import {createHash} from 'node:crypto'
+
+import {hostsWithRole} from '../config/hosts.js'
+import type {Action, CheckResult, Step, StepContext, StepPlan} from '../engine/step.js'
+import {batchCommand, parseBatch} from '../platform/batch-probe.js'
+import type {HostFacts} from '../platform/facts.js'
+import {
+  type AllowRule,
+  type FirewallKind,
+  FIREWALLD_ACTIVE_COMMAND,
+  NFT_RULES_PATH,
+  NFT_UNIT,
+  NFT_VALIDATE,
+  chooseFirewall,
+  firewalldRichRules,
+  firewalldSyncCommands,
+  renderNftables,
+} from '../platform/firewall.js'
+import {installCommand, packageQueryCommand, packagesFor, parseMissingPackages} from '../platform/packages.js'
+import type {Remote} from '../ssh/remote.js'
+import {cmd} from '../ssh/shell.js'
+import {renderTemplate} from '../templates.js'
+import {MYSQL_PORT} from './mariadb.js'
+
+/**
+ * The procedure binds memcached (and here MariaDB) to db01's private address, but binding alone leaves
+ * 11211 and 3306 open to lb01 and anything else on that network. This milestone adds a host firewall that
+ * lets only the web hosts reach them: a table of our own (`inet lnmp_deploy`) on nftables, loaded by a
+ * small unit at boot, or rich rules where firewalld runs. Nothing else is filtered, so SSH stays open.
+ */
+export const NFT_UNIT_PATH = `/etc/systemd/system/${NFT_UNIT}.service`
+export const NFT_TABLE = 'inet lnmp_deploy'
+
+export interface DbFirewallInputs {
+  rule: AllowRule
+  packages: string[]
+  installCommand: string
+  rules: string
+  unit: string
+  richRules: string[]
+}
+
+export interface DbFirewallFacts {
+  firewalldActive: boolean
+  missingPackages: string[]
+  rulesSha256: string | undefined
+  unitSha256: string | undefined
+  enabled: boolean
+  active: boolean
+  tableLoaded: boolean
+  /** firewalld's permanent rich rules (empty without firewalld) */
+  richRules: string[]
+}
+
+export function sha256(text: string): string {
+  return createHash('sha256').update(text).digest('hex')
+}
+
+export function dbFirewallInputs(ctx: Pick<StepContext, 'config' | 'cluster' | 'facts'>): DbFirewallInputs {
+  const rule: AllowRule = {
+    sources: [...new Set(hostsWithRole(ctx.cluster, 'web').map((h) => h.privateAddress))],
+    memcachedPort: ctx.config.memcached.port,
+    mysqlPort: MYSQL_PORT,
+  }
+  const packages = packagesFor(['nftables'], ctx.facts)
+  return {
+    rule,
+    packages,
+    installCommand: installCommand(packages, ctx.facts),
+    rules: renderNftables(rule),
+    unit: renderTemplate('systemd/lnmp-deploy-firewall.service', {rulesPath: NFT_RULES_PATH}),
+    richRules: firewalldRichRules(rule),
+  }
+}
+
+function planNftables(facts: DbFirewallFacts, want: DbFirewallInputs): Action[] {
+  const actions: Action[] = []
+  if (facts.missingPackages.length > 0) actions.push({kind: 'run', description: `install ${facts.missingPackages.join(' ')}`, command: want.installCommand})
+  const rulesChanged = facts.rulesSha256 !== sha256(want.rules)
+  // checked by nft itself before it replaces the old file: a bad rule set never reaches the boot unit
+  if (rulesChanged) actions.push({kind: 'write-file', path: NFT_RULES_PATH, content: want.rules, mode: 0o644, validate: NFT_VALIDATE})
+  if (facts.unitSha256 !== sha256(want.unit)) {
+    actions.push({kind: 'write-file', path: NFT_UNIT_PATH, content: want.unit, mode: 0o644}, {kind: 'run', description: 'reload systemd units', command: 'systemctl daemon-reload'})
+  }
+  if (!facts.enabled || !facts.active) {
+    // starting the oneshot unit loads the file
+    actions.push({kind: 'service', service: NFT_UNIT, op: 'enable-now', ready: {command: cmd('nft', 'list', 'table', 'inet', 'lnmp_deploy')}})
+  } else if (rulesChanged || !facts.tableLoaded) {
+    // the file declares, deletes and redefines the table: one transaction, no moment without rules
+    actions.push({kind: 'run', description: `load ${NFT_RULES_PATH} (table ${NFT_TABLE})`, command: cmd('nft', '-f', NFT_RULES_PATH)})
+  }
+  return actions
+}
+
+export function planDbFirewall(facts: DbFirewallFacts, want: DbFirewallInputs, ctx: Pick<StepContext, 'host' | 'facts'>): StepPlan {
+  const kind: FirewallKind = chooseFirewall(ctx.host.name, ctx.facts, facts.firewalldActive)
+  const actions =
+    kind === 'nftables'
+      ? planNftables(facts, want)
+      : firewalldSyncCommands(facts.richRules, want.rule).map((command): Action => ({kind: 'run', description: 'firewalld: allow only the web hosts', command}))
+  if (actions.length > 0) return {actions}
+  const ports = `${want.rule.memcachedPort}, ${want.rule.mysqlPort}`
+  return {actions, reason: `${kind}: only ${want.rule.sources.join(', ')} may reach ${ports}`}
+}
+
+async function probeDbFirewall(remote: Remote, want: DbFirewallInputs, facts: HostFacts): Promise<DbFirewallFacts> {
+  const {stdout} = await remote.exec(
+    batchCommand({
+      firewalld: `${FIREWALLD_ACTIVE_COMMAND} && echo active`,
+      packages: packageQueryCommand(want.packages, facts),
+      rules: cmd('sha256sum', NFT_RULES_PATH),
+      unit: cmd('sha256sum', NFT_UNIT_PATH),
+      enabled: cmd('systemctl', 'is-enabled', NFT_UNIT),
+      active: cmd('systemctl', 'is-active', NFT_UNIT),
+      table: `${cmd('nft', 'list', 'table', 'inet', 'lnmp_deploy')} >/dev/null && echo loaded`,
+      rich: cmd('firewall-cmd', '--permanent', '--list-rich-rules'),
+    }),
+    {sudo: true},
+  )
+  const a = parseBatch(stdout)
+  const firewalldActive = a.get('firewalld')?.trim() === 'active'
+  return {
+    firewalldActive,
+    missingPackages: parseMissingPackages(want.packages, a.get('packages') ?? '', facts),
+    rulesSha256: a.get('rules')?.trim().split(/\s+/)[0] || undefined,
+    unitSha256: a.get('unit')?.trim().split(/\s+/)[0] || undefined,
+    enabled: a.get('enabled')?.trim() === 'enabled',
+    active: a.get('active')?.trim() === 'active',
+    tableLoaded: a.get('table')?.trim() === 'loaded',
+    richRules: firewalldActive ? (a.get('rich') ?? '').split('\n').map((l) => l.trim()).filter(Boolean) : [],
+  }
+}
+
+/** Ask from another host whether a TCP port answers: 0 open, anything else closed (reset or timeout). */
+export function tcpOpenCommand(address: string, port: number): string {
+  return cmd('timeout', 2, 'bash', '-c', `</dev/tcp/${address}/${port}`)
+}
+
+export const dbFirewall: Step<DbFirewallInputs, DbFirewallFacts> = {
+  id: 'db-firewall',
+  title: 'Let only the web hosts reach memcached and MariaDB (host firewall, SSH untouched)',
+  roles: ['db', 'cache'],
+  after: ['mariadb', 'memcached'],
+
+  inputs: dbFirewallInputs,
+
+  probe: (remote, ctx) => probeDbFirewall(remote, dbFirewallInputs(ctx), ctx.facts),
+
+  plan: planDbFirewall,
+
+  async verify({remote, remoteOf}, ctx) {
+    const want = dbFirewallInputs(ctx)
+    const facts = await probeDbFirewall(remote, want, ctx.facts)
+    const kind = chooseFirewall(ctx.host.name, ctx.facts, facts.firewalldActive)
+    const checks: CheckResult[] = []
+    if (kind === 'nftables') {
+      const ok = facts.tableLoaded && facts.enabled
+      checks.push({
+        name: 'firewall-table',
+        ok,
+        detail: `table ${NFT_TABLE} ${facts.tableLoaded ? 'loaded' : 'missing'}; ${NFT_UNIT} ${facts.enabled ? 'enabled' : 'not enabled'}`,
+        command: `nft list table ${NFT_TABLE}`,
+        ...(ok ? {} : {hint: `run: lnmp-deploy run --step db-firewall --host ${ctx.host.name}`}),
+      })
+    } else {
+      const missing = want.richRules.filter((r) => !facts.richRules.includes(r))
+      checks.push({
+        name: 'firewall-rich-rules',
+        ok: missing.length === 0,
+        detail: missing.length === 0 ? `${want.richRules.length} rich rules present` : `missing: ${missing.join('; ')}`,
+        command: 'firewall-cmd --permanent --list-rich-rules',
+        ...(missing.length === 0 ? {} : {hint: `run: lnmp-deploy run --step db-firewall --host ${ctx.host.name}`}),
+      })
+    }
+
+    // what counts is what other hosts see: the web hosts get in, every other host of the cluster does not
+    const target = ctx.host.privateAddress
+    const ports = [
+      ...(ctx.host.roles.includes('cache') ? [{name: 'memcached', port: want.rule.memcachedPort}] : []),
+      ...(ctx.host.roles.includes('db') ? [{name: 'mariadb', port: want.rule.mysqlPort}] : []),
+    ]
+    const probes = ctx.cluster.filter((h) => h.name !== ctx.host.name).map((h) => ({host: h, allowed: want.rule.sources.includes(h.privateAddress)}))
+    await Promise.all(
+      probes.flatMap(({host, allowed}) =>
+        ports.map(async ({name, port}) => {
+          const from = await remoteOf(host.name)
+          const command = tcpOpenCommand(target, port)
+          const open = (await from.exec(command)).code === 0
+          const ok = open === allowed
+          checks.push({
+            name: `${name}-${allowed ? 'open-to' : 'closed-to'}-${host.name}`,
+            ok,
+            detail: `${target}:${port} is ${open ? 'open' : 'closed'} from ${host.name}`,
+            command: `${command} on ${host.name}`,
+            ...(ok
+              ? {}
+              : {
+                  hint: allowed
+                    ? `${host.name} is a web host and must reach ${name}: is it running on ${target}:${port}, and is ${host.privateAddress} in the firewall's allow list?`
+                    : `${name} on ${ctx.host.name} must not be reachable from ${host.name}: run lnmp-deploy run --step db-firewall --host ${ctx.host.name}`,
+                }),
+          })
+        }),
+      ),
+    )
+    return checks.sort((a, b) => a.name.localeCompare(b.name))
+  },
+}

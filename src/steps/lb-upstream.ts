@@ -1,0 +1,193 @@
+import {createHash} from 'node:crypto'
+
+import {hostsWithRole} from '../config/hosts.js'
+import type {Action, CheckResult, Step, StepContext, StepPlan} from '../engine/step.js'
+import {batchCommand, parseBatch} from '../platform/batch-probe.js'
+import {DEBIAN_DEFAULT_SITE, LB_CONF_PATH, httpGetCommand, parseHttpResponse, renderLbUpstream} from '../platform/lb.js'
+import {installCommand, packageQueryCommand, packagesFor, parseMissingPackages} from '../platform/packages.js'
+import {serviceName} from '../platform/services.js'
+import {cmd, quote} from '../ssh/shell.js'
+
+/**
+ * The procedure's load balancer milestones on lb01: "install nginx from packages, start and enable it;
+ * conf.d/node_proxy.conf with an upstream of web01 and web02, proxy_pass, proxy_set_header Host $host and
+ * X-Forwarded-For; nginx -t; restart". Here the upstream lists the web hosts' private addresses, the file
+ * is checked by nginx before it replaces the old one, the whole config again before every reload, and
+ * Debian's default site goes so requests that carry no Host header reach the web hosts too.
+ */
+export interface LbUpstreamInputs {
+  packages: string[]
+  installCommand: string
+  confPath: string
+  conf: string
+  service: string
+  /** Debian's default site, which claims default_server on :80; undefined where the package has none */
+  defaultSite: string | undefined
+  serverName: string
+  backends: string[]
+}
+
+export interface LbUpstreamFacts {
+  missingPackages: string[]
+  confSha256: string | undefined
+  defaultSitePresent: boolean
+  enabled: boolean
+  active: boolean
+}
+
+const PORT = 80
+
+export function sha256(text: string): string {
+  return createHash('sha256').update(text).digest('hex')
+}
+
+export function lbUpstreamInputs(ctx: Pick<StepContext, 'config' | 'cluster' | 'facts'>): LbUpstreamInputs {
+  const packages = packagesFor(['nginx'], ctx.facts)
+  const backends = [...new Set(hostsWithRole(ctx.cluster, 'web').map((h) => h.privateAddress))]
+  const serverName = ctx.config.app.serverName
+  return {
+    packages,
+    installCommand: installCommand(packages, ctx.facts),
+    confPath: LB_CONF_PATH,
+    conf: renderLbUpstream({serverName, backends}),
+    service: serviceName('nginx', ctx.facts),
+    defaultSite: ctx.facts.osFamily === 'debian' ? DEBIAN_DEFAULT_SITE : undefined,
+    serverName,
+    backends,
+  }
+}
+
+/**
+ * The new file alone, inside a minimal http block: the temp file is not matched by conf.d/*.conf, so a
+ * plain `nginx -t` would test the old one. (No literal `{}` here: the engine puts the temp path there.)
+ */
+export const LB_CONF_VALIDATE = `t=$(mktemp) && printf 'events { }\\nhttp { include %s; }\\n' {} > "$t" && nginx -t -q -c "$t"; rc=$?; rm -f "$t"; exit $rc`
+
+export function planLbUpstream(facts: LbUpstreamFacts, want: LbUpstreamInputs): StepPlan {
+  const actions: Action[] = []
+  const ready = {tcp: {host: '127.0.0.1', port: PORT}}
+  const installed = facts.missingPackages.length > 0
+  if (installed) actions.push({kind: 'run', description: `install ${facts.missingPackages.join(' ')}`, command: want.installCommand})
+  const confChanged = facts.confSha256 !== sha256(want.conf)
+  if (confChanged) actions.push({kind: 'write-file', path: want.confPath, content: want.conf, mode: 0o644, validate: LB_CONF_VALIDATE})
+  // a fresh Debian install enables the default site too: it goes whatever the probe saw before the install
+  const dropDefault = want.defaultSite !== undefined && (facts.defaultSitePresent || installed)
+  if (want.defaultSite !== undefined && dropDefault) {
+    actions.push({kind: 'run', description: `remove the distribution's default site ${want.defaultSite}`, command: cmd('rm', '-f', want.defaultSite)})
+  }
+  const changed = installed || confChanged || dropDefault
+  if (changed) actions.push({kind: 'run', description: 'check the whole nginx configuration', command: 'nginx -t -q'})
+  if (installed) {
+    // Debian's package starts nginx on its default config: a restart makes it take ours
+    actions.push({kind: 'service', service: want.service, op: 'restart', ready}, {kind: 'service', service: want.service, op: 'enable-now'})
+  } else if (!facts.active || !facts.enabled) {
+    actions.push({kind: 'service', service: want.service, op: 'enable-now', ready})
+    if (changed && facts.active) actions.push({kind: 'service', service: want.service, op: 'reload', ready})
+  } else if (changed) {
+    actions.push({kind: 'service', service: want.service, op: 'reload', ready})
+  }
+  if (actions.length === 0) return {actions, reason: `nginx balances ${want.serverName} over ${want.backends.join(', ')}`}
+  return {actions}
+}
+
+/** Each answer through the balancer, by the backend that gave it (X-Upstream, the last address tried). */
+export function judgeBackends(responses: Array<string | undefined>, backends: readonly string[]): {seen: Map<string, number>; bad: string[]} {
+  const seen = new Map<string, number>()
+  const bad: string[] = []
+  for (const raw of responses) {
+    const r = raw === undefined ? undefined : parseHttpResponse(raw)
+    if (!r) {
+      bad.push('no HTTP answer')
+      continue
+    }
+    const upstream = r.headers.get('x-upstream')?.split(',').at(-1)?.trim()
+    if (r.status >= 500 || !upstream) {
+      bad.push(`${r.status}${upstream ? ` from ${upstream}` : ''}`)
+      continue
+    }
+    seen.set(upstream, r.status)
+  }
+  for (const b of backends) if (![...seen.keys()].some((s) => s === `${b}:${PORT}` || s === `[${b}]:${PORT}`)) bad.push(`${b} never answered`)
+  return {seen, bad}
+}
+
+export const lbUpstream: Step<LbUpstreamInputs, LbUpstreamFacts> = {
+  id: 'lb-upstream',
+  title: 'nginx from packages on the load balancer, an upstream of the web hosts',
+  roles: ['lb'],
+  after: ['web:app'],
+
+  inputs: lbUpstreamInputs,
+
+  async probe(remote, ctx) {
+    const want = lbUpstreamInputs(ctx)
+    const {stdout} = await remote.exec(
+      batchCommand({
+        packages: packageQueryCommand(want.packages, ctx.facts),
+        conf: cmd('sha256sum', want.confPath),
+        default: want.defaultSite ? `test -e ${quote(want.defaultSite)} && echo present` : 'true',
+        enabled: cmd('systemctl', 'is-enabled', want.service),
+        active: cmd('systemctl', 'is-active', want.service),
+      }),
+      {sudo: true},
+    )
+    const a = parseBatch(stdout)
+    return {
+      missingPackages: parseMissingPackages(want.packages, a.get('packages') ?? '', ctx.facts),
+      confSha256: a.get('conf')?.trim().split(/\s+/)[0] || undefined,
+      defaultSitePresent: a.get('default')?.trim() === 'present',
+      enabled: a.get('enabled')?.trim() === 'enabled',
+      active: a.get('active')?.trim() === 'active',
+    }
+  },
+
+  plan: (facts, want) => planLbUpstream(facts, want),
+
+  async verify({remote}, ctx) {
+    const want = lbUpstreamInputs(ctx)
+    const checks: CheckResult[] = []
+    const test = await remote.exec('nginx -t 2>&1', {sudo: true})
+    checks.push({
+      name: 'lb-nginx-t',
+      ok: test.code === 0,
+      detail: test.code === 0 ? 'configuration ok' : test.stdout.trim().split('\n').at(-1) ?? '',
+      command: 'nginx -t',
+      ...(test.code === 0 ? {} : {hint: `fix ${want.confPath} or /etc/nginx/nginx.conf`, output: test.stdout}),
+    })
+    const state = await remote.exec(`${cmd('systemctl', 'is-active', want.service)}; ${cmd('systemctl', 'is-enabled', want.service)}`)
+    const [active, enabled] = state.stdout.trim().split('\n')
+    const running = active === 'active' && enabled === 'enabled'
+    checks.push({
+      name: 'lb-nginx-service',
+      ok: running,
+      detail: `${active ?? '?'}, ${enabled ?? '?'}`,
+      command: `systemctl is-active ${want.service}; systemctl is-enabled ${want.service}`,
+      ...(running ? {} : {hint: `systemctl enable --now ${want.service}; journalctl -u ${want.service}`}),
+    })
+
+    // round robin: two rounds over the backends reach each at least once when all answer
+    const rounds = Array.from({length: want.backends.length * 2}, () => httpGetCommand({address: '127.0.0.1', hostHeader: want.serverName}))
+    const answers = await Promise.all(rounds.map(async (c) => (await remote.exec(c)).stdout))
+    const {seen, bad} = judgeBackends(answers, want.backends)
+    checks.push({
+      name: 'lb-reaches-each-web-host',
+      ok: bad.length === 0,
+      detail: [...[...seen].map(([u, s]) => `${u} ${s}`), ...bad].join('; '),
+      command: `GET / Host: ${want.serverName} through 127.0.0.1:${PORT} on ${ctx.host.name}, ${rounds.length} times`,
+      ...(bad.length === 0 ? {} : {hint: `each web host must answer on :${PORT}: run lnmp-deploy verify --host <web host>; see /var/log/nginx/error.log on ${ctx.host.name}`}),
+    })
+    if (want.defaultSite !== undefined) {
+      const raw = (await remote.exec(httpGetCommand({address: '127.0.0.1'}))).stdout
+      const r = parseHttpResponse(raw)
+      const ok = r !== undefined && r.headers.has('x-upstream') && r.status < 500
+      checks.push({
+        name: 'lb-without-host-header',
+        ok,
+        detail: r ? `${r.status}${r.headers.has('x-upstream') ? ` from ${r.headers.get('x-upstream')}` : ', not proxied'}` : 'no HTTP answer',
+        command: `GET / without a Host header through 127.0.0.1:${PORT}`,
+        ...(ok ? {} : {hint: `another server claims :${PORT} (is ${want.defaultSite} back?)`}),
+      })
+    }
+    return checks
+  },
+}

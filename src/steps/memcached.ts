@@ -1,0 +1,146 @@
+import {createHash, randomBytes} from 'node:crypto'
+import {readFileSync} from 'node:fs'
+
+import {hostsWithRole} from '../config/hosts.js'
+import type {Action, CheckResult, Step, StepContext, StepPlan} from '../engine/step.js'
+import {batchCommand, parseBatch} from '../platform/batch-probe.js'
+import {memcachedConfigPath, renderMemcachedConfig} from '../platform/memcached.js'
+import {installCommand, packageQueryCommand, packagesFor, parseMissingPackages} from '../platform/packages.js'
+import {serviceName} from '../platform/services.js'
+import {cmd} from '../ssh/shell.js'
+import {templatePath} from '../templates.js'
+
+/**
+ * The procedure's memcache server milestones on db01: install memcached, start and enable it, check that it
+ * listens. Unlike the seed's CentOS default (every address, UDP on), it binds only to the host's private
+ * address with UDP off: the web hosts are its only clients.
+ */
+export interface MemcachedInputs {
+  packages: string[]
+  installCommand: string
+  configPath: string
+  config: string
+  service: string
+  listen: string
+  port: number
+}
+
+export interface MemcachedFacts {
+  missingPackages: string[]
+  configSha256: string | undefined
+  enabled: boolean
+  active: boolean
+}
+
+export function sha256(text: string): string {
+  return createHash('sha256').update(text).digest('hex')
+}
+
+export function memcachedInputs(ctx: StepContext): MemcachedInputs {
+  const {memcached} = ctx.config
+  const listen = memcached.listenAll ? '0.0.0.0' : ctx.host.privateAddress
+  const packages = packagesFor(['memcached'], ctx.facts)
+  return {
+    packages,
+    installCommand: installCommand(packages, ctx.facts),
+    configPath: memcachedConfigPath(ctx.facts),
+    config: renderMemcachedConfig({listen, port: memcached.port, memoryMb: memcached.memoryMb}, ctx.facts),
+    service: serviceName('memcached', ctx.facts),
+    listen,
+    port: memcached.port,
+  }
+}
+
+export function planMemcached(facts: MemcachedFacts, want: MemcachedInputs): StepPlan {
+  const actions: Action[] = []
+  const ready = {tcp: {host: want.listen === '0.0.0.0' ? '127.0.0.1' : want.listen, port: want.port}}
+  if (facts.missingPackages.length > 0) {
+    actions.push({kind: 'run', description: `install ${facts.missingPackages.join(' ')}`, command: want.installCommand})
+  }
+  const configChanged = facts.configSha256 !== sha256(want.config)
+  if (configChanged) actions.push({kind: 'write-file', path: want.configPath, content: want.config, mode: 0o644})
+  // a package install starts memcached with the distribution's config: it must be restarted to take ours
+  const needsRestart = configChanged || facts.missingPackages.length > 0
+  if (needsRestart) {
+    actions.push({kind: 'service', service: want.service, op: 'restart', ready})
+    if (!facts.enabled) actions.push({kind: 'service', service: want.service, op: 'enable-now'})
+  } else if (!facts.enabled || !facts.active) {
+    actions.push({kind: 'service', service: want.service, op: 'enable-now', ready})
+  }
+  if (actions.length === 0) return {actions, reason: `memcached installed, configured for ${want.listen}:${want.port}, enabled and running`}
+  return {actions}
+}
+
+/** One line of the set/get/delete exchange that proves a client can use the store. */
+export function judgeSetGet(reply: string, key: string, value: string): {ok: boolean; detail: string} {
+  const lines = reply.split('\n').map((l) => l.trim())
+  const ok = lines.includes('STORED') && lines.includes(`VALUE ${key} 0 ${value.length}`) && lines.includes(value) && lines.includes('DELETED')
+  return {ok, detail: ok ? 'set, get and delete answered' : `unexpected reply: ${lines.filter(Boolean).join(' | ') || '(none)'}`}
+}
+
+const SET_GET_SCRIPT = () => readFileSync(templatePath('probes/memcached-set-get.sh'), 'utf8')
+
+export const memcached: Step<MemcachedInputs, MemcachedFacts> = {
+  id: 'memcached',
+  title: 'Install memcached, bind it to the private address, start and enable it',
+  roles: ['cache'],
+
+  inputs: memcachedInputs,
+
+  async probe(remote, ctx) {
+    const want = memcachedInputs(ctx)
+    const {stdout} = await remote.exec(
+      batchCommand({
+        packages: packageQueryCommand(want.packages, ctx.facts),
+        config: cmd('sha256sum', want.configPath),
+        enabled: cmd('systemctl', 'is-enabled', want.service),
+        active: cmd('systemctl', 'is-active', want.service),
+      }),
+      {sudo: true},
+    )
+    const answers = parseBatch(stdout)
+    return {
+      missingPackages: parseMissingPackages(want.packages, answers.get('packages') ?? '', ctx.facts),
+      configSha256: answers.get('config')?.trim().split(/\s+/)[0] || undefined,
+      enabled: answers.get('enabled')?.trim() === 'enabled',
+      active: answers.get('active')?.trim() === 'active',
+    }
+  },
+
+  plan: planMemcached,
+
+  async verify({remote, remoteOf}, ctx) {
+    const want = memcachedInputs(ctx)
+    const checks: CheckResult[] = []
+    const listening = await remote.exec(cmd('ss', '-Hlntu', 'sport', '=', `:${want.port}`), {sudo: true})
+    const sockets = listening.stdout.trim().split('\n').filter(Boolean)
+    const tcpOk = sockets.some((s) => s.startsWith('tcp') && s.includes(`${want.listen}:${want.port}`))
+    const udp = sockets.filter((s) => s.startsWith('udp'))
+    checks.push({
+      name: 'memcached-listening',
+      ok: tcpOk && udp.length === 0,
+      detail: sockets.length > 0 ? sockets.map((s) => s.replace(/\s+/g, ' ')).join('; ') : 'nothing listens',
+      command: cmd('ss', '-Hlntu', 'sport', '=', `:${want.port}`),
+      ...(tcpOk && udp.length === 0 ? {} : {hint: `memcached should listen on tcp ${want.listen}:${want.port} only (UDP off); see ${want.configPath}`}),
+    })
+
+    // the web hosts are the clients: prove each can store and read a value, not just connect
+    const clients = hostsWithRole(ctx.cluster, 'web')
+    const target = want.listen === '0.0.0.0' ? ctx.host.privateAddress : want.listen
+    for (const client of clients.length > 0 ? clients : [ctx.host]) {
+      const key = `lnmp-deploy-check-${randomBytes(6).toString('hex')}`
+      const value = `from-${client.name}`
+      const from = client.name === ctx.host.name ? remote : await remoteOf(client.name)
+      const result = await from.exec(cmd('bash', '-s', '--', target, want.port, key, value), {stdin: SET_GET_SCRIPT()})
+      const judged = judgeSetGet(result.stdout, key, value)
+      checks.push({
+        name: `memcached-set-get-from-${client.name}`,
+        ok: judged.ok,
+        detail: judged.detail,
+        command: `memcached set/get/delete ${target}:${want.port} from ${client.name}`,
+        ...(judged.ok ? {} : {hint: `${client.name} cannot use memcached on ${ctx.host.name} (${target}:${want.port}): is it running and bound there, and is the port open to ${client.name}?`, output: result.stdout + result.stderr}),
+      })
+    }
+    return checks
+  },
+}

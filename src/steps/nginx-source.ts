@@ -1,0 +1,212 @@
+import type {Action, Step, StepContext, StepPlan} from '../engine/step.js'
+import {sha256Of} from '../engine/actions.js'
+import {batchCommand, parseBatch} from '../platform/batch-probe.js'
+import {COMPILED_UNITS} from '../platform/services.js'
+import {checkBuildable} from '../php/buildable.js'
+import {cmd, quote} from '../ssh/shell.js'
+import {renderTemplate} from '../templates.js'
+import {
+  BUILD_ROOT,
+  type BuildJob,
+  type BuildMarker,
+  buildActions,
+  buildHash,
+  MARKER_NAME,
+  markerCommand,
+  parseMarker,
+  readlinkCommand,
+  requireSystemd,
+  sameBuild,
+  switchLinkCommand,
+} from './support/build.js'
+import {askAll, check, listeningCommand, serviceQuestions} from './support/checks.js'
+import {fetchTarballActions, type SourceTarball, sourceTarball, tarballSumCommand} from './support/source.js'
+
+/**
+ * The procedure's "compile and install nginx" milestones: download the source, `./configure
+ * --prefix=/application/nginx-<ver> --user=www --group=www --with-http_ssl_module
+ * --with-http_stub_status_module`, make, make install, the symlink /application/nginx, nginx.conf with
+ * `include extra/*`, `nginx -t`, start. The directory also carries a hash of the configure arguments, so a
+ * changed version or flag builds beside the running one and the symlink switches when it is done.
+ * The vhost in extra/ is the app step's.
+ */
+export interface NginxSourceInputs {
+  version: string
+  tarball: SourceTarball
+  job: BuildJob
+  dir: string
+  home: string
+  confPath: string
+  conf: string
+  unitPath: string
+  unit: string
+  service: string
+}
+
+export interface NginxSourceFacts {
+  marker: BuildMarker | undefined
+  linkTarget: string
+  tarballSha256: string | undefined
+  confSha256: string | undefined
+  unitSha256: string | undefined
+  active: boolean
+  enabled: boolean
+}
+
+const UNIT_DIR = '/etc/systemd/system'
+const PORT = 80
+
+export function nginxConfigureArgs(dir: string, extraFlags: readonly string[]): string[] {
+  return [`--prefix=${dir}`, '--user=www', '--group=www', '--with-http_ssl_module', '--with-http_stub_status_module', ...extraFlags]
+}
+
+export function nginxSourceInputs(ctx: StepContext): NginxSourceInputs {
+  const {config} = ctx
+  const version = config.nginx.version
+  // the seed's 1.14.2 is refused here, before anything is fetched
+  checkBuildable('nginx', version, ctx.facts, ctx.host.name)
+  requireSystemd(ctx, 'nginx')
+  const tarball = sourceTarball('nginx', version, ctx)
+  const hash = buildHash({version, args: nginxConfigureArgs('', config.nginx.extraFlags).slice(1)})
+  const dir = `${config.prefix}/nginx-${version}-${hash}`
+  const args = nginxConfigureArgs(dir, config.nginx.extraFlags)
+  const home = `${config.prefix}/nginx`
+  const markerPath = `${dir}/${MARKER_NAME}`
+  const job: BuildJob = {
+    id: `nginx-${version}-${hash}`,
+    tarball,
+    srcDir: `${BUILD_ROOT}/nginx-${version}`,
+    configure: ['./configure', ...args],
+    cores: ctx.facts.cores,
+    // the procedure's `mkdir -p /application/nginx/conf/extra`
+    afterInstall: [cmd('mkdir', '-p', `${dir}/conf/extra`)],
+    markerPath,
+    marker: {name: 'nginx', version, sha256: tarball.sha256, args},
+    ccache: config.build.ccache,
+  }
+  return {
+    version,
+    tarball,
+    job,
+    dir,
+    home,
+    confPath: `${dir}/conf/nginx.conf`,
+    conf: renderTemplate('nginx/nginx.conf'),
+    unitPath: `${UNIT_DIR}/${COMPILED_UNITS.nginx}.service`,
+    unit: renderTemplate('systemd/nginx.service', {nginxHome: home}),
+    service: COMPILED_UNITS.nginx,
+  }
+}
+
+/** Vhosts of the build being replaced come along, so the new nginx serves what the old one did. */
+export function switchNginxCommand(home: string, dir: string): string {
+  const oldExtra = `${home}/conf/extra`
+  const keepVhosts = `if [ -d ${quote(oldExtra)} ] && [ "$(readlink -f ${quote(home)})" != ${quote(dir)} ]; then ${cmd('cp', '-an', `${oldExtra}/.`, `${dir}/conf/extra/`)}; fi`
+  return `${keepVhosts} && ${switchLinkCommand(home, dir)}`
+}
+
+export function planNginxSource(facts: NginxSourceFacts, want: NginxSourceInputs): StepPlan {
+  const actions: Action[] = []
+  const ready = {tcp: {host: '127.0.0.1', port: PORT}}
+  const build = !sameBuild(facts.marker, want.job.marker)
+  if (build) {
+    actions.push(...fetchTarballActions(want.tarball, facts.tarballSha256))
+    actions.push(...buildActions(want.job, `build nginx ${want.version} into ${want.dir}`))
+  }
+  const confChanged = build || facts.confSha256 !== sha256Of(want.conf)
+  if (confChanged) {
+    actions.push({kind: 'write-file', path: want.confPath, content: want.conf, mode: 0o644, validate: `${cmd(`${want.dir}/sbin/nginx`, '-t', '-q', '-c')} {}`})
+  }
+  const switching = facts.linkTarget !== want.dir
+  if (switching) actions.push({kind: 'run', description: `switch ${want.home} to ${want.dir}`, command: switchNginxCommand(want.home, want.dir)})
+  const unitChanged = facts.unitSha256 !== sha256Of(want.unit)
+  if (unitChanged) {
+    actions.push({kind: 'write-file', path: want.unitPath, content: want.unit, mode: 0o644})
+    actions.push({kind: 'run', description: 'reload systemd units', command: 'systemctl daemon-reload'})
+  }
+  if (!facts.active) {
+    actions.push({kind: 'service', service: want.service, op: 'enable-now', ready})
+  } else {
+    // a reload keeps the old binary: a new build needs a restart (its ExecStartPre runs `nginx -t`)
+    if (switching || unitChanged) actions.push({kind: 'service', service: want.service, op: 'restart', ready})
+    else if (confChanged) actions.push({kind: 'service', service: want.service, op: 'reload', ready})
+    if (!facts.enabled) actions.push({kind: 'service', service: want.service, op: 'enable-now'})
+  }
+  if (actions.length === 0) return {actions, reason: `nginx ${want.version} built in ${want.dir}, linked, configured and running`}
+  return {actions}
+}
+
+export const nginxSource: Step<NginxSourceInputs, NginxSourceFacts> = {
+  id: 'nginx-source',
+  title: 'Compile nginx from source, link /application/nginx, configure and start it',
+  roles: ['web'],
+  after: ['build-deps', 'www-user'],
+
+  inputs: nginxSourceInputs,
+
+  async probe(remote, ctx) {
+    const want = nginxSourceInputs(ctx)
+    const {stdout} = await remote.exec(
+      batchCommand({
+        marker: markerCommand(want.job.markerPath),
+        link: readlinkCommand(want.home),
+        tarball: tarballSumCommand(want.tarball),
+        conf: cmd('sha256sum', want.confPath),
+        unit: cmd('sha256sum', want.unitPath),
+        ...serviceQuestions(want.service),
+      }),
+      {sudo: true},
+    )
+    const a = parseBatch(stdout)
+    const sum = (k: string) => a.get(k)?.trim().split(/\s+/)[0] || undefined
+    return {
+      marker: parseMarker(a.get('marker')),
+      linkTarget: a.get('link')?.trim() ?? '',
+      tarballSha256: sum('tarball'),
+      confSha256: sum('conf'),
+      unitSha256: sum('unit'),
+      active: a.get('active')?.trim() === 'active',
+      enabled: a.get('enabled')?.trim() === 'enabled',
+    }
+  },
+
+  plan: planNginxSource,
+
+  async verify({remote}, ctx) {
+    const want = nginxSourceInputs(ctx)
+    const nginx = `${want.home}/sbin/nginx`
+    const a = await askAll(remote, {
+      test: cmd(nginx, '-t'),
+      version: cmd(nginx, '-V'),
+      link: readlinkCommand(want.home),
+      listening: listeningCommand(PORT),
+      ...serviceQuestions(want.service),
+    })
+    const get = (k: string) => a.get(k) ?? {code: 255, out: ''}
+    const rerun = `run: lnmp-deploy run --step nginx-source --host ${ctx.host.name}`
+    const argsLine = `configure arguments: ${want.job.marker.args.join(' ')}`
+    const v = get('version').out
+    const versionOk = get('version').code === 0 && v.includes(`nginx version: nginx/${want.version}`) && v.split('\n').some((l) => l.trim() === argsLine)
+    const active = get('active').out.trim()
+    const enabled = get('enabled').out.trim()
+    const sockets = get('listening').out.trim()
+    return [
+      check('nginx-t', get('test').code === 0, get('test').code === 0 ? 'configuration ok' : 'nginx -t fails', {
+        command: cmd(nginx, '-t'),
+        hint: `fix ${want.home}/conf/nginx.conf or the vhosts in ${want.home}/conf/extra/`,
+        output: get('test').out,
+      }),
+      check('nginx-version-flags', versionOk, versionOk ? `nginx/${want.version} with the configured flags` : 'version or configure arguments differ', {
+        command: cmd(nginx, '-V'),
+        hint: rerun,
+        output: v,
+      }),
+      check('nginx-link', get('link').out.trim() === want.dir, `${want.home} -> ${get('link').out.trim() || '(none)'}`, {command: readlinkCommand(want.home), hint: rerun}),
+      check('nginx-service', active === 'active' && enabled === 'enabled', `${active}, ${enabled}`, {
+        command: `systemctl is-active/is-enabled ${want.service}`,
+        hint: `see systemctl status ${want.service} and journalctl -u ${want.service} on ${ctx.host.name}`,
+      }),
+      check('nginx-listening', sockets !== '', sockets ? `listening on :${PORT}` : `nothing listens on :${PORT}`, {command: listeningCommand(PORT), hint: `start ${want.service}`}),
+    ]
+  },
+}

@@ -1,0 +1,156 @@
+import {readFileSync} from 'node:fs'
+
+import {hostsWithRole} from '../config/hosts.js'
+import type {Action, ClusterHost, Step, StepContext, StepPlan} from '../engine/step.js'
+import {sha256Of} from '../engine/actions.js'
+import {ConfigError} from '../errors.js'
+import {batchCommand, parseBatch} from '../platform/batch-probe.js'
+import {COMPILED_UNITS} from '../platform/services.js'
+import {checkMemcacheForPhp, memcacheVersionFor} from '../php/pecl.js'
+import {cmd} from '../ssh/shell.js'
+import {renderTemplate, templatePath} from '../templates.js'
+import {BUILD_ROOT, type BuildJob, type BuildMarker, buildActions, markerCommand, parseMarker, sameBuild} from './support/build.js'
+import {askAll, check} from './support/checks.js'
+import {fpmReady} from './php-fpm.js'
+import {phpBuild} from './support/php-build.js'
+import {fetchTarballActions, type SourceTarball, sourceTarball, tarballSumCommand} from './support/source.js'
+
+/**
+ * The procedure's memcache client milestones on the web hosts: the PECL memcache source, `phpize`,
+ * `./configure --enable-memcache --with-php-config=...`, make, make install, `extension = memcache.so`,
+ * restart php-fpm, and the connect test. The release follows the PHP major (8.2 for PHP 8, where the
+ * seed's 2.2.7 is PHP 5 only), and the extension is built against one PHP build: a new PHP build is a new
+ * directory, so this step's inputs change with it and it builds again.
+ */
+export interface PeclMemcacheInputs {
+  version: string
+  phpDir: string
+  tarball: SourceTarball
+  job: BuildJob
+  iniPath: string
+  ini: string
+  service: string
+  ready: ReturnType<typeof fpmReady>
+}
+
+export interface PeclMemcacheFacts {
+  marker: BuildMarker | undefined
+  tarballSha256: string | undefined
+  iniSha256: string | undefined
+}
+
+export function peclMemcacheInputs(ctx: StepContext): PeclMemcacheInputs {
+  const php = phpBuild(ctx)
+  const version = memcacheVersionFor(php.version)
+  checkMemcacheForPhp(version, php.version)
+  const tarball = sourceTarball('memcache', version, ctx)
+  const phpConfig = `${php.dir}/bin/php-config`
+  const args = ['--enable-memcache', `--with-php-config=${phpConfig}`]
+  const job: BuildJob = {
+    id: `memcache-${version}-for-${php.id}`,
+    tarball,
+    srcDir: `${BUILD_ROOT}/memcache-${version}`,
+    prepare: [cmd(`${php.dir}/bin/phpize`)],
+    configure: ['./configure', ...args],
+    cores: ctx.facts.cores,
+    // make install put memcache.so into this PHP's compiled-in extension_dir; the marker sits beside php's own
+    markerPath: `${php.dir}/lib/.lnmp-deploy-memcache.json`,
+    marker: {name: 'memcache', version, sha256: tarball.sha256, args},
+    ccache: ctx.config.build.ccache,
+  }
+  return {
+    version,
+    phpDir: php.dir,
+    tarball,
+    job,
+    iniPath: `${php.scanDir}/memcache.ini`,
+    ini: renderTemplate('php/memcache.ini'),
+    service: COMPILED_UNITS.phpFpm,
+    ready: fpmReady(ctx.config.php.fpmListen),
+  }
+}
+
+export function planPeclMemcache(facts: PeclMemcacheFacts, want: PeclMemcacheInputs): StepPlan {
+  const actions: Action[] = []
+  const rebuild = !sameBuild(facts.marker, want.job.marker)
+  if (rebuild) {
+    actions.push(...fetchTarballActions(want.tarball, facts.tarballSha256))
+    actions.push(...buildActions(want.job, `build PECL memcache ${want.version} for ${want.phpDir}`))
+  }
+  const iniChanged = facts.iniSha256 !== sha256Of(want.ini)
+  if (iniChanged) actions.push({kind: 'write-file', path: want.iniPath, content: want.ini, mode: 0o644})
+  // FPM loads extensions at start only
+  if (rebuild || iniChanged) actions.push({kind: 'service', service: want.service, op: 'restart', ready: want.ready})
+  if (actions.length === 0) return {actions, reason: `memcache ${want.version} built for ${want.phpDir} and loaded by ${want.iniPath}`}
+  return {actions}
+}
+
+/** The session store the web hosts talk to: the (first) host with the cache role, by its private address. */
+export function sessionStore(ctx: Pick<StepContext, 'cluster' | 'config'>): {host: ClusterHost; address: string; port: number} {
+  const [host] = hostsWithRole(ctx.cluster, 'cache')
+  if (!host) throw new ConfigError('no host has the cache role: PHP sessions need a memcached host')
+  return {host, address: host.privateAddress, port: ctx.config.memcached.port}
+}
+
+/** The connect test's JSON line, judged by its values: the seed's `or die` version exits 0 on failure. */
+export function judgeConnectTest(stdout: string): {ok: boolean; detail: string} {
+  const line = stdout.split('\n').reverse().find((l) => l.trim().startsWith('{'))
+  if (!line) return {ok: false, detail: `no answer from the probe: ${stdout.trim().slice(0, 200) || '(nothing)'}`}
+  try {
+    const r = JSON.parse(line) as {ok?: unknown; value?: unknown; step?: unknown; error?: unknown}
+    if (r.ok === true && typeof r.value === 'string' && r.value.startsWith('Memcache connect OK ')) return {ok: true, detail: `set, get and delete: ${r.value}`}
+    return {ok: false, detail: `failed at ${String(r.step ?? '?')}: ${String(r.error ?? 'no value read back')}`}
+  } catch {
+    return {ok: false, detail: `unreadable answer: ${line.slice(0, 200)}`}
+  }
+}
+
+const CONNECT_PROBE = () => readFileSync(templatePath('probes/memcache-connect.php'), 'utf8')
+
+export const peclMemcache: Step<PeclMemcacheInputs, PeclMemcacheFacts> = {
+  id: 'pecl-memcache',
+  title: 'Build the PECL memcache extension for this PHP and load it (extension=memcache.so)',
+  roles: ['web'],
+  after: ['php-source', 'php-fpm', 'cache:memcached'],
+
+  inputs: peclMemcacheInputs,
+
+  async probe(remote, ctx) {
+    const want = peclMemcacheInputs(ctx)
+    const {stdout} = await remote.exec(
+      batchCommand({marker: markerCommand(want.job.markerPath), tarball: tarballSumCommand(want.tarball), ini: cmd('sha256sum', want.iniPath)}),
+      {sudo: true},
+    )
+    const a = parseBatch(stdout)
+    return {
+      marker: parseMarker(a.get('marker')),
+      tarballSha256: a.get('tarball')?.trim() || undefined,
+      iniSha256: a.get('ini')?.trim().split(/\s+/)[0] || undefined,
+    }
+  },
+
+  plan: planPeclMemcache,
+
+  async verify({remote}, ctx) {
+    const want = peclMemcacheInputs(ctx)
+    const php = `${want.phpDir}/bin/php`
+    const store = sessionStore(ctx)
+    const modules = await askAll(remote, {m: cmd(php, '-m')})
+    const listed = (modules.get('m')?.out ?? '').split('\n').some((l) => l.trim() === 'memcache')
+    // the seed's test_memcache.php, from stdin: nothing is written into a web root
+    const probe = await remote.exec(cmd(php, '--', store.address, store.port), {stdin: CONNECT_PROBE()})
+    const judged = judgeConnectTest(probe.stdout)
+    return [
+      check('php-m-memcache', listed, listed ? 'php -m lists memcache' : 'php -m does not list memcache', {
+        command: `${php} -m`,
+        hint: `see ${want.iniPath} and the build job memcache-${want.version}: lnmp-deploy run --step pecl-memcache --host ${ctx.host.name}`,
+        output: modules.get('m')?.out,
+      }),
+      check(`memcache-connect-${store.host.name}`, judged.ok, judged.detail, {
+        command: `${php} -- ${store.address} ${store.port} < memcache-connect.php`,
+        hint: `is memcached on ${store.host.name} running, bound to ${store.address}:${store.port} and open to ${ctx.host.name}?`,
+        output: probe.stdout + probe.stderr,
+      }),
+    ]
+  },
+}

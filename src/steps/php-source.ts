@@ -1,0 +1,158 @@
+import type {Action, Step, StepContext, StepPlan} from '../engine/step.js'
+import {batchCommand, parseBatch} from '../platform/batch-probe.js'
+import {cmd, quote} from '../ssh/shell.js'
+import {
+  BUILD_ROOT,
+  type BuildJob,
+  type BuildMarker,
+  buildActions,
+  MARKER_NAME,
+  markerCommand,
+  parseMarker,
+  readlinkCommand,
+  requireSystemd,
+  sameBuild,
+  switchLinkCommand,
+} from './support/build.js'
+import {askAll, check} from './support/checks.js'
+import {type PhpBuild, phpBuild, phpModules} from './support/php-build.js'
+import {fetchTarballActions, type SourceTarball, sourceTarball, tarballSumCommand} from './support/source.js'
+
+/**
+ * The procedure's "compile and install PHP" milestones: dependencies (build-deps), unpack, `./configure
+ * --prefix=/application/php-<ver> ...`, make, make install, the symlink /application/php, and
+ * `cp php.ini-production /application/php/lib/php.ini`. The seed's PHP 5.5 flags are refused with their
+ * PHP 8 replacements (src/php/flags.ts) and its version with the reason it cannot build, before anything runs.
+ */
+export interface PhpSourceInputs {
+  build: PhpBuild
+  tarball: SourceTarball
+  job: BuildJob
+  modules: string[]
+  iniPath: string
+}
+
+export interface PhpSourceFacts {
+  marker: BuildMarker | undefined
+  linkTarget: string
+  tarballSha256: string | undefined
+  iniPresent: boolean
+}
+
+/** make install writes no php.ini: the production one, kept beside it so a lost php.ini can be put back. */
+function installIni(srcDir: string, dir: string): string[] {
+  return [
+    cmd('install', '-m', '0644', `${srcDir}/php.ini-production`, `${dir}/lib/php.ini-production`),
+    `if [ ! -e ${quote(`${dir}/lib/php.ini`)} ]; then ${cmd('cp', `${dir}/lib/php.ini-production`, `${dir}/lib/php.ini`)}; fi`,
+    cmd('mkdir', '-p', `${dir}/etc/conf.d`),
+  ]
+}
+
+export function phpSourceInputs(ctx: StepContext): PhpSourceInputs {
+  const build = phpBuild(ctx)
+  requireSystemd(ctx, 'PHP-FPM')
+  const tarball = sourceTarball('php', build.version, ctx)
+  const srcDir = `${BUILD_ROOT}/php-${build.version}`
+  const job: BuildJob = {
+    id: build.id,
+    tarball,
+    srcDir,
+    // configure writes `uname -a`, host name included, into php_config.h, which nearly every file includes:
+    // without it the second host's compile finds the first one's objects in ccache's direct mode
+    prepare: ['export PHP_UNAME="$(uname -srm)"'],
+    configure: ['./configure', ...build.args],
+    cores: ctx.facts.cores,
+    afterInstall: installIni(srcDir, build.dir),
+    markerPath: `${build.dir}/${MARKER_NAME}`,
+    marker: {name: 'php', version: build.version, sha256: tarball.sha256, args: build.args},
+    ccache: ctx.config.build.ccache,
+  }
+  return {build, tarball, job, modules: phpModules(build), iniPath: `${build.dir}/lib/php.ini`}
+}
+
+export function planPhpSource(facts: PhpSourceFacts, want: PhpSourceInputs): StepPlan {
+  const actions: Action[] = []
+  const {build} = want
+  const rebuild = !sameBuild(facts.marker, want.job.marker)
+  if (rebuild) {
+    actions.push(...fetchTarballActions(want.tarball, facts.tarballSha256))
+    actions.push(...buildActions(want.job, `build PHP ${build.version} into ${build.dir}`))
+  } else if (!facts.iniPresent) {
+    actions.push({kind: 'run', description: `put back ${want.iniPath} from php.ini-production`, command: cmd('cp', `${build.dir}/lib/php.ini-production`, want.iniPath)})
+  }
+  // FPM keeps running the old build until the php-fpm step restarts it onto this one
+  if (facts.linkTarget !== build.dir) actions.push({kind: 'run', description: `switch ${build.home} to ${build.dir}`, command: switchLinkCommand(build.home, build.dir)})
+  if (actions.length === 0) return {actions, reason: `PHP ${build.version} built in ${build.dir} and linked as ${build.home}`}
+  return {actions}
+}
+
+/** The modules `php -m` is missing, from its output. */
+export function missingModules(phpM: string, wanted: readonly string[]): string[] {
+  const listed = new Set(phpM.split('\n').map((l) => l.trim().toLowerCase()))
+  return wanted.filter((m) => !listed.has(m.toLowerCase()))
+}
+
+export const phpSource: Step<PhpSourceInputs, PhpSourceFacts> = {
+  id: 'php-source',
+  title: 'Compile PHP from source with the chosen features, link /application/php, install php.ini',
+  roles: ['web'],
+  after: ['build-deps', 'www-user'],
+
+  inputs: phpSourceInputs,
+
+  async probe(remote, ctx) {
+    const want = phpSourceInputs(ctx)
+    const {stdout} = await remote.exec(
+      batchCommand({
+        marker: markerCommand(want.job.markerPath),
+        link: readlinkCommand(want.build.home),
+        tarball: tarballSumCommand(want.tarball),
+        ini: `test -e ${quote(want.iniPath)} && echo yes`,
+      }),
+      {sudo: true},
+    )
+    const a = parseBatch(stdout)
+    return {
+      marker: parseMarker(a.get('marker')),
+      linkTarget: a.get('link')?.trim() ?? '',
+      tarballSha256: a.get('tarball')?.trim() || undefined,
+      iniPresent: a.get('ini')?.trim() === 'yes',
+    }
+  },
+
+  plan: planPhpSource,
+
+  async verify({remote}, ctx) {
+    const want = phpSourceInputs(ctx)
+    const php = `${want.build.home}/bin/php`
+    const a = await askAll(remote, {
+      version: cmd(php, '-r', 'echo "version=", PHP_VERSION, "\\nini=", php_ini_loaded_file(), "\\n";'),
+      modules: cmd(php, '-m'),
+      link: readlinkCommand(want.build.home),
+    })
+    const get = (k: string) => a.get(k) ?? {code: 255, out: ''}
+    const rerun = `run: lnmp-deploy run --step php-source --host ${ctx.host.name}`
+    // a startup warning (a conf.d extension that failed to load) may come first: find the lines by name
+    const field = (name: string) => get('version').out.split('\n').find((l) => l.startsWith(`${name}=`))?.slice(name.length + 1).trim() ?? ''
+    const version = field('version')
+    const ini = field('ini')
+    const missing = get('modules').code === 0 ? missingModules(get('modules').out, want.modules) : want.modules
+    return [
+      check('php-link', get('link').out.trim() === want.build.dir, `${want.build.home} -> ${get('link').out.trim() || '(none)'}`, {
+        command: readlinkCommand(want.build.home),
+        hint: rerun,
+      }),
+      check('php-version', get('version').code === 0 && version === want.build.version, version ? `PHP ${version}` : 'php does not run', {
+        command: `${php} -v`,
+        hint: rerun,
+        output: get('version').out,
+      }),
+      check('php-ini', ini === want.iniPath, ini ? `loads ${ini}` : 'no php.ini loaded', {command: `${php} --ini`, hint: rerun}),
+      check('php-modules', missing.length === 0, missing.length === 0 ? `${want.modules.length} modules listed` : `missing: ${missing.join(' ')}`, {
+        command: `${php} -m`,
+        hint: 'the build lacks modules its features ask for: check the configure log of the build job',
+        output: get('modules').out,
+      }),
+    ]
+  },
+}

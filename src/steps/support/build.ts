@@ -1,0 +1,171 @@
+import {createHash} from 'node:crypto'
+
+import type {Action} from '../../engine/step.js'
+import {UnsupportedPlatformError} from '../../platform/detect.js'
+import type {HostFacts} from '../../platform/facts.js'
+import {JOBS_DIR} from '../../ssh/jobs.js'
+import {cmd, quote} from '../../ssh/shell.js'
+import type {SourceTarball} from './source.js'
+
+/**
+ * One compile = one detached job: check the tarball, unpack fresh, configure, make, make install, then a
+ * marker written last. The marker is what a probe trusts: it exists only after a complete install, and it
+ * names the exact configure arguments and source that produced the directory.
+ */
+
+/** Sources unpack here, the same path on every host, so a shared ccache hits across hosts. */
+export const BUILD_ROOT = '/usr/local/src/lnmp-deploy'
+/** ccache's directory on a host (the lab bind-mounts one shared controller directory here). */
+export const CCACHE_DIR = '/var/cache/lnmp-deploy/ccache'
+export const MARKER_NAME = '.lnmp-deploy-build.json'
+
+/** 8 hex digits naming a build: a changed version, source or flag is another build in another directory. */
+export function buildHash(parts: unknown): string {
+  return createHash('sha256').update(JSON.stringify(parts)).digest('hex').slice(0, 8)
+}
+
+/** What the marker records and the probe compares. */
+export interface BuildMarker {
+  name: string
+  version: string
+  sha256: string
+  args: string[]
+}
+
+export function parseMarker(text: string | undefined): BuildMarker | undefined {
+  if (!text?.trim()) return undefined
+  try {
+    const m = JSON.parse(text) as Partial<BuildMarker>
+    if (typeof m.name !== 'string' || typeof m.version !== 'string' || typeof m.sha256 !== 'string' || !Array.isArray(m.args)) return undefined
+    return {name: m.name, version: m.version, sha256: m.sha256, args: m.args.map(String)}
+  } catch {
+    return undefined
+  }
+}
+
+export function sameBuild(found: BuildMarker | undefined, want: BuildMarker): boolean {
+  return (
+    found !== undefined &&
+    found.name === want.name &&
+    found.version === want.version &&
+    found.sha256 === want.sha256 &&
+    JSON.stringify(found.args) === JSON.stringify(want.args)
+  )
+}
+
+export interface BuildJob {
+  /** job id: `<name>-<version>-<hash8>` */
+  id: string
+  tarball: Pick<SourceTarball, 'path' | 'sha256' | 'fileName'>
+  /** fresh source tree, e.g. /usr/local/src/lnmp-deploy/php-8.2.32 */
+  srcDir: string
+  /** commands run in srcDir before ./configure (phpize, exports) */
+  prepare?: string[]
+  /** the whole configure command line, argv */
+  configure: string[]
+  cores: number
+  /** commands run in srcDir after `make install` (php.ini, extra/ ...) */
+  afterInstall?: string[]
+  /** the marker's path and what it records */
+  markerPath: string
+  marker: BuildMarker
+  /** compile through ccache when the host has it */
+  ccache: boolean
+}
+
+/** The job's shell script (POSIX sh: the job runner uses sh). */
+export function buildScript(job: BuildJob): string {
+  const src = quote(job.srcDir)
+  const unpack = quote(`${job.srcDir}.unpack`)
+  const marker = JSON.stringify(job.marker)
+  const lines = [
+    'set -eu',
+    `echo "== check ${job.tarball.fileName}"`,
+    `printf '%s  %s\\n' ${quote(job.tarball.sha256)} ${quote(job.tarball.path)} | sha256sum -c -`,
+    `echo "== unpack into ${job.srcDir}"`,
+    `rm -rf ${src} ${unpack}`,
+    `mkdir -p ${unpack}`,
+    `tar -xf ${quote(job.tarball.path)} -C ${unpack}`,
+    // release tarballs hold one directory; PECL's also hold package.xml beside it
+    `set -- ${unpack}/*/`,
+    `if [ $# -ne 1 ] || [ ! -d "$1" ]; then echo "expected one directory in ${job.tarball.fileName}, found: $*"; exit 1; fi`,
+    `mv "$1" ${src}`,
+    `rm -rf ${unpack}`,
+    `cd ${src}`,
+  ]
+  if (job.ccache) {
+    lines.push(
+      'if command -v ccache >/dev/null 2>&1; then',
+      `  mkdir -p ${quote(CCACHE_DIR)}`,
+      `  export CC='ccache gcc' CXX='ccache g++' CCACHE_DIR=${quote(CCACHE_DIR)} CCACHE_BASEDIR=${quote(BUILD_ROOT)}`,
+      // headers configure has just generated are "too new" for ccache's direct mode, which then preprocesses
+      // every file: the tree is unpacked fresh for each build, so their times say nothing
+      '  export CCACHE_SLOPPINESS=include_file_mtime,include_file_ctime',
+      '  echo "== compiling through ccache ($CCACHE_DIR)"',
+      'fi',
+    )
+  }
+  for (const c of job.prepare ?? []) lines.push(`echo "== ${c.replaceAll('"', '')}"`, c)
+  lines.push(
+    `echo "== ${cmd(...job.configure).replaceAll('"', '')}"`,
+    cmd(...job.configure),
+    `echo "== make -j${job.cores}"`,
+    // a parallel make that trips over a missing dependency in a Makefile still builds serially
+    job.cores > 1 ? `make -j${job.cores} || { echo "== make -j${job.cores} failed, retrying serially"; make; }` : 'make',
+    'echo "== make install"',
+    'make install',
+    ...(job.afterInstall ?? []),
+    `printf '%s\\n' ${quote(marker)} > ${quote(`${job.markerPath}.tmp`)}`,
+    `mv -f ${quote(`${job.markerPath}.tmp`)} ${quote(job.markerPath)}`,
+    'echo "== done"',
+  )
+  return `${lines.join('\n')}\n`
+}
+
+/** Probe: the marker's content (empty when there is none). */
+export function markerCommand(markerPath: string): string {
+  return cmd('cat', markerPath)
+}
+
+/**
+ * A job that finished with exit 0 is never started again under the same id (a rerun only reads its
+ * result). When its marker is gone (the install was removed), that result is stale: forget it first.
+ */
+export function forgetStaleJobAction(job: Pick<BuildJob, 'id' | 'markerPath'>): Action {
+  const exit = `${JOBS_DIR}/${job.id}/exit`
+  return {
+    kind: 'run',
+    description: `forget an earlier result of job ${job.id} whose install is gone`,
+    command: `if [ ! -e ${quote(job.markerPath)} ]; then rm -f ${quote(exit)}; fi`,
+  }
+}
+
+/** The actions that (re)build: forget a stale result, then the detached job in a build slot. */
+export function buildActions(job: BuildJob, what: string): Action[] {
+  return [forgetStaleJobAction(job), {kind: 'run', description: what, command: buildScript(job), job: job.id, build: true}]
+}
+
+/** Probe: where the symlink points (empty when there is none). */
+export function readlinkCommand(link: string): string {
+  return cmd('readlink', link)
+}
+
+/**
+ * Point `link` at `target` atomically (`ln -sfn` to a temp name, `mv -T` over the link): readers see the
+ * old build or the new one, never no link. The old directory stays for a rollback.
+ */
+export function switchLinkCommand(link: string, target: string): string {
+  const slash = link.lastIndexOf('/')
+  const tmp = `${link.slice(0, slash + 1)}.${link.slice(slash + 1)}.lnmp-new`
+  return `${cmd('ln', '-sfn', target, tmp)} && ${cmd('mv', '-T', tmp, link)}`
+}
+
+/**
+ * nginx and PHP-FPM run as systemd units here: on a host without systemd as PID 1 the chain would compile
+ * for minutes and then fail at its first `systemctl`. Refused while computing the inputs, before any build.
+ */
+export function requireSystemd(ctx: {facts: HostFacts; host: {name: string}}, what: string): void {
+  if (ctx.facts.initSystem !== 'systemd') {
+    throw new UnsupportedPlatformError(ctx.host.name, `${what} needs systemd as PID 1 (its service runs as a systemd unit); this host has none`, 'deploy the web role to a host that boots with systemd')
+  }
+}

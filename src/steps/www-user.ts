@@ -1,0 +1,116 @@
+import type {CheckResult, Step, StepPlan} from '../engine/step.js'
+import type {Remote} from '../ssh/remote.js'
+import {cmd} from '../ssh/shell.js'
+
+/**
+ * The procedure's third milestone: "create the group and user that nginx's and PHP-FPM's worker processes run
+ * as": `groupadd -g 666 www && useradd -u666 -g666 www`. Both nginx (`user www`) and php-fpm
+ * (`--with-fpm-user=www`) refuse to start until it exists, so every web host needs it before anything else.
+ */
+export interface WwwUserInputs {
+  user: string
+  group: string
+  uid: number
+  gid: number
+  shell: string
+}
+
+export interface Account {
+  name: string
+  id: number
+  gid?: number
+  shell?: string
+}
+
+export interface WwwUserFacts {
+  groupByName?: Account
+  groupById?: Account
+  userByName?: Account
+  userById?: Account
+}
+
+const ACCOUNT = {user: 'www', group: 'www', uid: 666, gid: 666, shell: '/usr/sbin/nologin'}
+
+export function parseGetent(kind: 'group' | 'passwd', line: string): Account | undefined {
+  const fields = line.trim().split(':')
+  if (fields.length < 3 || !fields[0]) return undefined
+  const id = Number(fields[2])
+  if (kind === 'group') return {name: fields[0], id}
+  return {name: fields[0], id, gid: Number(fields[3]), shell: fields[6]}
+}
+
+async function getent(remote: Remote, kind: 'group' | 'passwd', key: string | number): Promise<Account | undefined> {
+  // getent exits 2 for "not found": that is a fact, not a failure
+  const {stdout} = await remote.exec(cmd('getent', kind, key))
+  return parseGetent(kind, stdout)
+}
+
+export function planWwwUser(facts: WwwUserFacts, want: WwwUserInputs): StepPlan {
+  const actions: StepPlan['actions'] = []
+  const conflicts: string[] = []
+
+  if (!facts.groupByName) {
+    if (facts.groupById) conflicts.push(`gid ${want.gid} already belongs to group ${facts.groupById.name}`)
+    else actions.push({kind: 'run', description: `create group ${want.group} (gid ${want.gid})`, command: cmd('groupadd', '-g', want.gid, want.group)})
+  } else if (facts.groupByName.id !== want.gid) {
+    conflicts.push(`group ${want.group} exists with gid ${facts.groupByName.id}, not ${want.gid}`)
+  }
+
+  const user = facts.userByName
+  if (!user) {
+    if (facts.userById) conflicts.push(`uid ${want.uid} already belongs to user ${facts.userById.name}`)
+    else
+      actions.push({
+        kind: 'run',
+        description: `create user ${want.user} (uid ${want.uid}, no login shell)`,
+        command: cmd('useradd', '-u', want.uid, '-g', want.gid, '-M', '-d', '/nonexistent', '-s', want.shell, want.user),
+      })
+  } else {
+    if (user.id !== want.uid) conflicts.push(`user ${want.user} exists with uid ${user.id}, not ${want.uid}`)
+    if (user.gid !== want.gid) conflicts.push(`user ${want.user} has primary gid ${user.gid}, not ${want.gid}`)
+    if (user.shell !== want.shell && user.id === want.uid && user.gid === want.gid) {
+      actions.push({kind: 'run', description: `set ${want.user}'s shell to ${want.shell}`, command: cmd('usermod', '-s', want.shell, want.user)})
+    }
+  }
+
+  // renumbering an existing account would orphan the files it owns: refuse and let a person decide
+  if (conflicts.length > 0) throw new Error(`cannot create ${want.user}:${want.group} ${want.uid}:${want.gid}: ${conflicts.join('; ')}`)
+  return actions.length > 0 ? {actions} : {actions, reason: `user ${want.user} (${want.uid}) and group ${want.group} (${want.gid}) exist`}
+}
+
+export const wwwUser: Step<WwwUserInputs, WwwUserFacts> = {
+  id: 'www-user',
+  title: 'Create the www group and user (666) that nginx and PHP-FPM run as',
+  roles: ['web'],
+
+  inputs: () => ({...ACCOUNT}),
+
+  async probe(remote, ctx) {
+    const want = this.inputs(ctx)
+    const [groupByName, groupById, userByName, userById] = await Promise.all([
+      getent(remote, 'group', want.group),
+      getent(remote, 'group', want.gid),
+      getent(remote, 'passwd', want.user),
+      getent(remote, 'passwd', want.uid),
+    ])
+    return {groupByName, groupById, userByName, userById}
+  },
+
+  plan: (facts, inputs) => planWwwUser(facts, inputs),
+
+  async verify({remote}, ctx) {
+    const want = this.inputs(ctx)
+    const user = await getent(remote, 'passwd', want.user)
+    const group = await getent(remote, 'group', want.group)
+    const ok = user?.id === want.uid && user.gid === want.gid && group?.id === want.gid && user.shell === want.shell
+    const found = user ? `${user.name} uid=${user.id} gid=${user.gid} shell=${user.shell}` : `no user ${want.user}`
+    const check: CheckResult = {
+      name: 'www-user',
+      ok,
+      detail: found,
+      command: cmd('getent', 'passwd', want.user),
+      ...(ok ? {} : {hint: `run: lnmp-deploy run --step www-user --host ${ctx.host.name}`}),
+    }
+    return [check]
+  },
+}

@@ -1,0 +1,56 @@
+import {prepareLabArtifacts} from '../../src/lab/artifacts.js'
+import type {LabArtifacts} from '../../src/lab/client-files.js'
+import type {CommandResult} from '../../src/lab/exec.js'
+import {labDown as stopLab, labReset, labStatus, labUp} from '../../src/lab/lab.js'
+import {labPaths} from '../../src/lab/paths.js'
+import {labSsh} from '../../src/lab/ssh-probe.js'
+
+/**
+ * The lab for end-to-end suites: four real hosts (lb01, web01, web02, db01) on this machine.
+ *
+ *   beforeAll(() => ensureLabUp(), 600_000)
+ *   afterAll(() => labDown(), 120_000)
+ *   ... run lnmp-deploy with `--config ${labFiles().config}` ...
+ */
+export interface LabFiles {
+  dir: string
+  /** a ready lnmp-deploy.yml for the four hosts (root, the lab key, the lab known_hosts) */
+  config: string
+  /** the hosts' real keys, for their names, name.lab names and addresses */
+  knownHosts: string
+  /** private key accepted by root and by `deploy` (passwordless sudo) on every host */
+  key: string
+  sshConfig: string
+}
+
+export function labFiles(): LabFiles {
+  const p = labPaths()
+  return {dir: p.dir, config: p.config, knownHosts: p.knownHosts, key: p.key, sshConfig: p.sshConfig}
+}
+
+/** Brings the lab up, or reuses it when all four hosts already answer SSH with systemd running. */
+export async function ensureLabUp(): Promise<LabFiles> {
+  const status = await labStatus()
+  if (!status.healthy) await labUp({log: (m) => process.stderr.write(`[lab] ${m}\n`)})
+  return labFiles()
+}
+
+/** Brand-new hosts in place of these (new delta, host keys; known_hosts rewritten). */
+export async function resetHosts(names: readonly string[]): Promise<void> {
+  for (const name of names) await labReset(name)
+}
+
+/** Stops the hosts and removes the bridge, guard rules and apt proxy (host deltas kept). Safe to call twice. */
+export async function labDown(): Promise<void> {
+  await stopLab()
+}
+
+/** The source tarballs (nginx, PHP, PECL memcache) with sha256, also written into the lab's config. */
+export async function ensureLabArtifacts(): Promise<LabArtifacts> {
+  return prepareLabArtifacts()
+}
+
+/** A command on a lab host as root (or `user`), strict host-key checking with the lab's known_hosts. */
+export function onLabHost(name: string, command: string, user = 'root', timeoutMs = 30_000): Promise<CommandResult> {
+  return labSsh(labPaths(), name, command, {user, timeoutMs})
+}

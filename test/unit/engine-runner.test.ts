@@ -1,0 +1,330 @@
+import {describe, expect, it} from 'vitest'
+
+import {LockedError} from '../../src/errors.js'
+import type {EngineEvent} from '../../src/engine/events.js'
+import {type JournalData, type JournalStore, emptyJournal} from '../../src/engine/journal.js'
+import {type RunOptions, runSteps} from '../../src/engine/runner.js'
+import type {AnyStep, ClusterHost, StepContext} from '../../src/engine/step.js'
+import type {ExecOptions, ExecResult, Remote} from '../../src/ssh/remote.js'
+import {RemoteCommandError} from '../../src/ssh/remote.js'
+
+/**
+ * The runner's bookkeeping only (ordering, skipping, journal, events), with steps as plain objects and a
+ * host that is a few maps in memory. Everything that really happens over SSH is in test/integration.
+ */
+class MemoryHost implements Remote {
+  readonly commands: string[] = []
+  readonly files = new Map<string, string>()
+  journal: JournalData = emptyJournal()
+  /** commands matching this fail with exit 1 */
+  failing: RegExp | undefined
+
+  constructor(readonly name: string) {}
+
+  async exec(command: string, options?: ExecOptions): Promise<ExecResult> {
+    this.commands.push(command)
+    const cat = /^if \[ -e (\S+) \]; then echo present; cat \S+; fi$/.exec(command)
+    if (cat?.[1] !== undefined) {
+      const content = this.files.get(cat[1])
+      return {code: 0, stdout: content === undefined ? '' : `present\n${content}`, stderr: ''}
+    }
+    if (this.failing?.test(command)) {
+      options?.onOutput?.('line 1\nit broke\n', 'stderr')
+      return {code: 1, stdout: '', stderr: 'line 1\nit broke\n'}
+    }
+    return {code: 0, stdout: '', stderr: ''}
+  }
+
+  async run(command: string, options?: ExecOptions): Promise<ExecResult> {
+    const result = await this.exec(command, options)
+    if (result.code !== 0) throw new RemoteCommandError(this.name, command, result)
+    return result
+  }
+
+  async writeFile(): Promise<void> {
+    throw new Error('not used by these tests')
+  }
+
+  async upload(): Promise<void> {
+    throw new Error('not used by these tests')
+  }
+
+  async runJob(): Promise<never> {
+    throw new Error('not used by these tests')
+  }
+
+  async close(): Promise<void> {}
+}
+
+const cluster: ClusterHost[] = [
+  {name: 'web01', address: '10.0.0.2', privateAddress: '10.0.0.2', roles: ['web']},
+  {name: 'web02', address: '10.0.0.3', privateAddress: '10.0.0.3', roles: ['web']},
+  {name: 'db01', address: '10.0.0.4', privateAddress: '10.0.0.4', roles: ['db', 'cache']},
+]
+
+interface Probe {
+  probes: string[]
+  verifyOk: boolean
+  version: string
+}
+
+function testSteps(state: Probe): AnyStep[] {
+  const step = (id: string, roles: AnyStep['roles'], after: string[] = []): AnyStep => ({
+    id,
+    title: `Title of ${id}`,
+    roles,
+    after,
+    inputs: (ctx) => ({id, host: ctx.host.name, version: state.version}),
+    probe: async (remote) => {
+      state.probes.push(`${remote.name}/${id}`)
+      return {}
+    },
+    plan: () => ({actions: [{kind: 'run', description: `do ${id}`, command: `do-${id}`}]}),
+    verify: async () => [{name: `${id}-ok`, ok: state.verifyOk}],
+  })
+  return [step('www-user', ['web']), step('memcached', ['cache']), step('php-session', ['web'], ['www-user', 'cache:memcached'])]
+}
+
+function memoryStore(host: MemoryHost): JournalStore {
+  return {
+    read: async () => structuredClone(host.journal),
+    write: async (data) => {
+      host.journal = structuredClone(data)
+    },
+  }
+}
+
+function options(hosts: Map<string, MemoryHost>, steps: AnyStep[], extra: Partial<RunOptions> = {}): RunOptions & {events: EngineEvent[]} {
+  const events: EngineEvent[] = []
+  return {
+    events,
+    mode: 'run',
+    steps,
+    hosts: cluster,
+    remoteOf: async (name) => hosts.get(name) as MemoryHost,
+    contextFor: async (host) => ({host, cluster, secrets: new Map([['database.appPassword', 'hunter2']])}) as unknown as StepContext,
+    journalStoreOf: (remote) => memoryStore(remote as MemoryHost),
+    lockOf: async () => ({release: async () => {}}),
+    onEvent: (e) => events.push(e),
+    ...extra,
+  }
+}
+
+function memoryHosts(): Map<string, MemoryHost> {
+  return new Map(cluster.map((h) => [h.name, new MemoryHost(h.name)]))
+}
+
+const statuses = (summary: Awaited<ReturnType<typeof runSteps>>) => summary.results.map((r) => `${r.host}/${r.step}: ${r.status}`)
+
+describe('runSteps', () => {
+  it('applies every step once, then finds them all unchanged without probing', async () => {
+    const hosts = memoryHosts()
+    const state: Probe = {probes: [], verifyOk: true, version: '1'}
+    const first = await runSteps(options(hosts, testSteps(state)))
+    expect(statuses(first)).toEqual([
+      'web01/www-user: changed',
+      'web01/php-session: changed',
+      'web02/www-user: changed',
+      'web02/php-session: changed',
+      'db01/memcached: changed',
+    ])
+    expect(hosts.get('db01')?.commands).toEqual(['do-memcached'])
+    expect(Object.keys(hosts.get('web01')?.journal.steps ?? {})).toEqual(['www-user', 'php-session'])
+    expect(hosts.get('web01')?.journal.steps['www-user']).toMatchObject({result: 'ok', fingerprint: expect.stringMatching(/^[a-f0-9]{64}$/)})
+
+    state.probes = []
+    const second = await runSteps(options(hosts, testSteps(state)))
+    expect(second.counts).toMatchObject({changed: 0, unchanged: 5, failed: 0})
+    expect(second.results[0]?.reason).toBe('fingerprint matches the journal and verify passes')
+    expect(state.probes).toEqual([])
+  })
+
+  it('runs a step again when its inputs change or its verify fails', async () => {
+    const hosts = memoryHosts()
+    const state: Probe = {probes: [], verifyOk: true, version: '1'}
+    await runSteps(options(hosts, testSteps(state)))
+
+    state.version = '2'
+    state.probes = []
+    await runSteps(options(hosts, testSteps(state), {filters: {hosts: ['db01']}}))
+    expect(state.probes).toEqual(['db01/memcached'])
+
+    // fingerprint matches now, but the host drifted: verify fails, so the step runs (and fails its verify)
+    state.verifyOk = false
+    state.probes = []
+    const drifted = await runSteps(options(hosts, testSteps(state), {filters: {hosts: ['db01']}}))
+    expect(state.probes).toEqual(['db01/memcached'])
+    expect(drifted.results[0]).toMatchObject({status: 'failed', error: {host: 'db01', step: 'memcached', message: 'verify failed: memcached-ok', exitCode: 5}})
+    expect(hosts.get('db01')?.journal.steps.memcached).toMatchObject({result: 'failed', error: 'verify failed: memcached-ok'})
+  })
+
+  it('skips only the dependents of a failed step, on every host, and keeps the others going', async () => {
+    const hosts = memoryHosts()
+    const db = hosts.get('db01') as MemoryHost
+    db.failing = /^do-memcached$/
+    const state: Probe = {probes: [], verifyOk: true, version: '1'}
+    const summary = await runSteps(options(hosts, testSteps(state)))
+    expect(statuses(summary)).toEqual([
+      'web01/www-user: changed',
+      'web01/php-session: skipped',
+      'web02/www-user: changed',
+      'web02/php-session: skipped',
+      'db01/memcached: failed',
+    ])
+    expect(summary.results[1]?.reason).toBe('waits for memcached on db01 (failed)')
+    expect(summary.failures).toEqual([
+      {
+        host: 'db01',
+        step: 'memcached',
+        message: 'db01: command failed with exit code 1: do-memcached\nline 1\nit broke',
+        outputTail: 'line 1\nit broke',
+        exitCode: 5,
+      },
+    ])
+    expect(summary.ok).toBe(false)
+  })
+
+  it('makes a cross-host dependent wait for the step on the other host', async () => {
+    const hosts = memoryHosts()
+    const state: Probe = {probes: [], verifyOk: true, version: '1'}
+    const steps = testSteps(state)
+    const memcached = steps[1] as AnyStep
+    const slowProbe = memcached.probe.bind(memcached)
+    memcached.probe = async (remote, ctx) => {
+      await new Promise((r) => setTimeout(r, 50))
+      return slowProbe(remote, ctx)
+    }
+    const run = options(hosts, steps)
+    await runSteps(run)
+    const order = run.events.flatMap((e) => (e.type === 'step-start' || e.type === 'step-end' ? [`${e.type} ${e.host}/${e.step}`] : []))
+    const memcachedEnd = order.indexOf('step-end db01/memcached')
+    expect(order.indexOf('step-start web01/php-session')).toBeGreaterThan(memcachedEnd)
+    expect(order.indexOf('step-start web02/php-session')).toBeGreaterThan(memcachedEnd)
+    expect(order.indexOf('step-end web01/www-user')).toBeLessThan(memcachedEnd)
+  })
+
+  it('fails every step of a locked host with the lock error, and runs the others', async () => {
+    const hosts = memoryHosts()
+    const state: Probe = {probes: [], verifyOk: true, version: '1'}
+    const summary = await runSteps(
+      options(hosts, testSteps(state), {
+        lockOf: async (remote) => {
+          if (remote.name === 'web02') throw new LockedError('web02', 'bob@ctl (pid 7, since t, running: lnmp-deploy run)')
+          return {release: async () => {}}
+        },
+      }),
+    )
+    expect(statuses(summary)).toEqual([
+      'web01/www-user: changed',
+      'web01/php-session: changed',
+      'web02/www-user: failed',
+      'web02/php-session: failed',
+      'db01/memcached: changed',
+    ])
+    expect(summary.failures[0]).toMatchObject({host: 'web02', message: 'web02: locked by bob@ctl (pid 7, since t, running: lnmp-deploy run)', exitCode: 7})
+  })
+
+  it('pays a restart an earlier run owed before probing, and clears it', async () => {
+    const hosts = memoryHosts()
+    const db = hosts.get('db01') as MemoryHost
+    const state: Probe = {probes: [], verifyOk: true, version: '1'}
+    const steps = testSteps(state)
+    const memcached = steps[1] as AnyStep
+    memcached.plan = () => ({actions: [{kind: 'service', service: 'memcached', op: 'restart', ready: {command: 'memcached-ready'}}]})
+
+    db.failing = /memcached-ready/
+    const first = await runSteps(options(hosts, steps, {filters: {hosts: ['db01']}, readyTimeoutMs: 0}))
+    expect(first.results[0]?.status).toBe('failed')
+    expect(first.results[0]?.error?.message).toBe('db01: step memcached failed: memcached did not become ready within 0 s (`memcached-ready`)')
+    expect(db.journal.owed).toMatchObject([{stepId: 'memcached', service: 'memcached', op: 'restart'}])
+
+    db.failing = undefined
+    db.commands.length = 0
+    memcached.plan = () => ({actions: [], reason: 'memcached is configured'})
+    const second = await runSteps(options(hosts, steps, {filters: {hosts: ['db01']}}))
+    expect(second.results[0]).toMatchObject({status: 'changed', actions: [{description: 'owed by an earlier run: restart memcached, then wait for `memcached-ready`'}]})
+    expect(db.commands).toEqual(['systemctl restart memcached', 'memcached-ready'])
+    expect(state.probes.at(-1)).toBe('db01/memcached')
+    expect(db.journal.owed).toEqual([])
+  })
+
+  it('owes a planned restart from the start: an earlier action failing still leaves it owed', async () => {
+    const hosts = memoryHosts()
+    const db = hosts.get('db01') as MemoryHost
+    const state: Probe = {probes: [], verifyOk: true, version: '1'}
+    const steps = testSteps(state)
+    const memcached = steps[1] as AnyStep
+    memcached.plan = () => ({
+      actions: [
+        {kind: 'run', description: 'write the new config', command: 'write-config'},
+        {kind: 'run', description: 'then break', command: 'break-here'},
+        {kind: 'service', service: 'memcached', op: 'restart', ready: {command: 'memcached-ready'}},
+      ],
+    })
+    db.failing = /break-here/
+    const first = await runSteps(options(hosts, steps, {filters: {hosts: ['db01']}}))
+    expect(first.results[0]?.status).toBe('failed')
+    expect(db.commands).not.toContain('systemctl restart memcached')
+    expect(db.journal.owed).toMatchObject([{stepId: 'memcached', service: 'memcached', op: 'restart', ready: {command: 'memcached-ready'}}])
+
+    // the next run finds the config already written (nothing to do) yet still restarts onto it
+    db.failing = undefined
+    memcached.plan = () => ({actions: [], reason: 'memcached is configured'})
+    const second = await runSteps(options(hosts, steps, {filters: {hosts: ['db01']}}))
+    expect(second.results[0]?.status).toBe('changed')
+    expect(db.commands.slice(-2)).toEqual(['systemctl restart memcached', 'memcached-ready'])
+    expect(db.journal.owed).toEqual([])
+  })
+
+  it('plans without locking or writing: will run, up to date, unknown, with file diffs', async () => {
+    const hosts = memoryHosts()
+    const web01 = hosts.get('web01') as MemoryHost
+    web01.files.set('/etc/app.conf', 'a=1\n')
+    const state: Probe = {probes: [], verifyOk: true, version: '1'}
+    const steps = testSteps(state)
+    await runSteps(options(hosts, steps, {filters: {steps: ['www-user']}}))
+
+    ;(steps[1] as AnyStep).plan = () => ({actions: [], reason: 'already running'})
+    ;(steps[2] as AnyStep).plan = () => ({
+      actions: [
+        {kind: 'write-file', path: '/etc/app.conf', content: 'a=2\n', mode: 0o644},
+        {kind: 'write-file', path: '/etc/secret.conf', content: 'pw=hunter2\n', mode: 0o600, sensitive: true},
+      ],
+    })
+    ;(steps[2] as AnyStep).probe = async (remote) => {
+      if (remote.name === 'web02') throw new Error('php is not installed yet')
+      return {}
+    }
+    const plan = await runSteps(
+      options(hosts, steps, {
+        mode: 'plan',
+        journalStoreOf: (remote) => ({...memoryStore(remote as MemoryHost), write: async () => expect.fail('plan wrote the journal')}),
+        lockOf: async () => expect.fail('plan took a lock'),
+      }),
+    )
+    expect(statuses(plan)).toEqual([
+      'web01/www-user: up to date',
+      'web01/php-session: will run',
+      'web02/www-user: up to date',
+      'web02/php-session: unknown',
+      'db01/memcached: up to date',
+    ])
+    expect(plan.results[4]?.reason).toBe('already running')
+    expect(plan.results[3]?.reason).toBe('php is not installed yet')
+    expect(plan.results[1]?.actions).toEqual([
+      {description: 'write /etc/app.conf (mode 0644)', diff: '--- /etc/app.conf\n+++ /etc/app.conf\n@@ -1 +1 @@\n-a=1\n+a=2'},
+      {description: 'write /etc/secret.conf (mode 0600, content hidden)', diff: '--- /dev/null\n+++ /etc/secret.conf\n(content hidden)'},
+    ])
+    expect(JSON.stringify(plan)).not.toContain('hunter2')
+  })
+
+  it('emits run-start with the outline, then step events, then run-end with the summary', async () => {
+    const hosts = memoryHosts()
+    const state: Probe = {probes: [], verifyOk: true, version: '1'}
+    const run = options(hosts, testSteps(state), {filters: {hosts: ['db01']}})
+    const summary = await runSteps(run)
+    expect(run.events.map((e) => e.type)).toEqual(['run-start', 'step-start', 'step-end', 'run-end'])
+    expect(run.events[0]).toMatchObject({type: 'run-start', mode: 'run', hosts: [{host: 'db01', steps: [{id: 'memcached', title: 'Title of memcached'}]}]})
+    expect(run.events.at(-1)).toEqual({type: 'run-end', summary})
+  })
+})

@@ -1,0 +1,74 @@
+import {describe, expect, it} from 'vitest'
+
+import {buildDepsInputs, planBuildDeps} from '../../src/steps/build-deps.js'
+import {FACTS, webCtx} from './steps-support-fixtures.js'
+
+describe('build-deps inputs: the seed features, nginx, PECL, ccache and downloads, per family', () => {
+  it('Debian 12: the measured package list plus sodium, ccache and curl', () => {
+    const want = buildDepsInputs(webCtx(FACTS.debian12))
+    expect(want.packages).toEqual([
+      'build-essential', 'pkg-config', 'autoconf', 'xz-utils', 'libpcre2-dev', 'libssl-dev', 'zlib1g-dev', 'libxml2-dev', 'libsqlite3-dev',
+      'libcurl4-openssl-dev', 'libpng-dev', 'libjpeg-dev', 'libfreetype-dev', 'libonig-dev', 'libxslt1-dev', 'libsodium-dev', 'ccache', 'curl',
+      'ca-certificates',
+    ])
+    expect(want.installCommand).toContain('apt-get -o DPkg::Lock::Timeout=600')
+  })
+
+  it('Ubuntu 24.04: the same apt names', () => {
+    expect(buildDepsInputs(webCtx(FACTS.ubuntu2404)).packages).toEqual(buildDepsInputs(webCtx(FACTS.debian12)).packages)
+  })
+
+  it('Rocky 9: -devel names, CRB and EPEL enabled first', () => {
+    const want = buildDepsInputs(webCtx(FACTS.rocky9))
+    expect(want.packages).toEqual([
+      'gcc', 'gcc-c++', 'make', 'pkgconf-pkg-config', 'autoconf', 'xz', 'pcre2-devel', 'openssl-devel', 'zlib-devel', 'libxml2-devel', 'sqlite-devel',
+      'libcurl-devel', 'libpng-devel', 'libjpeg-turbo-devel', 'freetype-devel', 'oniguruma-devel', 'libxslt-devel', 'libsodium-devel', 'ccache',
+      'ca-certificates',
+    ])
+    expect(want.installCommand).toBe(
+      '{ rpm -q epel-release >/dev/null 2>&1 || dnf install -y epel-release; } && { rpm -q dnf-plugins-core >/dev/null 2>&1 || dnf install -y dnf-plugins-core; } && ' +
+        `dnf config-manager --set-enabled crb && dnf install -y ${want.packages.join(' ')}`,
+    )
+  })
+
+  it('CentOS 7: yum, pkgconfig, EPEL', () => {
+    const want = buildDepsInputs(webCtx(FACTS.centos7))
+    expect(want.packages.slice(0, 4)).toEqual(['gcc', 'gcc-c++', 'make', 'pkgconfig'])
+    expect(want.installCommand).toBe(`{ rpm -q epel-release >/dev/null 2>&1 || yum install -y epel-release; } && yum install -y ${want.packages.join(' ')}`)
+  })
+
+  it('follows the features: no gd, no mbregex, no ccache means no png/jpeg/freetype/onig/ccache', () => {
+    const want = buildDepsInputs(
+      webCtx(FACTS.debian12, {php: {features: ['fpm', 'mysqli', 'mbstring', 'openssl', 'zlib']}, build: {ccache: false}}),
+    )
+    expect(want.packages).toEqual(['build-essential', 'pkg-config', 'autoconf', 'xz-utils', 'libpcre2-dev', 'libssl-dev', 'zlib1g-dev', 'libxml2-dev', 'libsqlite3-dev', 'curl', 'ca-certificates'])
+  })
+
+  it('adds sodium for phpMyAdmin even when the features leave it out', () => {
+    const want = buildDepsInputs(webCtx(FACTS.debian12, {php: {features: ['fpm', 'mysqli']}, app: {kind: 'phpmyadmin'}}))
+    expect(want.packages).toContain('libsodium-dev')
+  })
+})
+
+describe('build-deps plan', () => {
+  const ctx = webCtx(FACTS.debian12)
+  const want = buildDepsInputs(ctx)
+
+  it('installs only what is missing, waiting for a held dpkg lock', () => {
+    const plan = planBuildDeps({missingPackages: ['ccache', 'libonig-dev']}, want, ctx)
+    expect(plan.actions).toEqual([
+      {
+        kind: 'run',
+        description: 'install ccache libonig-dev',
+        command:
+          'if ! ls /var/lib/apt/lists | grep -q _Packages; then apt-get -o DPkg::Lock::Timeout=600 update; fi && ' +
+          '{ DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y --no-install-recommends ccache libonig-dev || ' +
+          '{ apt-get -o DPkg::Lock::Timeout=600 update && DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y --no-install-recommends ccache libonig-dev; }; }',
+      },
+    ])
+  })
+
+  it('is a no-op with a reason when all are installed', () => {
+    expect(planBuildDeps({missingPackages: []}, want, ctx)).toEqual({actions: [], reason: 'all 19 build packages are installed'})
+  })
+})

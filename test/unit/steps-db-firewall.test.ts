@@ -1,0 +1,113 @@
+import {describe, expect, it} from 'vitest'
+
+import {clusterHosts} from '../../src/config/hosts.js'
+import {configSchema} from '../../src/config/schema.js'
+import type {StepContext} from '../../src/engine/step.js'
+import {DeployError} from '../../src/errors.js'
+import type {HostFacts} from '../../src/platform/facts.js'
+import {NFT_RULES_PATH, firewalldRichRules} from '../../src/platform/firewall.js'
+import {type DbFirewallFacts, NFT_UNIT_PATH, dbFirewall, dbFirewallInputs, planDbFirewall, sha256} from '../../src/steps/db-firewall.js'
+
+const debian12: HostFacts = {osId: 'debian', osVersion: '12', osFamily: 'debian', packageManager: 'apt', arch: 'x86_64', cores: 2, initSystem: 'systemd'}
+const ubuntu2404: HostFacts = {osId: 'ubuntu', osVersion: '24.04', osFamily: 'debian', packageManager: 'apt', arch: 'x86_64', cores: 4, initSystem: 'systemd'}
+const rocky9: HostFacts = {osId: 'rocky', osVersion: '9.4', osFamily: 'rhel', packageManager: 'dnf', arch: 'x86_64', cores: 2, initSystem: 'systemd'}
+const centos7: HostFacts = {osId: 'centos', osVersion: '7', osFamily: 'rhel', packageManager: 'yum', arch: 'x86_64', cores: 2, initSystem: 'systemd'}
+
+function ctxFor(facts: HostFacts, webHosts = ['172.16.1.7', '172.16.1.8']): StepContext {
+  const config = configSchema.parse({
+    version: 1,
+    hosts: [
+      {name: 'lb01', address: '10.0.0.5', privateAddress: '172.16.1.5', roles: ['lb']},
+      ...webHosts.map((a, i) => ({name: `web0${i + 1}`, address: `10.0.0.${7 + i}`, privateAddress: a, roles: ['web']})),
+      {name: 'db01', address: '10.0.0.51', privateAddress: '172.16.1.51', roles: ['db', 'cache']},
+    ],
+  })
+  const cluster = clusterHosts(config)
+  return {config, host: cluster.at(-1) as StepContext['host'], cluster, facts, secrets: new Map(), artifacts: new Map()}
+}
+
+const nothing: DbFirewallFacts = {
+  firewalldActive: false,
+  missingPackages: ['nftables'],
+  rulesSha256: undefined,
+  unitSha256: undefined,
+  enabled: false,
+  active: false,
+  tableLoaded: false,
+  richRules: [],
+}
+
+function loaded(ctx: StepContext): DbFirewallFacts {
+  const want = dbFirewallInputs(ctx)
+  return {...nothing, missingPackages: [], rulesSha256: sha256(want.rules), unitSha256: sha256(want.unit), enabled: true, active: true, tableLoaded: true}
+}
+
+describe('db-firewall', () => {
+  it('runs on db and cache hosts after MariaDB and memcached', () => {
+    expect(dbFirewall.roles).toEqual(['db', 'cache'])
+    expect(dbFirewall.after).toEqual(['mariadb', 'memcached'])
+  })
+
+  it('Debian 12: installs nft, writes rules checked by `nft -c`, a boot unit, and starts it', () => {
+    const ctx = ctxFor(debian12)
+    const want = dbFirewallInputs(ctx)
+    expect(want.rule).toEqual({sources: ['172.16.1.7', '172.16.1.8'], memcachedPort: 11211, mysqlPort: 3306})
+    const plan = planDbFirewall(nothing, want, ctx)
+    expect(plan.actions.map((a) => ({...a, ...('content' in a ? {content: '…'} : {}), ...('command' in a && a.kind === 'run' && a.description.startsWith('install') ? {command: '…'} : {})}))).toEqual([
+      {kind: 'run', description: 'install nftables', command: '…'},
+      {kind: 'write-file', path: NFT_RULES_PATH, content: '…', mode: 0o644, validate: 'nft -c -f {}'},
+      {kind: 'write-file', path: NFT_UNIT_PATH, content: '…', mode: 0o644},
+      {kind: 'run', description: 'reload systemd units', command: 'systemctl daemon-reload'},
+      {kind: 'service', service: 'lnmp-deploy-firewall', op: 'enable-now', ready: {command: 'nft list table inet lnmp_deploy'}},
+    ])
+    expect(want.rules).toContain('elements = { 172.16.1.7, 172.16.1.8 }')
+    expect(want.unit).toContain(`ExecStart=/usr/sbin/nft -f ${NFT_RULES_PATH}`)
+  })
+
+  it('Ubuntu 24.04 in place: nothing to do; a web host added: new rules loaded in one nft transaction', () => {
+    const ctx = ctxFor(ubuntu2404)
+    expect(planDbFirewall(loaded(ctx), dbFirewallInputs(ctx), ctx)).toEqual({actions: [], reason: 'nftables: only 172.16.1.7, 172.16.1.8 may reach 11211, 3306'})
+    const grown = ctxFor(ubuntu2404, ['172.16.1.7', '172.16.1.8', '172.16.1.9'])
+    const plan = planDbFirewall(loaded(ctx), dbFirewallInputs(grown), grown)
+    expect(plan.actions.map((a) => (a.kind === 'run' ? a.command : a.kind))).toEqual(['write-file', `nft -f ${NFT_RULES_PATH}`])
+  })
+
+  it('a flushed ruleset (table gone, unit still active) is loaded again', () => {
+    const ctx = ctxFor(debian12)
+    const plan = planDbFirewall({...loaded(ctx), tableLoaded: false}, dbFirewallInputs(ctx), ctx)
+    expect(plan.actions).toEqual([{kind: 'run', description: `load ${NFT_RULES_PATH} (table inet lnmp_deploy)`, command: `nft -f ${NFT_RULES_PATH}`}])
+  })
+
+  it('Rocky 9 with firewalld: rich rules added for what is missing, ours for departed hosts removed, then reload', () => {
+    const ctx = ctxFor(rocky9)
+    const want = dbFirewallInputs(ctx)
+    const departed = firewalldRichRules({sources: ['172.16.1.9'], memcachedPort: 11211, mysqlPort: 3306})
+    const someoneElses = 'rule family="ipv4" source address="10.9.9.9" service name="http" accept'
+    const present = [...want.richRules.slice(0, 3), ...departed, someoneElses]
+    const plan = planDbFirewall({...nothing, firewalldActive: true, richRules: present}, want, ctx)
+    expect(plan.actions.map((a) => (a.kind === 'run' ? a.command : a.kind))).toEqual([
+      `firewall-cmd --permanent '--remove-rich-rule=rule family="ipv4" source address="172.16.1.9" port port="11211" protocol="tcp" accept'`,
+      `firewall-cmd --permanent '--remove-rich-rule=rule family="ipv4" source address="172.16.1.9" port port="3306" protocol="tcp" accept'`,
+      `firewall-cmd --permanent '--add-rich-rule=rule family="ipv4" source address="172.16.1.8" port port="3306" protocol="tcp" accept'`,
+      'firewall-cmd --reload',
+    ])
+    expect(planDbFirewall({...nothing, firewalldActive: true, richRules: [...want.richRules, someoneElses]}, want, ctx)).toEqual({
+      actions: [],
+      reason: 'firewalld: only 172.16.1.7, 172.16.1.8 may reach 11211, 3306',
+    })
+  })
+
+  it('Rocky 9 without firewalld uses nftables; CentOS 7 without firewalld is refused, with it uses rich rules', () => {
+    const rocky = ctxFor(rocky9)
+    expect(planDbFirewall(nothing, dbFirewallInputs(rocky), rocky).actions[0]).toEqual({kind: 'run', description: 'install nftables', command: 'dnf install -y nftables'})
+    const centos = ctxFor(centos7)
+    expect(() => planDbFirewall(nothing, dbFirewallInputs(centos), centos)).toThrow(DeployError)
+    expect(planDbFirewall({...nothing, firewalldActive: true}, dbFirewallInputs(centos), centos).actions).toHaveLength(5)
+  })
+
+  it('never filters SSH: no rule names it', () => {
+    const want = dbFirewallInputs(ctxFor(debian12))
+    const rules = want.rules.split('\n').filter((l) => !l.startsWith('#'))
+    expect(`${rules.join('\n')}\n${want.richRules.join('\n')}`).not.toMatch(/\b22\b|ssh/i)
+  })
+})
