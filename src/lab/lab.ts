@@ -1,5 +1,5 @@
 import {existsSync} from 'node:fs'
-import {mkdir, rm} from 'node:fs/promises'
+import {chmod, mkdir, rm} from 'node:fs/promises'
 
 import {LabError} from '../errors.js'
 import {aptProxyPid, ensureAptProxy, stopAptProxy} from './apt-proxy.js'
@@ -64,8 +64,17 @@ export function requireRoot(action: string, why = 'it manages a bridge, iptables
   }
 }
 
+/**
+ * The lab's directory: others may pass through (apt-cacher-ng drops to its own user and reads its config
+ * and cache below it) but not list it; the private key inside is 0600 on its own.
+ */
+async function ensureLabDir(paths: LabPaths): Promise<void> {
+  await mkdir(paths.dir, {recursive: true})
+  await chmod(paths.dir, 0o711)
+}
+
 async function ensureKey(paths: LabPaths): Promise<void> {
-  await mkdir(paths.dir, {recursive: true, mode: 0o700})
+  await ensureLabDir(paths)
   if (existsSync(paths.key) && existsSync(paths.publicKey)) return
   await rm(paths.key, {force: true})
   await rm(paths.publicKey, {force: true})
@@ -95,7 +104,7 @@ export async function labUp(options: LabUpOptions = {}): Promise<LabUpResult> {
   const paths = options.paths ?? labPaths()
   const log = options.log ?? noLog
   const started = Date.now()
-  await mkdir(paths.dir, {recursive: true, mode: 0o700})
+  await ensureLabDir(paths)
   return withLabLock(paths.lock, async () => {
     await ensureTools({install: options.install ?? true, log})
     await ensureKey(paths)
@@ -115,7 +124,7 @@ export async function labUp(options: LabUpOptions = {}): Promise<LabUpResult> {
 export async function labDown(options: {log?: Log; paths?: LabPaths} = {}): Promise<void> {
   requireRoot('down')
   const paths = options.paths ?? labPaths()
-  await mkdir(paths.dir, {recursive: true, mode: 0o700})
+  await ensureLabDir(paths)
   await withLabLock(paths.lock, async () => {
     if (existsSync(paths.lxc)) {
       await Promise.all(LAB_HOSTS.map((h) => stopHost(paths, h.name)))
