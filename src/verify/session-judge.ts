@@ -239,5 +239,7 @@ export function judgeSessionProof(exchanges: readonly ProofExchange[], want: Pro
     return verdict(false, 'one-backend', `no read went through ${list(notCrossed)} after the write through ${writer}`, `is ${list(notCrossed)} in ${lbWord}'s upstream with the same weight?`)
   }
   const crossedWords = crossed.length > 0 ? `, read through ${list(crossed)}` : ' (one web host: read back through it)'
-  return verdict(true, undefined, `${exchanges.length} requests: ${list(served)} served one session ${short(firstId)}; a value written through ${writer}${crossedWords}`)
+  // in config order, so the same healthy cluster reads the same whichever backend the balancer picked first
+  const servedInOrder = want.backends.map((b) => b.name).filter((n) => served.includes(n))
+  return verdict(true, undefined, `${exchanges.length} requests: ${list(servedInOrder)} served one session ${short(firstId)}; a value written through ${writer}${crossedWords}`)
 }

@@ -11,6 +11,7 @@ import type {ClusterCheck, VerifyResult} from './types.js'
  * Two levels deep: leftovers sit at the top, and phpMyAdmin's own phpinfo() lives deeper, behind its login.
  * The probe folder counts as a web root too: the app vhost serves any /lnmp-deploy/NAME.php from it, so
  * only verify's own probes may be there, and only while a verify runs (a stale one is a leftover).
+ * `find -H`: a root is usually a symlink to a versioned directory (the app step switches it on upgrade).
  */
 export const LEFTOVER_NAMES = ['info.php', 'phpinfo.php', 'test_memcache.php', 'test.php', 'i.php'] as const
 export const SEARCH_DEPTH = 2
@@ -23,8 +24,8 @@ const MARK = '@@roots@@'
 /** nginx -T, then the leftovers under every root it names: one round trip. */
 export function leftoverCommand(nginx: string, probeDir: string): string {
   const names = LEFTOVER_NAMES.flatMap((n, i) => [...(i > 0 ? ['-o'] : []), '-name', n])
-  const find = `find "$r" -maxdepth ${SEARCH_DEPTH} -type f \\( ${cmd(...names)} \\) -print`
-  const grep = `find "$r" -maxdepth ${SEARCH_DEPTH} -type f -name '*.php' -exec grep -lE 'phpinfo[[:space:]]*\\(' {} +`
+  const find = `find -H "$r" -maxdepth ${SEARCH_DEPTH} -type f \\( ${cmd(...names)} \\) -print`
+  const grep = `find -H "$r" -maxdepth ${SEARCH_DEPTH} -type f -name '*.php' -exec grep -lE 'phpinfo[[:space:]]*\\(' {} +`
   return [
     `roots=$(${cmd(nginx, '-T')} 2>/dev/null | sed -nE 's/^[[:space:]]*root[[:space:]]+"?([^";]+)"?;.*/\\1/p' | sort -u)`,
     `echo ${MARK}; printf '%s\\n' "$roots"; echo ${MARK}`,

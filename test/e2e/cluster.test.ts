@@ -46,7 +46,7 @@ function failureText(r: {stdout: string; stderr: string}): string {
 
 beforeAll(async () => {
   await ensureLabUp()
-  await ensureLabArtifacts()
+  await ensureLabArtifacts({phpMyAdmin: true})
   await resetHosts(['lb01', 'web01', 'web02', 'db01'])
   dir = await mkdtemp(join(tmpdir(), 'lnmp-cluster-'))
   config = join(dir, 'lnmp-deploy.yml')

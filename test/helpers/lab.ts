@@ -1,4 +1,4 @@
-import {prepareLabArtifacts} from '../../src/lab/artifacts.js'
+import {prepareLabArtifacts, type PrepareArtifactsOptions} from '../../src/lab/artifacts.js'
 import type {LabArtifacts} from '../../src/lab/client-files.js'
 import type {CommandResult} from '../../src/lab/exec.js'
 import {labDown as stopLab, labReset, labStatus, labUp} from '../../src/lab/lab.js'
@@ -45,9 +45,12 @@ export async function labDown(): Promise<void> {
   await stopLab()
 }
 
-/** The source tarballs (nginx, PHP, PECL memcache) with sha256, also written into the lab's config. */
-export async function ensureLabArtifacts(): Promise<LabArtifacts> {
-  return prepareLabArtifacts()
+/**
+ * The source tarballs (nginx, PHP, PECL memcache) with sha256, also written into the lab's config;
+ * with `{phpMyAdmin: true}` the phpMyAdmin tarball too, whichever suite runs first.
+ */
+export async function ensureLabArtifacts(options: Pick<PrepareArtifactsOptions, 'phpMyAdmin'> = {}): Promise<LabArtifacts> {
+  return prepareLabArtifacts(options)
 }
 
 /** A command on a lab host as root (or `user`), strict host-key checking with the lab's known_hosts. */

@@ -59,10 +59,12 @@ describe('web-root-clean', () => {
   })
 
   it('finds leftovers and phpinfo() callers in the roots a (fake) nginx -T names (nothing deeper), and any PHP but a running probe in the probe folder', async () => {
-    const {mkdtempSync, mkdirSync, writeFileSync, chmodSync, rmSync, utimesSync} = await import('node:fs')
+    const {mkdtempSync, mkdirSync, writeFileSync, chmodSync, rmSync, utimesSync, symlinkSync} = await import('node:fs')
     const dir = mkdtempSync('/tmp/lnmp-verify-roots-')
+    // as the app step deploys it: the root nginx names is a symlink to a versioned directory
     const root = `${dir}/app`
-    mkdirSync(`${root}/sub/deeper`, {recursive: true})
+    mkdirSync(`${dir}/app-5.2.1/sub/deeper`, {recursive: true})
+    symlinkSync(`${dir}/app-5.2.1`, root)
     mkdirSync(`${dir}/nginx/sbin`, {recursive: true})
     writeFileSync(`${root}/index.php`, '<?php echo 1;')
     writeFileSync(`${root}/info.php`, '<?php phpinfo();')

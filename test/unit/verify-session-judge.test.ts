@@ -35,6 +35,11 @@ describe('judgeSessionProof', () => {
     })
   })
 
+  it('names the backends in config order whichever the balancer picked first', () => {
+    const v = judgeSessionProof([write('web02'), ex('web01', TOKEN), ex('web02', TOKEN)], want)
+    expect(v).toMatchObject({ok: true, served: ['web02', 'web01'], detail: '3 requests: web01 and web02 served one session q1v7r0m3…; a value written through web02, read through web01'})
+  })
+
   it('fails when only one backend answers, naming the one lb01 skipped', () => {
     const failover = {upstream: `${ADDR.web02}, ${ADDR.web01}`}
     const v = judgeSessionProof([write('web01'), ex('web01', TOKEN, failover), ex('web01', TOKEN), ex('web01', TOKEN, failover)], want)
