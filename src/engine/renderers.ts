@@ -33,6 +33,18 @@ function deferred(): Deferred {
   return {promise, resolve}
 }
 
+/** how often the plain renderer shows a running step's latest output line */
+export const PLAIN_OUTPUT_EVERY_MS = 20_000
+
+/** The last line worth showing a person: the framing lines of batched probes and checks are not. */
+export function lastShowableLine(text: string): string | undefined {
+  return text
+    .trimEnd()
+    .split('\n')
+    .filter((l) => l.trim() !== '' && !/^(@@lnmp-deploy@@|@rc=\d+$)/.test(l))
+    .at(-1)
+}
+
 /**
  * listr2 progress with one line per host and step. The runner does the work; the listr2 tasks only wait
  * for the runner's events and show what they say, so the renderer can never change what runs.
@@ -43,6 +55,7 @@ export function listrSink(options: ListrSinkOptions = {}): RenderSink {
   const ends = new Map<string, Deferred>()
   const tasks = new Map<string, ListrTaskWrapper<unknown, never, never>>()
   const key = (host: string, step: string): string => `${host}\u0000${step}`
+  const lastShown = new Map<string, number>()
   let running: Promise<unknown> = Promise.resolve()
 
   const start = (hosts: HostOutline[]): void => {
@@ -85,8 +98,17 @@ export function listrSink(options: ListrSinkOptions = {}): RenderSink {
         break
       case 'step-output': {
         const task = tasks.get(key(event.host, event.step))
-        const line = event.text.trimEnd().split('\n').at(-1)
-        if (task && line) task.output = line
+        const line = lastShowableLine(event.text)
+        if (!task || !line) break
+        if (renderer === 'simple') {
+          // a plain log gets a line now and then during a long step (a compile), not every line of it:
+          // the whole output is in the step's log file
+          const now = Date.now()
+          const last = lastShown.get(key(event.host, event.step)) ?? 0
+          if (now - last < PLAIN_OUTPUT_EVERY_MS) break
+          lastShown.set(key(event.host, event.step), now)
+        }
+        task.output = line
         break
       }
       case 'step-end':

@@ -3,7 +3,7 @@ import {describe, expect, it} from 'vitest'
 
 import type {EngineEvent, RunSummary, StepResult} from '../../src/engine/events.js'
 import {emptyCounts} from '../../src/engine/events.js'
-import {jsonLinesSink, listrSink} from '../../src/engine/renderers.js'
+import {jsonLinesSink, lastShowableLine, listrSink} from '../../src/engine/renderers.js'
 
 function captured(): {stream: NodeJS.WriteStream; text: () => string} {
   let text = ''
@@ -76,5 +76,29 @@ describe('listrSink', () => {
     expect(text).toContain('log: /x/db01/memcached.log')
     expect(text).toContain('web01: Title php [SKIPPED: skipped: waits for memcached on db01 (failed)]')
     expect(text).toContain('web01')
+  })
+})
+
+describe('step output in the plain renderer', () => {
+  it('shows a running step its first output line, then at most one line per interval, never the framing lines', async () => {
+    const out = captured()
+    const {sink, done} = listrSink({renderer: 'simple', stdout: out.stream, stderr: out.stream})
+    sink({type: 'run-start', mode: 'run', at: 't', hosts: [{host: 'web01', steps: [{id: 'php', title: 'Title php'}]}]})
+    sink({type: 'step-start', host: 'web01', step: 'php', title: 'Title php'})
+    await new Promise((r) => setTimeout(r, 50))
+    sink({type: 'step-output', host: 'web01', step: 'php', text: 'checking for gcc... yes\n'})
+    sink({type: 'step-output', host: 'web01', step: 'php', text: 'compiling main.c\n'})
+    sink({type: 'step-end', ...result('web01', 'php', {status: 'changed'})})
+    sink({type: 'run-end', summary})
+    await done()
+    const text = out.text()
+    expect(text).toContain('checking for gcc... yes')
+    expect(text).not.toContain('compiling main.c')
+    expect(text).toContain('web01: Title php (changed)')
+  })
+
+  it('skips the framing of batched probes', () => {
+    expect(lastShowableLine('@@lnmp-deploy@@ version\nnginx version: nginx/1.22.1\n@rc=0\n')).toBe('nginx version: nginx/1.22.1')
+    expect(lastShowableLine('@@lnmp-deploy@@ link\n@rc=0\n')).toBeUndefined()
   })
 })
