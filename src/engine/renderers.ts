@@ -1,5 +1,6 @@
 import {Listr, ListrLogger, ProcessOutput, type ListrTaskWrapper} from 'listr2'
 
+import {BATCH_MARK} from '../platform/batch-probe.js'
 import type {EngineEvent, EventSink, HostOutline, StepResult} from './events.js'
 
 /** A sink that also tells when its rendering is finished (listr2 draws asynchronously). */
@@ -41,7 +42,7 @@ export function lastShowableLine(text: string): string | undefined {
   return text
     .trimEnd()
     .split('\n')
-    .filter((l) => l.trim() !== '' && !/^(@@lnmp-deploy@@|@rc=\d+$)/.test(l))
+    .filter((l) => l.trim() !== '' && !l.startsWith(BATCH_MARK) && !/^@rc=\d+$/.test(l))
     .at(-1)
 }
 

@@ -2,11 +2,11 @@
  * Probes ask several read-only questions in one round trip: each question's output is framed by a marker
  * line so one exec answers them all. Exit codes of the questions do not matter (a missing file is a fact).
  */
-const MARK = '@@lnmp-deploy@@'
+export const BATCH_MARK = '@@lnmp-deploy@@'
 
 export function batchCommand(questions: Readonly<Record<string, string>>): string {
   return Object.entries(questions)
-    .map(([name, command]) => `echo '${MARK} ${name}'; { ${command}; } 2>/dev/null`)
+    .map(([name, command]) => `echo '${BATCH_MARK} ${name}'; { ${command}; } 2>/dev/null`)
     .join('; ')
 }
 
@@ -18,9 +18,9 @@ export function parseBatch(output: string): Map<string, string> {
     if (current !== undefined) answers.set(current, lines.join('\n'))
   }
   for (const line of output.split('\n')) {
-    if (line.startsWith(`${MARK} `)) {
+    if (line.startsWith(`${BATCH_MARK} `)) {
       flush()
-      current = line.slice(MARK.length + 1)
+      current = line.slice(BATCH_MARK.length + 1)
       lines = []
     } else {
       lines.push(line)
@@ -28,4 +28,9 @@ export function parseBatch(output: string): Map<string, string> {
   }
   flush()
   return answers
+}
+
+/** An answer's first word (the checksum `sha256sum FILE` prints, an owner), or undefined when there was none (a missing file). */
+export function firstWord(answer: string | undefined): string | undefined {
+  return answer?.trim().split(/\s+/)[0] || undefined
 }

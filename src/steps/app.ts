@@ -1,11 +1,11 @@
-import {createHash} from 'node:crypto'
 import {readFileSync} from 'node:fs'
 
 import {hostsWithRole} from '../config/hosts.js'
+import {sha256Of} from '../engine/actions.js'
 import type {Action, CheckResult, Step, StepContext, StepPlan} from '../engine/step.js'
 import {ConfigError} from '../errors.js'
 import {fastcgiPass} from '../php/fpm.js'
-import {batchCommand, parseBatch} from '../platform/batch-probe.js'
+import {batchCommand, firstWord, parseBatch} from '../platform/batch-probe.js'
 import {httpGetCommand, parseHttpResponse} from '../platform/lb.js'
 import {COMPILED_UNITS} from '../platform/services.js'
 import {cmd, quote} from '../ssh/shell.js'
@@ -67,10 +67,6 @@ export interface AppFacts {
   probeDir: boolean
 }
 
-export function sha256(text: string): string {
-  return createHash('sha256').update(text).digest('hex')
-}
-
 /** A PHP single-quoted string literal. */
 export function phpString(value: string): string {
   return `'${value.replaceAll('\\', '\\\\').replaceAll("'", "\\'")}'`
@@ -122,7 +118,7 @@ export function appInputs(ctx: StepContext): AppInputs {
   }
   if (kind === 'session-demo') {
     const files = DEMO_FILES.map((f) => ({path: `${root}/${f}`, content: readFileSync(templatePath(`app/session-demo/${f}`), 'utf8'), validate: `${cmd(php, '-n', '-l')} {}`}))
-    return {...base, files, marker: 'lnmp-deploy session demo', secretsDigest: sha256('')}
+    return {...base, files, marker: 'lnmp-deploy session demo', secretsDigest: sha256Of('')}
   }
   const tarball = sourceTarball('phpmyadmin', PHPMYADMIN_VERSION, ctx)
   const dir = `${html}/phpmyadmin-${PHPMYADMIN_VERSION}-${tarball.sha256.slice(0, 8)}`
@@ -135,7 +131,7 @@ export function appInputs(ctx: StepContext): AppInputs {
     tarball,
     files: [{path: `${dir}/config.inc.php`, content: configInc, sensitive: true, validate: `${cmd(php, '-n', '-l')} {}`}],
     marker: 'phpMyAdmin',
-    secretsDigest: sha256(configInc),
+    secretsDigest: sha256Of(configInc),
   }
 }
 
@@ -176,7 +172,7 @@ export function planApp(facts: AppFacts, want: AppInputs): StepPlan {
     }
   }
   for (const f of want.files) {
-    if (contentChanged || facts.fileSha256[f.path] !== sha256(f.content)) {
+    if (contentChanged || facts.fileSha256[f.path] !== sha256Of(f.content)) {
       // a file holding the blowfish_secret is readable by www (php-fpm) and root only
       actions.push({kind: 'write-file', path: f.path, content: f.content, mode: f.sensitive ? 0o640 : 0o644, owner: 'www', group: 'www', ...(f.validate ? {validate: f.validate} : {}), ...(f.sensitive ? {sensitive: true} : {})})
     }
@@ -193,7 +189,7 @@ export function planApp(facts: AppFacts, want: AppInputs): StepPlan {
     actions.push({kind: 'run', description: `${want.root} owned by www`, command: `${cmd('mkdir', '-p', want.root)} && ${cmd('chown', '-R', 'www:www', want.root)}`})
   }
   if (!facts.probeDir) actions.push({kind: 'run', description: `create ${PROBE_DIR} for verify's short-lived probes`, command: `${cmd('mkdir', '-p', PROBE_DIR)} && ${cmd('chmod', '0755', PROBE_DIR)}`})
-  if (facts.vhostSha256 !== sha256(want.vhost)) {
+  if (facts.vhostSha256 !== sha256Of(want.vhost)) {
     const confDir = want.vhostPath.replace(/\/extra\/[^/]+$/, '')
     actions.push(
       {kind: 'write-file', path: want.vhostPath, content: want.vhost, mode: 0o644, validate: vhostValidateCommand(want.nginx, confDir)},
@@ -225,7 +221,7 @@ export const app: Step<AppInputs, AppFacts> = {
     }
     want.files.forEach((f, i) => (questions[`file${i}`] = cmd('sha256sum', f.path)))
     const a = parseBatch((await remote.exec(batchCommand(questions), {sudo: true})).stdout)
-    const first = (key: string) => a.get(key)?.trim().split(/\s+/)[0] || undefined
+    const first = (key: string) => firstWord(a.get(key))
     return {
       vhostSha256: first('vhost'),
       fileSha256: Object.fromEntries(want.files.map((f, i) => [f.path, first(`file${i}`)])),

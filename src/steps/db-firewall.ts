@@ -1,8 +1,8 @@
-import {createHash} from 'node:crypto'
 
 import {hostsWithRole} from '../config/hosts.js'
+import {sha256Of} from '../engine/actions.js'
 import type {Action, CheckResult, Step, StepContext, StepPlan} from '../engine/step.js'
-import {batchCommand, parseBatch} from '../platform/batch-probe.js'
+import {batchCommand, firstWord, parseBatch} from '../platform/batch-probe.js'
 import type {HostFacts} from '../platform/facts.js'
 import {
   type AllowRule,
@@ -52,10 +52,6 @@ export interface DbFirewallFacts {
   richRules: string[]
 }
 
-export function sha256(text: string): string {
-  return createHash('sha256').update(text).digest('hex')
-}
-
 export function dbFirewallInputs(ctx: Pick<StepContext, 'config' | 'cluster' | 'facts'>): DbFirewallInputs {
   const rule: AllowRule = {
     sources: [...new Set(hostsWithRole(ctx.cluster, 'web').map((h) => h.privateAddress))],
@@ -76,10 +72,10 @@ export function dbFirewallInputs(ctx: Pick<StepContext, 'config' | 'cluster' | '
 function planNftables(facts: DbFirewallFacts, want: DbFirewallInputs): Action[] {
   const actions: Action[] = []
   if (facts.missingPackages.length > 0) actions.push({kind: 'run', description: `install ${facts.missingPackages.join(' ')}`, command: want.installCommand})
-  const rulesChanged = facts.rulesSha256 !== sha256(want.rules)
+  const rulesChanged = facts.rulesSha256 !== sha256Of(want.rules)
   // checked by nft itself before it replaces the old file: a bad rule set never reaches the boot unit
   if (rulesChanged) actions.push({kind: 'write-file', path: NFT_RULES_PATH, content: want.rules, mode: 0o644, validate: NFT_VALIDATE})
-  if (facts.unitSha256 !== sha256(want.unit)) {
+  if (facts.unitSha256 !== sha256Of(want.unit)) {
     actions.push({kind: 'write-file', path: NFT_UNIT_PATH, content: want.unit, mode: 0o644}, {kind: 'run', description: 'reload systemd units', command: 'systemctl daemon-reload'})
   }
   if (!facts.enabled || !facts.active) {
@@ -122,8 +118,8 @@ async function probeDbFirewall(remote: Remote, want: DbFirewallInputs, facts: Ho
   return {
     firewalldActive,
     missingPackages: parseMissingPackages(want.packages, a.get('packages') ?? '', facts),
-    rulesSha256: a.get('rules')?.trim().split(/\s+/)[0] || undefined,
-    unitSha256: a.get('unit')?.trim().split(/\s+/)[0] || undefined,
+    rulesSha256: firstWord(a.get('rules')),
+    unitSha256: firstWord(a.get('unit')),
     enabled: a.get('enabled')?.trim() === 'enabled',
     active: a.get('active')?.trim() === 'active',
     tableLoaded: a.get('table')?.trim() === 'loaded',

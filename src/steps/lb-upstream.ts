@@ -1,8 +1,8 @@
-import {createHash} from 'node:crypto'
 
 import {hostsWithRole} from '../config/hosts.js'
+import {sha256Of} from '../engine/actions.js'
 import type {Action, CheckResult, Step, StepContext, StepPlan} from '../engine/step.js'
-import {batchCommand, parseBatch} from '../platform/batch-probe.js'
+import {batchCommand, firstWord, parseBatch} from '../platform/batch-probe.js'
 import {DEBIAN_DEFAULT_SITE, LB_CONF_PATH, httpGetCommand, parseHttpResponse, renderLbUpstream} from '../platform/lb.js'
 import {installCommand, packageQueryCommand, packagesFor, parseMissingPackages} from '../platform/packages.js'
 import {serviceName} from '../platform/services.js'
@@ -37,10 +37,6 @@ export interface LbUpstreamFacts {
 
 const PORT = 80
 
-export function sha256(text: string): string {
-  return createHash('sha256').update(text).digest('hex')
-}
-
 export function lbUpstreamInputs(ctx: Pick<StepContext, 'config' | 'cluster' | 'facts'>): LbUpstreamInputs {
   const packages = packagesFor(['nginx'], ctx.facts)
   const backends = [...new Set(hostsWithRole(ctx.cluster, 'web').map((h) => h.privateAddress))]
@@ -68,7 +64,7 @@ export function planLbUpstream(facts: LbUpstreamFacts, want: LbUpstreamInputs): 
   const ready = {tcp: {host: '127.0.0.1', port: PORT}}
   const installed = facts.missingPackages.length > 0
   if (installed) actions.push({kind: 'run', description: `install ${facts.missingPackages.join(' ')}`, command: want.installCommand})
-  const confChanged = facts.confSha256 !== sha256(want.conf)
+  const confChanged = facts.confSha256 !== sha256Of(want.conf)
   if (confChanged) actions.push({kind: 'write-file', path: want.confPath, content: want.conf, mode: 0o644, validate: LB_CONF_VALIDATE})
   // a fresh Debian install enables the default site too: it goes whatever the probe saw before the install
   const dropDefault = want.defaultSite !== undefined && (facts.defaultSitePresent || installed)
@@ -134,7 +130,7 @@ export const lbUpstream: Step<LbUpstreamInputs, LbUpstreamFacts> = {
     const a = parseBatch(stdout)
     return {
       missingPackages: parseMissingPackages(want.packages, a.get('packages') ?? '', ctx.facts),
-      confSha256: a.get('conf')?.trim().split(/\s+/)[0] || undefined,
+      confSha256: firstWord(a.get('conf')),
       defaultSitePresent: a.get('default')?.trim() === 'present',
       enabled: a.get('enabled')?.trim() === 'enabled',
       active: a.get('active')?.trim() === 'active',

@@ -1,8 +1,8 @@
-import {createHash} from 'node:crypto'
 
 import {hostsWithRole} from '../config/hosts.js'
+import {sha256Of} from '../engine/actions.js'
 import type {Action, CheckResult, Step, StepContext, StepPlan} from '../engine/step.js'
-import {batchCommand, parseBatch} from '../platform/batch-probe.js'
+import {batchCommand, firstWord, parseBatch} from '../platform/batch-probe.js'
 import {osMajor} from '../platform/detect.js'
 import type {HostFacts} from '../platform/facts.js'
 import {installCommand, packageQueryCommand, packagesFor, parseMissingPackages} from '../platform/packages.js'
@@ -118,10 +118,6 @@ export function mariadbSecrets(ctx: Pick<StepContext, 'secrets'>): MariadbSecret
   return {rootPassword, appPassword}
 }
 
-export function sha256(text: string): string {
-  return createHash('sha256').update(text).digest('hex')
-}
-
 export function mariadbInputs(ctx: StepContext): MariadbInputs {
   const packages = packagesFor(['mariadb-server', 'mariadb-client'], ctx.facts)
   const listen = ctx.host.privateAddress
@@ -138,7 +134,7 @@ export function mariadbInputs(ctx: StepContext): MariadbInputs {
     appUser: ctx.config.database.appUser,
     appHosts: [...new Set(hostsWithRole(ctx.cluster, 'web').map((h) => h.privateAddress))],
     database: APP_DATABASE,
-    secretsDigest: sha256(JSON.stringify([secrets.rootPassword, secrets.appPassword])),
+    secretsDigest: sha256Of(JSON.stringify([secrets.rootPassword, secrets.appPassword])),
   }
 }
 
@@ -228,7 +224,7 @@ export function planMariadb(facts: MariadbFacts, want: MariadbInputs, ctx: Pick<
   const ready = {tcp: {host: want.listen, port: want.port}}
   const installed = facts.missingPackages.length > 0
   if (installed) actions.push({kind: 'run', description: `install ${facts.missingPackages.join(' ')}`, command: want.installCommand})
-  const configChanged = facts.configSha256 !== sha256(want.config)
+  const configChanged = facts.configSha256 !== sha256Of(want.config)
   if (configChanged) actions.push({kind: 'write-file', path: want.configPath, content: want.config, mode: 0o644})
   // the package starts MariaDB on 127.0.0.1: only a restart moves it onto the private address
   if (configChanged || installed) {
@@ -300,7 +296,7 @@ export const mariadb: Step<MariadbInputs, MariadbFacts> = {
     const active = answers.get('active')?.trim() === 'active'
     return {
       missingPackages: parseMissingPackages(want.packages, answers.get('packages') ?? '', ctx.facts),
-      configSha256: answers.get('config')?.trim().split(/\s+/)[0] || undefined,
+      configSha256: firstWord(answers.get('config')),
       enabled: answers.get('enabled')?.trim() === 'enabled',
       active,
       sql: active ? await probeSqlFacts(remote, want, ctx) : undefined,

@@ -1,9 +1,10 @@
-import {createHash, randomBytes} from 'node:crypto'
+import {randomBytes} from 'node:crypto'
 import {readFileSync} from 'node:fs'
 
 import {hostsWithRole} from '../config/hosts.js'
+import {sha256Of} from '../engine/actions.js'
 import type {Action, CheckResult, Step, StepContext, StepPlan} from '../engine/step.js'
-import {batchCommand, parseBatch} from '../platform/batch-probe.js'
+import {batchCommand, firstWord, parseBatch} from '../platform/batch-probe.js'
 import {memcachedConfigPath, renderMemcachedConfig} from '../platform/memcached.js'
 import {installCommand, packageQueryCommand, packagesFor, parseMissingPackages} from '../platform/packages.js'
 import {serviceName} from '../platform/services.js'
@@ -32,10 +33,6 @@ export interface MemcachedFacts {
   active: boolean
 }
 
-export function sha256(text: string): string {
-  return createHash('sha256').update(text).digest('hex')
-}
-
 export function memcachedInputs(ctx: StepContext): MemcachedInputs {
   const {memcached} = ctx.config
   const listen = memcached.listenAll ? '0.0.0.0' : ctx.host.privateAddress
@@ -57,7 +54,7 @@ export function planMemcached(facts: MemcachedFacts, want: MemcachedInputs): Ste
   if (facts.missingPackages.length > 0) {
     actions.push({kind: 'run', description: `install ${facts.missingPackages.join(' ')}`, command: want.installCommand})
   }
-  const configChanged = facts.configSha256 !== sha256(want.config)
+  const configChanged = facts.configSha256 !== sha256Of(want.config)
   if (configChanged) actions.push({kind: 'write-file', path: want.configPath, content: want.config, mode: 0o644})
   // a package install starts memcached with the distribution's config: it must be restarted to take ours
   const needsRestart = configChanged || facts.missingPackages.length > 0
@@ -101,7 +98,7 @@ export const memcached: Step<MemcachedInputs, MemcachedFacts> = {
     const answers = parseBatch(stdout)
     return {
       missingPackages: parseMissingPackages(want.packages, answers.get('packages') ?? '', ctx.facts),
-      configSha256: answers.get('config')?.trim().split(/\s+/)[0] || undefined,
+      configSha256: firstWord(answers.get('config')),
       enabled: answers.get('enabled')?.trim() === 'enabled',
       active: answers.get('active')?.trim() === 'active',
     }

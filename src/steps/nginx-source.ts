@@ -1,6 +1,6 @@
 import type {Action, Step, StepContext, StepPlan} from '../engine/step.js'
 import {sha256Of} from '../engine/actions.js'
-import {batchCommand, parseBatch} from '../platform/batch-probe.js'
+import {batchCommand, firstWord, parseBatch} from '../platform/batch-probe.js'
 import {COMPILED_UNITS} from '../platform/services.js'
 import {checkBuildable} from '../php/buildable.js'
 import {cmd, quote} from '../ssh/shell.js'
@@ -158,7 +158,7 @@ export const nginxSource: Step<NginxSourceInputs, NginxSourceFacts> = {
       {sudo: true},
     )
     const a = parseBatch(stdout)
-    const sum = (k: string) => a.get(k)?.trim().split(/\s+/)[0] || undefined
+    const sum = (k: string) => firstWord(a.get(k))
     return {
       marker: parseMarker(a.get('marker')),
       linkTarget: a.get('link')?.trim() ?? '',

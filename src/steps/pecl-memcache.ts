@@ -4,7 +4,7 @@ import {hostsWithRole} from '../config/hosts.js'
 import type {Action, ClusterHost, Step, StepContext, StepPlan} from '../engine/step.js'
 import {sha256Of} from '../engine/actions.js'
 import {ConfigError} from '../errors.js'
-import {batchCommand, parseBatch} from '../platform/batch-probe.js'
+import {batchCommand, firstWord, parseBatch} from '../platform/batch-probe.js'
 import {COMPILED_UNITS} from '../platform/services.js'
 import {checkMemcacheForPhp, memcacheVersionFor} from '../php/pecl.js'
 import {cmd} from '../ssh/shell.js'
@@ -125,7 +125,7 @@ export const peclMemcache: Step<PeclMemcacheInputs, PeclMemcacheFacts> = {
     return {
       marker: parseMarker(a.get('marker')),
       tarballSha256: a.get('tarball')?.trim() || undefined,
-      iniSha256: a.get('ini')?.trim().split(/\s+/)[0] || undefined,
+      iniSha256: firstWord(a.get('ini')),
     }
   },
 

@@ -1,6 +1,6 @@
 import type {Action, Step, StepContext, StepPlan} from '../engine/step.js'
 import {sha256Of} from '../engine/actions.js'
-import {batchCommand, parseBatch} from '../platform/batch-probe.js'
+import {batchCommand, firstWord, parseBatch} from '../platform/batch-probe.js'
 import {COMPILED_UNITS} from '../platform/services.js'
 import {renderFpmConfig, renderFpmPool} from '../php/fpm.js'
 import {cmd} from '../ssh/shell.js'
@@ -107,7 +107,7 @@ export const phpFpm: Step<PhpFpmInputs, PhpFpmFacts> = {
       {sudo: true},
     )
     const a = parseBatch(stdout)
-    const sum = (k: string) => a.get(k)?.trim().split(/\s+/)[0] || undefined
+    const sum = (k: string) => firstWord(a.get(k))
     const sums: Record<string, string> = {}
     want.files.forEach((f, i) => {
       const s = sum(`file${i}`)

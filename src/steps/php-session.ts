@@ -3,7 +3,7 @@ import {readFileSync} from 'node:fs'
 import type {Action, Step, StepContext, StepPlan} from '../engine/step.js'
 import {sha256Of} from '../engine/actions.js'
 import {ConfigError} from '../errors.js'
-import {batchCommand, parseBatch} from '../platform/batch-probe.js'
+import {batchCommand, firstWord, parseBatch} from '../platform/batch-probe.js'
 import {COMPILED_UNITS} from '../platform/services.js'
 import {renderSessionIni, type SessionHandler, sessionSavePath} from '../php/fpm.js'
 import {cmd} from '../ssh/shell.js'
@@ -106,7 +106,7 @@ export const phpSession: Step<PhpSessionInputs, PhpSessionFacts> = {
     const want = phpSessionInputs(ctx)
     const {stdout} = await remote.exec(batchCommand({ini: cmd('sha256sum', want.iniPath), probe: cmd('sha256sum', want.probePath)}), {sudo: true})
     const a = parseBatch(stdout)
-    return {iniSha256: a.get('ini')?.trim().split(/\s+/)[0] || undefined, probeSha256: a.get('probe')?.trim().split(/\s+/)[0] || undefined}
+    return {iniSha256: firstWord(a.get('ini')), probeSha256: firstWord(a.get('probe'))}
   },
 
   plan: planPhpSession,

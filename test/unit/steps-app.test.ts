@@ -6,9 +6,10 @@ import {describe, expect, it} from 'vitest'
 
 import {clusterHosts} from '../../src/config/hosts.js'
 import {configSchema} from '../../src/config/schema.js'
+import {sha256Of} from '../../src/engine/actions.js'
 import type {Action, StepContext} from '../../src/engine/step.js'
 import type {HostFacts} from '../../src/platform/facts.js'
-import {type AppFacts, PROBE_DIR, app, appInputs, planApp, renderPhpMyAdminConfig, sha256, unpackCommand, vhostValidateCommand} from '../../src/steps/app.js'
+import {type AppFacts, PROBE_DIR, app, appInputs, planApp, renderPhpMyAdminConfig, unpackCommand, vhostValidateCommand} from '../../src/steps/app.js'
 
 const debian12: HostFacts = {osId: 'debian', osVersion: '12', osFamily: 'debian', packageManager: 'apt', arch: 'x86_64', cores: 2, initSystem: 'systemd'}
 const ubuntu2404: HostFacts = {osId: 'ubuntu', osVersion: '24.04', osFamily: 'debian', packageManager: 'apt', arch: 'x86_64', cores: 4, initSystem: 'systemd'}
@@ -82,8 +83,8 @@ describe('app', () => {
     const want = appInputs(ctxFor(debian12))
     const done: AppFacts = {
       ...nothing,
-      vhostSha256: sha256(want.vhost),
-      fileSha256: Object.fromEntries(want.files.map((f) => [f.path, sha256(f.content)])),
+      vhostSha256: sha256Of(want.vhost),
+      fileSha256: Object.fromEntries(want.files.map((f) => [f.path, sha256Of(f.content)])),
       rootOwner: 'www:www',
       probeDir: true,
     }

@@ -2,11 +2,12 @@ import {describe, expect, it} from 'vitest'
 
 import {clusterHosts} from '../../src/config/hosts.js'
 import {configSchema} from '../../src/config/schema.js'
+import {sha256Of} from '../../src/engine/actions.js'
 import type {StepContext} from '../../src/engine/step.js'
 import {DeployError} from '../../src/errors.js'
 import type {HostFacts} from '../../src/platform/facts.js'
 import {NFT_RULES_PATH, firewalldRichRules} from '../../src/platform/firewall.js'
-import {type DbFirewallFacts, NFT_UNIT_PATH, dbFirewall, dbFirewallInputs, planDbFirewall, sha256} from '../../src/steps/db-firewall.js'
+import {type DbFirewallFacts, NFT_UNIT_PATH, dbFirewall, dbFirewallInputs, planDbFirewall} from '../../src/steps/db-firewall.js'
 
 const debian12: HostFacts = {osId: 'debian', osVersion: '12', osFamily: 'debian', packageManager: 'apt', arch: 'x86_64', cores: 2, initSystem: 'systemd'}
 const ubuntu2404: HostFacts = {osId: 'ubuntu', osVersion: '24.04', osFamily: 'debian', packageManager: 'apt', arch: 'x86_64', cores: 4, initSystem: 'systemd'}
@@ -39,7 +40,7 @@ const nothing: DbFirewallFacts = {
 
 function loaded(ctx: StepContext): DbFirewallFacts {
   const want = dbFirewallInputs(ctx)
-  return {...nothing, missingPackages: [], rulesSha256: sha256(want.rules), unitSha256: sha256(want.unit), enabled: true, active: true, tableLoaded: true}
+  return {...nothing, missingPackages: [], rulesSha256: sha256Of(want.rules), unitSha256: sha256Of(want.unit), enabled: true, active: true, tableLoaded: true}
 }
 
 describe('db-firewall', () => {

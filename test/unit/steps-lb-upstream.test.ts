@@ -2,10 +2,11 @@ import {describe, expect, it} from 'vitest'
 
 import {clusterHosts} from '../../src/config/hosts.js'
 import {configSchema} from '../../src/config/schema.js'
+import {sha256Of} from '../../src/engine/actions.js'
 import type {Action, StepContext} from '../../src/engine/step.js'
 import type {HostFacts} from '../../src/platform/facts.js'
 import {httpGetCommand, parseHttpResponse} from '../../src/platform/lb.js'
-import {LB_CONF_VALIDATE, type LbUpstreamFacts, judgeBackends, lbUpstream, lbUpstreamInputs, planLbUpstream, sha256} from '../../src/steps/lb-upstream.js'
+import {LB_CONF_VALIDATE, type LbUpstreamFacts, judgeBackends, lbUpstream, lbUpstreamInputs, planLbUpstream} from '../../src/steps/lb-upstream.js'
 
 const debian12: HostFacts = {osId: 'debian', osVersion: '12', osFamily: 'debian', packageManager: 'apt', arch: 'x86_64', cores: 2, initSystem: 'systemd'}
 const ubuntu2404: HostFacts = {osId: 'ubuntu', osVersion: '24.04', osFamily: 'debian', packageManager: 'apt', arch: 'x86_64', cores: 4, initSystem: 'systemd'}
@@ -63,7 +64,7 @@ describe('lb-upstream', () => {
 
   it('Ubuntu 24.04 in place: nothing; a web host added: write, check, reload (no restart)', () => {
     const want = lbUpstreamInputs(ctxFor(ubuntu2404))
-    const done: LbUpstreamFacts = {missingPackages: [], confSha256: sha256(want.conf), defaultSitePresent: false, enabled: true, active: true}
+    const done: LbUpstreamFacts = {missingPackages: [], confSha256: sha256Of(want.conf), defaultSitePresent: false, enabled: true, active: true}
     expect(planLbUpstream(done, want)).toEqual({actions: [], reason: 'nginx balances phpmyadmin.oldboy.com over 172.16.1.7, 172.16.1.8'})
     expect(brief(planLbUpstream({...done, confSha256: 'old'}, want).actions)).toEqual(['write:/etc/nginx/conf.d/lnmp-upstream.conf', 'run:nginx -t -q', 'service:reload'])
     // someone put the default site back
@@ -81,7 +82,7 @@ describe('lb-upstream', () => {
 
   it('stopped but configured: enable and start it', () => {
     const want = lbUpstreamInputs(ctxFor(debian12))
-    const stopped: LbUpstreamFacts = {missingPackages: [], confSha256: sha256(want.conf), defaultSitePresent: false, enabled: true, active: false}
+    const stopped: LbUpstreamFacts = {missingPackages: [], confSha256: sha256Of(want.conf), defaultSitePresent: false, enabled: true, active: false}
     expect(planLbUpstream(stopped, want).actions).toEqual([{kind: 'service', service: 'nginx', op: 'enable-now', ready}])
   })
 })

@@ -2,6 +2,7 @@ import {describe, expect, it} from 'vitest'
 
 import {clusterHosts} from '../../src/config/hosts.js'
 import {configSchema} from '../../src/config/schema.js'
+import {sha256Of} from '../../src/engine/actions.js'
 import type {Action, StepContext} from '../../src/engine/step.js'
 import type {HostFacts} from '../../src/platform/facts.js'
 import {
@@ -13,7 +14,6 @@ import {
   probeSql,
   renderMariadbConfig,
   setupSql,
-  sha256,
   sqlString,
 } from '../../src/steps/mariadb.js'
 
@@ -57,7 +57,7 @@ function done(ctx: StepContext): MariadbFacts {
   const want = mariadbInputs(ctx)
   return {
     missingPackages: [],
-    configSha256: sha256(want.config),
+    configSha256: sha256Of(want.config),
     enabled: true,
     active: true,
     sql: {

@@ -1,9 +1,10 @@
 import {describe, expect, it} from 'vitest'
 
 import {configSchema} from '../../src/config/schema.js'
+import {sha256Of} from '../../src/engine/actions.js'
 import type {StepContext} from '../../src/engine/step.js'
 import type {HostFacts} from '../../src/platform/facts.js'
-import {judgeSetGet, memcachedInputs, planMemcached, sha256} from '../../src/steps/memcached.js'
+import {judgeSetGet, memcachedInputs, planMemcached} from '../../src/steps/memcached.js'
 
 const debian12: HostFacts = {osId: 'debian', osVersion: '12', osFamily: 'debian', packageManager: 'apt', arch: 'x86_64', cores: 2, initSystem: 'systemd'}
 const rocky9: HostFacts = {osId: 'rocky', osVersion: '9.4', osFamily: 'rhel', packageManager: 'dnf', arch: 'x86_64', cores: 2, initSystem: 'systemd'}
@@ -68,12 +69,12 @@ describe('memcached plan', () => {
   })
 
   it('starts a stopped service without rewriting its config', () => {
-    const plan = planMemcached({missingPackages: [], configSha256: sha256(want.config), enabled: true, active: false}, want)
+    const plan = planMemcached({missingPackages: [], configSha256: sha256Of(want.config), enabled: true, active: false}, want)
     expect(plan.actions).toEqual([{kind: 'service', service: 'memcached', op: 'enable-now', ready}])
   })
 
   it('is a no-op with a reason when everything is in place', () => {
-    const plan = planMemcached({missingPackages: [], configSha256: sha256(want.config), enabled: true, active: true}, want)
+    const plan = planMemcached({missingPackages: [], configSha256: sha256Of(want.config), enabled: true, active: true}, want)
     expect(plan).toEqual({actions: [], reason: 'memcached installed, configured for 172.16.1.51:11211, enabled and running'})
   })
 })
