@@ -90,7 +90,7 @@ export function verifyFaultSuite(config: () => string = () => labFiles().config)
         )
         expect(parsed.trim()).toBe(`${report.checks.length} 0 lb01 web01 web02 db01`)
         // nothing of the proof stays behind
-        for (const web of ['web01', 'web02']) expect(await onHost(web, 'ls /var/lib/lnmp-deploy/probes/ | grep -c "^lnmp-verify-" || true')).toBe('0\n')
+        for (const web of ['web01', 'web02']) expect((await onHost(web, 'ls /var/lib/lnmp-deploy/probes/ | grep -c "^lnmp-verify-" || true')).trim()).toBe('0')
       } finally {
         rmSync(dir, {recursive: true, force: true})
       }
