@@ -6,6 +6,7 @@ import {type RunFilters, type UnitRef, schedule} from './graph.js'
 import {HostJournal, type JournalStore, remoteJournalStore} from './journal.js'
 import {type HostLock, type LockOptions, acquireLock} from './lock.js'
 import {RunLogs, type StepLog, loggingRemote} from './logs.js'
+import {findInputProblems, inputProblemsError} from './preflight.js'
 import {Slots} from './slots.js'
 import {applyStep, planStep, toFailure} from './step-exec.js'
 import type {AnyStep, ClusterHost, StepContext} from './step.js'
@@ -67,7 +68,8 @@ class Outcomes {
 /**
  * Runs (or plans) the steps: hosts in parallel, steps in dependency order within each host, a step that
  * depends on steps of other hosts waiting for them. One host's failure never stops the others; only the
- * dependents of a failed step are skipped.
+ * dependents of a failed step are skipped. A run whose config cannot work (a step's inputs refuse it)
+ * throws before anything starts: see preflight.ts.
  */
 export async function runSteps(options: RunOptions): Promise<RunSummary> {
   const now = options.now ?? (() => new Date())
@@ -82,6 +84,10 @@ export async function runSteps(options: RunOptions): Promise<RunSummary> {
   }
   const byId = new Map(options.steps.map((s) => [s.id, s]))
   const plan = schedule(options.steps, options.hosts, options.filters)
+  if (options.mode === 'run') {
+    const problems = await findInputProblems(plan, byId, options.hosts, options.contextFor)
+    if (problems.length > 0) throw inputProblemsError(problems)
+  }
   const outline: HostOutline[] = plan.map((h) => ({
     host: h.host,
     steps: h.units.map((u) => ({id: u.stepId, title: byId.get(u.stepId)?.title ?? u.stepId})),

@@ -129,8 +129,14 @@ export async function applyStep(run: StepRun): Promise<Omit<StepResult, 'duratio
 export async function planStep(run: StepRun): Promise<Omit<StepResult, 'durationMs'>> {
   const {step, ctx, journal} = run
   const base = {host: ctx.host.name, step: step.id, title: step.title}
+  let inputs: unknown
   try {
-    const inputs: unknown = step.inputs(ctx)
+    inputs = step.inputs(ctx)
+  } catch (error) {
+    // the config asks for something this step refuses: `run` would refuse it too, before starting
+    return {...base, status: 'failed', actions: [], error: toFailure(ctx.host.name, step.id, error, undefined, run.secrets)}
+  }
+  try {
     const print = fingerprint(inputs)
     if (await upToDate(run, print)) return {...base, status: 'up to date', reason: UP_TO_DATE, actions: []}
     const owed: PlannedAction[] = journal.owedBy(step.id).map((o) => ({

@@ -186,6 +186,21 @@ describe('bad input', () => {
     expect(r.stderr).toMatch(/evil\.yml:3:\d+: hosts\[0\]\.name/)
   })
 
+  it("the seed's PHP 5 flags stop the whole run before any step touches the host", async () => {
+    await forgetWwwUser()
+    const file = await writeConfig('root', join(dir, 'known_hosts'))
+    await writeFile(file, `${await readFile(file, 'utf8')}php:\n  version: 8.2.32\n  flags: [--enable-fpm, --with-mcrypt, --with-gd]\n`)
+    const r = await lnmpDeploy(['run', '-c', file])
+    expect(r.exitCode, r.stderr).toBe(3)
+    expect(r.stderr).toContain('nothing was changed on any host')
+    expect(r.stderr).toContain('local php-source')
+    expect(r.stderr).toContain('--with-mcrypt: removed in PHP 7.2')
+    expect(r.stderr).toContain('--with-gd: removed in PHP 7.4')
+    // www-user and build-deps come first in a run: neither ran, and no journal or lock was written
+    const left = await execa('sh', ['-c', 'getent passwd www; ls /var/lib/lnmp-deploy 2>/dev/null'], {reject: false})
+    expect(left.stdout).toBe('')
+  })
+
   it('a missing config file says how to make one', async () => {
     const r = await lnmpDeploy(['plan', '-c', join(dir, 'nope.yml')])
     expect(r.exitCode).toBe(3)

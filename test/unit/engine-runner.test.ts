@@ -1,6 +1,6 @@
 import {describe, expect, it} from 'vitest'
 
-import {LockedError} from '../../src/errors.js'
+import {ConfigError, DeployError, ExitCode, LockedError} from '../../src/errors.js'
 import type {EngineEvent} from '../../src/engine/events.js'
 import {type JournalData, type JournalStore, emptyJournal} from '../../src/engine/journal.js'
 import {type RunOptions, runSteps} from '../../src/engine/runner.js'
@@ -326,5 +326,40 @@ describe('runSteps', () => {
     expect(run.events.map((e) => e.type)).toEqual(['run-start', 'step-start', 'step-end', 'run-end'])
     expect(run.events[0]).toMatchObject({type: 'run-start', mode: 'run', hosts: [{host: 'db01', steps: [{id: 'memcached', title: 'Title of memcached'}]}]})
     expect(run.events.at(-1)).toEqual({type: 'run-end', summary})
+  })
+})
+
+describe('runSteps refuses a config that cannot work before anything starts', () => {
+  it('collects the input problems of every host and step, touches no host, and exits with the config code', async () => {
+    const hosts = memoryHosts()
+    const state: Probe = {probes: [], verifyOk: true, version: '1'}
+    const steps = testSteps(state)
+    const phpSession = steps[2] as AnyStep
+    phpSession.inputs = () => {
+      throw new ConfigError('php.flags: --with-mcrypt was removed in PHP 7.2', {hint: 'drop it: use sodium'})
+    }
+    const run = options(hosts, steps)
+    const error = await runSteps(run).catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(DeployError)
+    expect((error as DeployError).exitCode).toBe(ExitCode.config)
+    expect((error as DeployError).message).toBe(
+      'nothing was changed on any host: the config cannot be deployed as it is\n' +
+        '  web01 php-session, web02 php-session: php.flags: --with-mcrypt was removed in PHP 7.2\n    hint: drop it: use sodium',
+    )
+    // www-user comes before php-session on the web hosts, memcached on db01: none of them ran
+    for (const h of hosts.values()) expect(h.commands).toEqual([])
+    expect(state.probes).toEqual([])
+    expect(run.events).toEqual([])
+  })
+
+  it('leaves plan alone: there the step shows its own failure', async () => {
+    const hosts = memoryHosts()
+    const state: Probe = {probes: [], verifyOk: true, version: '1'}
+    const steps = testSteps(state)
+    ;(steps[1] as AnyStep).inputs = () => {
+      throw new ConfigError('memcached.port: 0 is not a port')
+    }
+    const summary = await runSteps(options(hosts, steps, {mode: 'plan'}))
+    expect(summary.results.find((r) => r.step === 'memcached')).toMatchObject({status: 'failed', error: {exitCode: ExitCode.config}})
   })
 })
