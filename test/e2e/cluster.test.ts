@@ -7,7 +7,7 @@ import YAML from 'yaml'
 import {PRESETS} from '../../src/php/features.js'
 import {secretsPath} from '../../src/secrets/store.js'
 import {lnmpDeploy, runSummary, stepEnds} from '../helpers/cli.js'
-import {ensureLabArtifacts, ensureLabUp, labDown, labFiles, resetHosts} from '../helpers/lab.js'
+import {ensureLabArtifacts, ensureLabUp, labFiles, removeLabHosts, resetHosts} from '../helpers/lab.js'
 import {Browser, hiddenInputs, isLoggedIn, isLoginPage} from '../helpers/phpmyadmin.js'
 import {verifyFaultSuite} from './verify-faults.js'
 
@@ -59,7 +59,7 @@ beforeAll(async () => {
 }, 900_000)
 
 afterAll(async () => {
-  await labDown()
+  await removeLabHosts()
   if (dir) await rm(dir, {recursive: true, force: true})
 }, 300_000)
 

@@ -1,7 +1,7 @@
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
 import {lnmpDeploy, runSummary, stepEnds} from '../helpers/cli.js'
-import {type LabFiles, ensureLabUp, labDown, onLabHost, resetHosts} from '../helpers/lab.js'
+import {type LabFiles, ensureLabUp, onLabHost, removeLabHosts, resetHosts} from '../helpers/lab.js'
 
 /**
  * The engine on the four lab hosts, from fresh servers, with the two quick steps (www-user on the web hosts,
@@ -18,7 +18,7 @@ beforeAll(async () => {
 }, 900_000)
 
 afterAll(async () => {
-  await labDown()
+  await removeLabHosts()
 }, 300_000)
 
 const run = (...args: string[]) => lnmpDeploy(['run', '-c', lab.config, '--json', ...QUICK_STEPS, ...args])

@@ -10,7 +10,7 @@ import {aptProxyPid} from '../../src/lab/apt-proxy.js'
 import {prepareLabArtifacts, sha256File} from '../../src/lab/artifacts.js'
 import {tryRun} from '../../src/lab/exec.js'
 import {hostState, monitorPids} from '../../src/lab/hosts.js'
-import {labDown, labReset, labStatus, labUp, type LabUpResult} from '../../src/lab/lab.js'
+import {labDestroy, labDown, labReset, labStatus, labUp, type LabUpResult} from '../../src/lab/lab.js'
 import {bridgeExists, guardRulesPresent} from '../../src/lab/network.js'
 import {labPaths} from '../../src/lab/paths.js'
 import {sshArgs} from '../../src/lab/ssh-probe.js'
@@ -34,9 +34,9 @@ describe('lnmp-deploy lab', () => {
     up = await labUp({log: (m) => process.stderr.write(`[lab] ${m}\n`)})
   }, 600_000)
 
-  // whatever happened above, nothing of the lab stays running
+  // whatever happened above, nothing of the lab stays: no host running or kept, no bridge, rules or proxy
   afterAll(async () => {
-    await labDown()
+    await labDestroy()
   }, 120_000)
 
   it('brings up four hosts with systemd running', () => {

@@ -1,7 +1,7 @@
 import {prepareLabArtifacts, type PrepareArtifactsOptions} from '../../src/lab/artifacts.js'
 import type {LabArtifacts} from '../../src/lab/client-files.js'
 import type {CommandResult} from '../../src/lab/exec.js'
-import {labDown as stopLab, labReset, labStatus, labUp} from '../../src/lab/lab.js'
+import {labDestroy, labReset, labStatus, labUp} from '../../src/lab/lab.js'
 import {labPaths} from '../../src/lab/paths.js'
 import {labSsh} from '../../src/lab/ssh-probe.js'
 
@@ -9,7 +9,7 @@ import {labSsh} from '../../src/lab/ssh-probe.js'
  * The lab for end-to-end suites: four real hosts (lb01, web01, web02, db01) on this machine.
  *
  *   beforeAll(() => ensureLabUp(), 600_000)
- *   afterAll(() => labDown(), 120_000)
+ *   afterAll(() => removeLabHosts(), 120_000)
  *   ... run lnmp-deploy with `--config ${labFiles().config}` ...
  */
 export interface LabFiles {
@@ -40,9 +40,13 @@ export async function resetHosts(names: readonly string[]): Promise<void> {
   for (const name of names) await labReset(name)
 }
 
-/** Stops the hosts and removes the bridge, guard rules and apt proxy (host deltas kept). Safe to call twice. */
-export async function labDown(): Promise<void> {
-  await stopLab()
+/**
+ * What a suite leaves behind: nothing running and no hosts; the bridge, guard rules and apt proxy gone. The
+ * base image, the lab key and the artifacts stay (minutes to make; the next `up` makes new hosts in seconds).
+ * Safe to call twice.
+ */
+export async function removeLabHosts(): Promise<void> {
+  await labDestroy()
 }
 
 /**
