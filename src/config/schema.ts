@@ -69,10 +69,64 @@ export const sshSchema = z.strictObject({
   sudoPassword: secretRefSchema.optional(),
 })
 
+// what `tar -xf` unpacks on a host as build-deps leaves it: gzip is always there and xz-utils is installed;
+// bzip2 is not, and GNU tar does not read zip
+const TARBALL_SUFFIXES = ['.tar.gz', '.tgz', '.tar.xz'] as const
+// no '/' and a letter or digit first: the name is one path segment, never '.' or '..', never read as an option
+const SAFE_FILE_NAME = /^[A-Za-z0-9][A-Za-z0-9._+-]*$/
+const FILE_NAME_RULE = `letters, digits, . _ + - (a letter or digit first), ending in ${TARBALL_SUFFIXES.join(', ')}`
+// a local path may have any directory, but a newline or escape in it would garble every message that shows it
+const CONTROL_CHAR = /[\u0000-\u001f\u007f]/
+
+function lastSegment(path: string): string {
+  return path.slice(path.lastIndexOf('/') + 1)
+}
+
+/** The percent-decoded last segment of a url's path; undefined when the url does not parse or its escapes do not decode. */
+export function urlFileName(url: string): string | undefined {
+  try {
+    return decodeURIComponent(lastSegment(new URL(url).pathname))
+  } catch {
+    return undefined
+  }
+}
+
+/**
+ * The name an artifact's tarball gets on a host: the base name of `file`, else the decoded last segment of
+ * `url`. src/artifacts.ts uses this too, so the name checked here is the name that reaches a host.
+ */
+export function artifactFileName(source: {url?: string; file?: string}): string | undefined {
+  if (source.file !== undefined) return lastSegment(source.file)
+  return source.url === undefined ? undefined : urlFileName(source.url)
+}
+
+/** Why a name may not be an artifact's file name, or undefined when it may. */
+export function artifactFileNameProblem(name: string): string | undefined {
+  if (SAFE_FILE_NAME.test(name) && TARBALL_SUFFIXES.some((suffix) => name.endsWith(suffix))) return undefined
+  return `the file name must be ${FILE_NAME_RULE}; got ${JSON.stringify(name)}`
+}
+
+// field-level refinements put the key path (artifacts.php.url) on the issue, and leave the JSON Schema as it is
+const artifactUrlSchema = z.url().superRefine((url, ctx) => {
+  if (CONTROL_CHAR.test(url)) return ctx.addIssue({code: 'custom', message: 'must not contain control characters or newlines'})
+  const name = urlFileName(url)
+  const problem = name === undefined ? `its last path segment does not decode; it must be ${FILE_NAME_RULE}` : artifactFileNameProblem(name)
+  if (problem !== undefined) ctx.addIssue({code: 'custom', message: problem})
+})
+
+const artifactFileSchema = z
+  .string()
+  .min(1)
+  .superRefine((file, ctx) => {
+    if (CONTROL_CHAR.test(file)) return ctx.addIssue({code: 'custom', message: 'must not contain control characters or newlines'})
+    const problem = artifactFileNameProblem(lastSegment(file))
+    if (problem !== undefined) ctx.addIssue({code: 'custom', message: problem})
+  })
+
 const artifactSchema = z
   .strictObject({
-    url: z.url().optional(),
-    file: z.string().min(1).optional(),
+    url: artifactUrlSchema.optional(),
+    file: artifactFileSchema.optional(),
     sha256: sha256Schema,
   })
   .refine((a) => a.url !== undefined || a.file !== undefined, 'needs a url or a file')

@@ -1,5 +1,6 @@
 import {createHash} from 'node:crypto'
 import {readFileSync, statSync} from 'node:fs'
+import {posix} from 'node:path'
 
 import {type ArtifactName, resolveArtifact} from '../../artifacts.js'
 import type {Action, StepContext} from '../../engine/step.js'
@@ -21,6 +22,20 @@ export interface SourceTarball {
   localPath?: string
   /** else the host downloads it */
   url?: string
+}
+
+/**
+ * Where a tarball lives in the host's cache. The schema already refuses a file name that could leave it;
+ * this is the second fence, for a name that reached here some other way.
+ */
+export function cachedTarballPath(fileName: string): string {
+  const path = posix.resolve(SOURCE_CACHE, fileName)
+  if (posix.dirname(path) !== SOURCE_CACHE || posix.basename(path) !== fileName) {
+    throw new ArtifactError(`file name ${JSON.stringify(fileName)} is not a plain file name: it would not stay in ${SOURCE_CACHE}`, {
+      hint: 'give the artifact a url or file whose file name is letters, digits, . _ + - only',
+    })
+  }
+  return path
 }
 
 const localSums = new Map<string, string>()
@@ -45,13 +60,15 @@ function localSha256(path: string): string {
 export function sourceTarball(artifact: ArtifactName, version: string, ctx: StepContext): SourceTarball {
   const host = ctx.host.name
   let resolved
+  let path
   try {
     resolved = resolveArtifact(artifact, version, ctx.config)
+    path = cachedTarballPath(resolved.fileName)
   } catch (error) {
     if (error instanceof DeployError) throw new ArtifactError(`${host}: ${artifact} ${version}: ${error.message}`, {host, hint: error.hint})
     throw error
   }
-  const base = {artifact, version, fileName: resolved.fileName, sha256: resolved.sha256, path: `${SOURCE_CACHE}/${resolved.fileName}`}
+  const base = {artifact, version, fileName: resolved.fileName, sha256: resolved.sha256, path}
   const local = ctx.artifacts.get(artifact)
   if (local) {
     let actual: string
