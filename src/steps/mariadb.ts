@@ -9,6 +9,7 @@ import {installCommand, packageQueryCommand, packagesFor, parseMissingPackages} 
 import {serviceName} from '../platform/services.js'
 import type {Remote} from '../ssh/remote.js'
 import {cmd, quote} from '../ssh/shell.js'
+import {check} from './support/checks.js'
 
 /**
  * The procedure's database milestones on db01: "install mariadb-server, start and enable it, set the root
@@ -16,11 +17,15 @@ import {cmd, quote} from '../ssh/shell.js'
  * to oldboy@'10.0.0.%'`)". Unlike the seed, the server listens on the private address only, the app user
  * exists once per web host address (never a wildcard) and is granted the app's database only, and no
  * password ever appears on a command line: SQL goes to `mysql` on its stdin or from a root-only file.
+ * The server is also left as `mysql_secure_installation` leaves it (issue 8): no anonymous accounts, no `test`
+ * database nor its grants in mysql.db, root only from this host.
  */
 export const MYSQL_PORT = 3306
 export const APP_DATABASE = 'lnmp_app'
 /** the SQL the step applies: root-only, written just before `mysql` reads it and removed right after */
 export const SQL_PATH = '/var/lib/lnmp-deploy/mariadb-setup.sql'
+/** the hardening SQL: no secret in it, but written and removed the same way */
+export const HARDEN_SQL_PATH = '/var/lib/lnmp-deploy/mariadb-harden.sql'
 /** where MariaDB < 10.4 keeps root's password for the next run (no unix_socket OR password there) */
 export const ROOT_CLIENT_CNF = '/root/.my.cnf'
 
@@ -89,12 +94,30 @@ export interface AppAccount {
   granted: boolean
 }
 
+/** A row of mysql.db that grants on `test` or `test\_%` (Db as stored: `test\_%` with its backslash). */
+export interface TestGrant {
+  db: string
+  user: string
+  host: string
+}
+
+/** What `mysql_secure_installation` would remove, as found. */
+export interface MariadbHardeningFacts {
+  /** hosts of the anonymous accounts (''@host) */
+  anonymousHosts: string[]
+  /** hosts of root accounts other than LOCAL_ROOT_HOSTS ('%', the host name, an address) */
+  remoteRootHosts: string[]
+  testDatabase: boolean
+  testGrants: TestGrant[]
+}
+
 /** What the server itself says, asked as root; undefined when it cannot be asked (not installed, not running). */
 export interface MariadbSqlFacts {
   rootPasswordOk: boolean
   rootSocket: boolean
   database: boolean
   accounts: AppAccount[]
+  hardening: MariadbHardeningFacts
 }
 
 export interface MariadbFacts {
@@ -138,7 +161,33 @@ export function mariadbInputs(ctx: StepContext): MariadbInputs {
   }
 }
 
-/** Read-only questions as SQL; the passwords are compared by the server (PASSWORD()), never printed. */
+/** The hosts root may log in from, as `mysql_secure_installation` keeps them: this host only. */
+export const LOCAL_ROOT_HOSTS = ['localhost', '127.0.0.1', '::1'] as const
+const HARDENED = 'no anonymous accounts, no test database, root only from localhost'
+
+// one predicate per thing mysql_secure_installation removes, shared by the probe and the hardening SQL, so what
+// the probe reports is exactly what the hardening removes; every MariaDB from 5.5 to 11.8 has these tables
+// (mysql.user is a view over mysql.global_priv from 10.4 on, readable as before)
+const ANONYMOUS = `User = ''`
+const REMOTE_ROOT = `User = 'root' AND Host NOT IN (${LOCAL_ROOT_HOSTS.map(sqlString).join(', ')})`
+// the SQL literal 'test\\_%' is the grant pattern test\_% (an escaped underscore), compared as a string, as
+// mysql_secure_installation does: `test_app`'s grants are not test's
+const TEST_GRANT = `Db = 'test' OR Db = 'test\\\\_%'`
+
+/** Read-only questions about what `mysql_secure_installation` removes; no secret in them. */
+export function hardeningProbeSql(): string {
+  return [
+    `SELECT 'anonymous', Host FROM mysql.user WHERE ${ANONYMOUS} ORDER BY Host;`,
+    `SELECT 'remote-root', Host FROM mysql.user WHERE ${REMOTE_ROOT} ORDER BY Host;`,
+    `SELECT 'test-database', SCHEMA_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = 'test';`,
+    `SELECT 'test-grant', Db, User, Host FROM mysql.db WHERE ${TEST_GRANT} ORDER BY Db, User, Host;`,
+  ].join('\n')
+}
+
+/**
+ * Read-only questions as SQL, for `mysql -N -B` on stdin (mysqlRootCommand): one row per answer, its first
+ * column naming it, then `end`. The passwords are compared by the server (PASSWORD()), never printed.
+ */
 export function probeSql(want: MariadbInputs, secrets: MariadbSecrets): string {
   const user = sqlString(want.appUser)
   const hashOf = (pw: string) => `(Password = PASSWORD(${sqlString(pw)}) OR authentication_string = PASSWORD(${sqlString(pw)}))`
@@ -148,33 +197,84 @@ export function probeSql(want: MariadbInputs, secrets: MariadbSecrets): string {
       : `'no-socket'`
   const allPrivileges = ['Select', 'Insert', 'Update', 'Delete', 'Create', 'Drop', 'Index', 'Alter'].map((p) => `${p}_priv = 'Y'`).join(' AND ')
   return [
-    `SELECT CONCAT('root ', IF(${hashOf(secrets.rootPassword)}, 'password', 'no-password'), ' ', ${socket}) FROM mysql.user WHERE User = 'root' AND Host = 'localhost';`,
-    `SELECT CONCAT('account ', Host, ' ', IF(${hashOf(secrets.appPassword)}, 'password', 'no-password')) FROM mysql.user WHERE User = ${user};`,
-    `SELECT CONCAT('grant ', Host) FROM mysql.db WHERE User = ${user} AND Db = ${sqlString(want.database)} AND ${allPrivileges};`,
-    `SELECT CONCAT('database ', SCHEMA_NAME) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ${sqlString(want.database)};`,
+    `SELECT 'root', IF(${hashOf(secrets.rootPassword)}, 'password', 'no-password'), ${socket} FROM mysql.user WHERE User = 'root' AND Host = 'localhost';`,
+    `SELECT 'account', Host, IF(${hashOf(secrets.appPassword)}, 'password', 'no-password') FROM mysql.user WHERE User = ${user} ORDER BY Host;`,
+    `SELECT 'grant', Host FROM mysql.db WHERE User = ${user} AND Db = ${sqlString(want.database)} AND ${allPrivileges} ORDER BY Host;`,
+    `SELECT 'database', SCHEMA_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ${sqlString(want.database)};`,
+    hardeningProbeSql(),
     `SELECT 'end';`,
     '',
   ].join('\n')
 }
 
+/**
+ * One row as `mysql -B` prints it: columns separated by tabs, and in each value the client escapes a tab,
+ * a newline, a NUL and the backslash itself (`test\_%` prints as `test\\_%`); NULL prints as `NULL`.
+ */
+export function batchRow(line: string): string[] {
+  const unescape: Record<string, string> = {t: '\t', n: '\n', '0': '\0', '\\': '\\'}
+  return line.split('\t').map((field) => field.replace(/\\(.)/g, (_, c: string) => unescape[c] ?? c))
+}
+
+/** The answers to probeSql as `mysql -N -B` prints them; undefined without the `end` row (the server could not be asked). */
 export function parseSqlFacts(stdout: string): MariadbSqlFacts | undefined {
-  const lines = stdout.split('\n').map((l) => l.trim())
-  if (!lines.includes('end')) return undefined
-  const root = lines.find((l) => l.startsWith('root '))?.split(' ') ?? []
-  const granted = new Set(lines.filter((l) => l.startsWith('grant ')).map((l) => l.slice('grant '.length)))
-  const accounts = lines
-    .filter((l) => l.startsWith('account '))
-    .map((l) => {
-      const [, host = '', password] = l.split(' ')
-      return {host, passwordOk: password === 'password', granted: granted.has(host)}
-    })
+  const rows = stdout
+    .split('\n')
+    .map((l) => l.replace(/\r$/, ''))
+    .filter((l) => l !== '')
+    .map(batchRow)
+  if (!rows.some((r) => r.length === 1 && r[0] === 'end')) return undefined
+  const answers = (name: string) => rows.filter((r) => r[0] === name).map((r) => r.slice(1))
+  const [root = []] = answers('root')
+  const granted = new Set(answers('grant').map(([host = '']) => host))
   return {
-    rootPasswordOk: root[1] === 'password',
-    rootSocket: root[2] === 'socket',
-    database: lines.some((l) => l.startsWith('database ')),
-    accounts,
+    rootPasswordOk: root[0] === 'password',
+    rootSocket: root[1] === 'socket',
+    database: answers('database').length > 0,
+    accounts: answers('account').map(([host = '', password]) => ({host, passwordOk: password === 'password', granted: granted.has(host)})),
+    hardening: {
+      anonymousHosts: answers('anonymous').map(([host = '']) => host),
+      remoteRootHosts: answers('remote-root').map(([host = '']) => host),
+      testDatabase: answers('test-database').length > 0,
+      testGrants: answers('test-grant').map(([db = '', user = '', host = '']) => ({db, user, host})),
+    },
   }
 }
+
+/** An account as SQL names it: ''@'localhost', 'root'@'%'. */
+export function accountName(user: string, host: string): string {
+  return `${sqlString(user)}@${sqlString(host)}`
+}
+
+/** What is left that `mysql_secure_installation` removes, one phrase per kind; empty when hardened. */
+export function hardeningProblems(h: MariadbHardeningFacts): string[] {
+  const problems: string[] = []
+  if (h.anonymousHosts.length > 0) problems.push(`anonymous ${h.anonymousHosts.map((host) => accountName('', host)).join(', ')}`)
+  if (h.remoteRootHosts.length > 0) problems.push(`root from other hosts ${h.remoteRootHosts.map((host) => accountName('root', host)).join(', ')}`)
+  if (h.testDatabase) problems.push('database test')
+  if (h.testGrants.length > 0) problems.push(`test grants in mysql.db: ${h.testGrants.map((g) => `${g.db} to ${accountName(g.user, g.host)}`).join(', ')}`)
+  return problems
+}
+
+/**
+ * What `mysql_secure_installation` does, minus setting root's password (setupSql does that): drop the anonymous
+ * accounts and root's accounts from other hosts, drop database test, delete the grants on test and test\_%.
+ * The accounts are found when the SQL runs, not when it was planned, so the same text serves a fresh install
+ * (nothing could be asked before it) and a drifted host, and running it twice changes nothing. No `IF EXISTS`
+ * and no compound statement: MariaDB 5.5 (CentOS 7) has neither; DROP USER of a list is prepared from the
+ * accounts found, and `DO 0` stands in when there are none.
+ */
+export const HARDENING_SQL = [
+  '-- lnmp-deploy: what mysql_secure_installation removes; removed right after mysql has read it',
+  `SET @lnmp_drop_users = IFNULL((SELECT CONCAT('DROP USER ', GROUP_CONCAT(QUOTE(User), '@', QUOTE(Host) SEPARATOR ', ')) FROM mysql.user WHERE ${ANONYMOUS} OR (${REMOTE_ROOT})), 'DO 0');`,
+  'PREPARE lnmp_drop_users FROM @lnmp_drop_users;',
+  'EXECUTE lnmp_drop_users;',
+  'DEALLOCATE PREPARE lnmp_drop_users;',
+  'DROP DATABASE IF EXISTS `test`;',
+  `DELETE FROM mysql.db WHERE ${TEST_GRANT};`,
+  'FLUSH PRIVILEGES;',
+  '',
+].join('\n')
 
 /** The whole desired state as idempotent SQL: applying it twice changes nothing the second time. */
 export function setupSql(want: MariadbInputs, secrets: MariadbSecrets, staleHosts: readonly string[]): string {
@@ -242,17 +342,60 @@ export function planMariadb(facts: MariadbFacts, want: MariadbInputs, ctx: Pick<
       {
         kind: 'run',
         description: `set root's password, create database ${want.database}, grant ${want.appUser} to ${want.appHosts.join(', ') || '(no web hosts)'}${staleHosts.length > 0 ? `, drop ${staleHosts.join(', ')}` : ''}`,
-        command: `${mysqlRootCommand(want.rootAuth)} < ${quote(SQL_PATH)}; rc=$?; rm -f ${quote(SQL_PATH)}; exit $rc`,
+        command: sqlFileCommand(want.rootAuth, SQL_PATH),
       },
     )
     if (want.rootAuth === 'password') {
       actions.push({kind: 'write-file', path: ROOT_CLIENT_CNF, content: rootClientCnf(secrets.rootPassword), mode: 0o600, sensitive: true})
     }
   }
+
+  // last: with 'password' auth, mysql logs in through the /root/.my.cnf written just before
+  const leftovers = facts.sql ? hardeningProblems(facts.sql.hardening) : undefined
+  if (leftovers === undefined || leftovers.length > 0) {
+    actions.push(
+      // no secret in it: shown in plan's diff like any other file
+      {kind: 'write-file', path: HARDEN_SQL_PATH, content: HARDENING_SQL, mode: 0o600},
+      {
+        kind: 'run',
+        description: `remove what mysql_secure_installation removes: ${leftovers?.join('; ') ?? 'anonymous accounts, root from other hosts, database test and its grants, whichever the install made'}`,
+        command: sqlFileCommand(want.rootAuth, HARDEN_SQL_PATH),
+      },
+    )
+  }
   if (actions.length === 0) {
-    return {actions, reason: `MariaDB on ${want.listen}:${want.port}, enabled and running; root and ${want.appUser}@{${want.appHosts.join(',')}} as configured`}
+    return {
+      actions,
+      reason: `MariaDB on ${want.listen}:${want.port}, enabled and running; root and ${want.appUser}@{${want.appHosts.join(',')}} as configured; ${HARDENED}`,
+    }
   }
   return {actions}
+}
+
+/** `mysql` as root reads a root-only SQL file, removed whatever its exit: the SQL never is on a command line. */
+export function sqlFileCommand(auth: RootAuth, path: string): string {
+  return `${mysqlRootCommand(auth)} < ${quote(path)}; rc=$?; rm -f ${quote(path)}; exit $rc`
+}
+
+/** The probe's questions to the host (packages, config file, service), one round trip, read only. */
+export function probeCommand(want: MariadbInputs, facts: HostFacts): string {
+  return batchCommand({
+    packages: packageQueryCommand(want.packages, facts),
+    config: cmd('sha256sum', want.configPath),
+    enabled: cmd('systemctl', 'is-enabled', want.service),
+    active: cmd('systemctl', 'is-active', want.service),
+  })
+}
+
+/** probeCommand's answers as facts (pure); the server's own answers come from probeSql and parseSqlFacts. */
+export function parseProbe(stdout: string, want: MariadbInputs, facts: HostFacts): Omit<MariadbFacts, 'sql'> {
+  const answers = parseBatch(stdout)
+  return {
+    missingPackages: parseMissingPackages(want.packages, answers.get('packages') ?? '', facts),
+    configSha256: firstWord(answers.get('config')),
+    enabled: answers.get('enabled')?.trim() === 'enabled',
+    active: answers.get('active')?.trim() === 'active',
+  }
 }
 
 async function probeSqlFacts(remote: Remote, want: MariadbInputs, ctx: StepContext): Promise<MariadbSqlFacts | undefined> {
@@ -283,24 +426,9 @@ export const mariadb: Step<MariadbInputs, MariadbFacts> = {
 
   async probe(remote, ctx) {
     const want = mariadbInputs(ctx)
-    const {stdout} = await remote.exec(
-      batchCommand({
-        packages: packageQueryCommand(want.packages, ctx.facts),
-        config: cmd('sha256sum', want.configPath),
-        enabled: cmd('systemctl', 'is-enabled', want.service),
-        active: cmd('systemctl', 'is-active', want.service),
-      }),
-      {sudo: true},
-    )
-    const answers = parseBatch(stdout)
-    const active = answers.get('active')?.trim() === 'active'
-    return {
-      missingPackages: parseMissingPackages(want.packages, answers.get('packages') ?? '', ctx.facts),
-      configSha256: firstWord(answers.get('config')),
-      enabled: answers.get('enabled')?.trim() === 'enabled',
-      active,
-      sql: active ? await probeSqlFacts(remote, want, ctx) : undefined,
-    }
+    const {stdout} = await remote.exec(probeCommand(want, ctx.facts), {sudo: true})
+    const host = parseProbe(stdout, want, ctx.facts)
+    return {...host, sql: host.active ? await probeSqlFacts(remote, want, ctx) : undefined}
   },
 
   plan: planMariadb,
@@ -341,6 +469,18 @@ export const mariadb: Step<MariadbInputs, MariadbFacts> = {
       command: `${mysqlRootCommand(want.rootAuth)} < (read-only SQL on stdin)`,
       ...(problems.length === 0 ? {} : {hint: `run: lnmp-deploy run --step mariadb --host ${ctx.host.name}`}),
     })
+    const leftovers = sql ? hardeningProblems(sql.hardening) : undefined
+    const hardenedDetail = !leftovers
+      ? 'the server could not be asked (not installed or not running)'
+      : leftovers.length === 0
+        ? HARDENED
+        : `left on ${ctx.host.name}: ${leftovers.join('; ')}`
+    checks.push(
+      check('mariadb-hardened', leftovers?.length === 0, hardenedDetail, {
+        command: `${mysqlRootCommand(want.rootAuth)} < (read-only SQL on stdin)`,
+        hint: `${ctx.host.name} keeps what mysql_secure_installation removes; run: lnmp-deploy run --step mariadb --host ${ctx.host.name}`,
+      }),
+    )
 
     // the web hosts are the clients: each logs in over TCP, as the app will
     for (const web of hostsWithRole(ctx.cluster, 'web')) {
