@@ -6,6 +6,7 @@ import {cmd, quote} from '../ssh/shell.js'
 import type {Remote} from '../ssh/remote.js'
 import type {HostJournal, OwedService} from './journal.js'
 import {describeReadiness} from './describe.js'
+import {STATE_DIR} from './paths.js'
 import type {Slots} from './slots.js'
 import type {Action, Readiness} from './step.js'
 
@@ -23,6 +24,8 @@ export interface ActionEnv {
   serviceCommand?: ServiceCommand
   /** the cluster's build slots; builds run unthrottled without them */
   buildSlots?: Slots
+  /** where replaced files are kept (never beside them: a web root would serve them); BACKUP_DIR by default */
+  backupDir?: string
 }
 
 export type ServiceCommand = (service: string, op: 'restart' | 'reload' | 'enable-now') => string
@@ -30,7 +33,15 @@ export type ServiceCommand = (service: string, op: 'restart' | 'reload' | 'enabl
 export interface ActionOutcome {
   /** false when the host already was as the action wants it */
   changed: boolean
+  /** how to put the host back as it was before this action, when a restart after it fails */
+  undo?: Undo
 }
+
+/** What a changed file or link was before: enough to put it back. */
+export type Undo =
+  | {kind: 'restore-file'; path: string; backup: string}
+  | {kind: 'remove-file'; path: string}
+  | {kind: 'relink'; link: string; target: string | undefined}
 
 export async function executeAction(action: Action, env: ActionEnv): Promise<ActionOutcome> {
   switch (action.kind) {
@@ -40,6 +51,8 @@ export async function executeAction(action: Action, env: ActionEnv): Promise<Act
       return writeFileAction(action, env)
     case 'upload':
       return uploadAction(action, env)
+    case 'switch-link':
+      return switchLinkAction(action, env)
     case 'service':
       return serviceAction(action, env)
   }
@@ -48,6 +61,7 @@ export async function executeAction(action: Action, env: ActionEnv): Promise<Act
 type RunAction = Extract<Action, {kind: 'run'}>
 type WriteAction = Extract<Action, {kind: 'write-file'}>
 type UploadAction = Extract<Action, {kind: 'upload'}>
+type SwitchLinkAction = Extract<Action, {kind: 'switch-link'}>
 type ServiceAction = Extract<Action, {kind: 'service'}>
 
 async function runCommand(action: RunAction, env: ActionEnv): Promise<ActionOutcome> {
@@ -97,9 +111,28 @@ async function fileState(remote: Remote, path: string): Promise<FileState | unde
   return parseFileState((await remote.run(fileStateCommand(path), {sudo: true})).stdout)
 }
 
-/** `20250131T120000Z`: one backup per change, sortable, never overwriting an earlier one. */
-export function backupPath(path: string, now: Date): string {
-  return `${path}.lnmp-bak.${now.toISOString().replaceAll(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}`
+/** Replaced files are kept here: root only, outside every web root, a few per file. */
+export const BACKUP_DIR = `${STATE_DIR}/backups`
+/** backups kept per file; older ones are removed when a new one is made */
+export const BACKUPS_KEPT = 5
+
+/**
+ * `<dir>/etc%nginx%conf.d%lb.conf.20250131T120000Z`: the file's path in one name, then a sortable time. Never
+ * beside the file: a backup of config.inc.php in the web root would be served, old secret and all.
+ */
+export function backupPath(path: string, now: Date, dir: string = BACKUP_DIR): string {
+  return `${dir}/${path.replace(/^\/+/, '').replaceAll('/', '%')}.${now.toISOString().replaceAll(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}`
+}
+
+/** Copy the current file into the backup folder (0700), then keep only the newest BACKUPS_KEPT of it. */
+export function backupCommand(path: string, backup: string, kept: number = BACKUPS_KEPT): string {
+  const dir = dirname(backup)
+  const prefix = basename(backup).replace(/\.[0-9TZ]+$/, '.')
+  return [
+    `${cmd('install', '-d', '-m', '0700', dir)}`,
+    cmd('cp', '-p', path, backup),
+    `ls -1 ${quote(dir)} | awk -v p=${quote(prefix)} 'index($0, p) == 1' | grep -E '\\.[0-9]{8}T[0-9]{6}Z$' | sort -r | tail -n +${kept + 1} | while read -r f; do rm -f -- ${quote(`${dir}/`)}"$f"; done`,
+  ].join(' && ')
 }
 
 function ownership(action: {owner?: string; group?: string}): string | undefined {
@@ -137,13 +170,57 @@ async function writeFileAction(action: WriteAction, env: ActionEnv): Promise<Act
         })
       }
     }
-    if (current) await remote.run(cmd('cp', '-p', action.path, backupPath(action.path, (env.now ?? (() => new Date()))())), {sudo: true})
+    const backup = current ? backupPath(action.path, (env.now ?? (() => new Date()))(), env.backupDir) : undefined
+    if (backup) await remote.run(backupCommand(action.path, backup), {sudo: true})
     // rename within one directory: readers see the old file or the new one, never half of either
     await remote.run(cmd('mv', '-f', tmp, action.path), {sudo: true})
+    return {changed: true, undo: backup ? {kind: 'restore-file', path: action.path, backup} : {kind: 'remove-file', path: action.path}}
   } finally {
     await remote.exec(cmd('rm', '-f', tmp), {sudo: true}).catch(() => undefined)
   }
-  return {changed: true}
+}
+
+/**
+ * Point a link at another target in one rename (`ln -sfn` to a temp name, `mv -T` over the link): readers see
+ * the old target or the new one, never no link. The old target stays on the host for a rollback.
+ */
+export function switchLinkCommand(link: string, target: string): string {
+  const tmp = `${dirname(link)}/.${basename(link)}.lnmp-new`
+  return `${cmd('ln', '-sfn', target, tmp)} && ${cmd('mv', '-T', tmp, link)}`
+}
+
+async function switchLinkAction(action: SwitchLinkAction, env: ActionEnv): Promise<ActionOutcome> {
+  const {remote} = env
+  const before = (await remote.exec(cmd('readlink', action.link), {sudo: true})).stdout.trim() || undefined
+  if (before === action.target) return {changed: false}
+  await remote.run(switchLinkCommand(action.link, action.target), {sudo: true})
+  return {changed: true, undo: {kind: 'relink', link: action.link, target: before}}
+}
+
+/** The command that puts back what `undo` describes. */
+export function undoCommand(undo: Undo): string {
+  switch (undo.kind) {
+    case 'restore-file': {
+      // copied beside the file, then renamed over it: the backup stays for the next time
+      const tmp = `${dirname(undo.path)}/.${basename(undo.path)}.lnmp-restore`
+      return `${cmd('cp', '-p', undo.backup, tmp)} && ${cmd('mv', '-f', tmp, undo.path)}`
+    }
+    case 'remove-file':
+      return cmd('rm', '-f', undo.path)
+    case 'relink':
+      return undo.target === undefined ? cmd('rm', '-f', undo.link) : switchLinkCommand(undo.link, undo.target)
+  }
+}
+
+export function describeUndo(undo: Undo): string {
+  switch (undo.kind) {
+    case 'restore-file':
+      return `${undo.path} put back from ${undo.backup}`
+    case 'remove-file':
+      return `${undo.path} removed (it did not exist before)`
+    case 'relink':
+      return undo.target === undefined ? `${undo.link} removed` : `${undo.link} points at ${undo.target} again`
+  }
 }
 
 async function uploadAction(action: UploadAction, env: ActionEnv): Promise<ActionOutcome> {
@@ -184,6 +261,7 @@ async function serviceAction(action: ServiceAction, env: ActionEnv): Promise<Act
     service: action.service,
     op: action.op,
     ...(action.ready ? {ready: action.ready} : {}),
+    ...(action.behindBalancer ? {behindBalancer: true} : {}),
     since: (env.now ?? (() => new Date()))().toISOString(),
   }
   // recorded before it is done: if this run dies between here and readiness, the next run still owes it

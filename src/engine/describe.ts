@@ -24,9 +24,12 @@ export function describeAction(action: Action, secrets: Iterable<string> = []): 
       return `upload ${basename(action.localPath)} to ${action.path} (sha256 ${action.sha256.slice(0, 12)}…${
         action.mode === undefined ? '' : `, mode ${mode(action.mode)}`
       })`
+    case 'switch-link':
+      return `switch ${action.link} to ${action.target}`
     case 'service': {
       const verb = {restart: 'restart', reload: 'reload', 'enable-now': 'enable and start'}[action.op]
-      return `${verb} ${action.service}${action.ready ? `, then wait for ${describeReadiness(action.ready)}` : ''}`
+      const rotation = action.behindBalancer ? ' out of the balancer\'s rotation' : ''
+      return `${verb} ${action.service}${rotation}${action.ready ? `, then wait for ${describeReadiness(action.ready)}` : ''}`
     }
   }
 }

@@ -18,6 +18,8 @@ export interface OwedService {
   service: string
   op: 'restart' | 'reload' | 'enable-now'
   ready?: Readiness
+  /** restarted out of the balancer's rotation (see Action 'service') */
+  behindBalancer?: boolean
   /** ISO time it was recorded */
   since: string
 }
@@ -76,7 +78,14 @@ export function parseJournal(host: string, text: string, path?: string): Journal
     if (!isRecord(o) || typeof o.stepId !== 'string' || typeof o.service !== 'string' || !isOp(o.op) || typeof o.since !== 'string') {
       throw new JournalError(host, 'an owed service entry is malformed', path)
     }
-    owed.push({stepId: o.stepId, service: o.service, op: o.op, since: o.since, ...(o.ready ? {ready: o.ready as Readiness} : {})})
+    owed.push({
+      stepId: o.stepId,
+      service: o.service,
+      op: o.op,
+      since: o.since,
+      ...(o.ready ? {ready: o.ready as Readiness} : {}),
+      ...(o.behindBalancer === true ? {behindBalancer: true} : {}),
+    })
   }
   return {version: 1, steps, owed}
 }

@@ -1,3 +1,4 @@
+import {ExitCode} from '../errors.js'
 import type {Remote} from '../ssh/remote.js'
 import type {ServiceCommand} from './actions.js'
 import {emptyCounts} from './events.js'
@@ -7,6 +8,7 @@ import {HostJournal, type JournalStore, remoteJournalStore} from './journal.js'
 import {type HostLock, type LockOptions, acquireLock} from './lock.js'
 import {RunLogs, type StepLog, loggingRemote} from './logs.js'
 import {findInputProblems, inputProblemsError} from './preflight.js'
+import type {Rotation} from './rotation.js'
 import {Slots} from './slots.js'
 import {applyStep, planStep, toFailure} from './step-exec.js'
 import type {AnyStep, ClusterHost, StepContext} from './step.js'
@@ -28,6 +30,8 @@ export interface RunOptions {
   readyTimeoutMs?: number
   /** how many hosts may compile at once; 0 or absent: no limit */
   parallelBuilds?: number
+  /** the balancer's rotation, for restarts of services that answer users (a run only) */
+  rotation?: Rotation
   /** how services are restarted (src/platform's adapter); systemd by default */
   serviceCommand?: ServiceCommand
   /** the state folder on each host (journal, lock); /var/lib/lnmp-deploy unless a test isolates itself */
@@ -39,6 +43,9 @@ export interface RunOptions {
 }
 
 type Settled = StepResult['status']
+
+/** names the result of a host that stays out of the balancer's rotation at the end of a run */
+export const ROTATION_STEP = 'rotation'
 
 /** A (host, step) outcome other hosts can wait for. */
 class Outcomes {
@@ -144,6 +151,8 @@ export async function runSteps(options: RunOptions): Promise<RunSummary> {
               readyTimeoutMs: options.readyTimeoutMs,
               buildSlots,
               serviceCommand: options.serviceCommand,
+              ...(options.stateDir ? {stateDir: options.stateDir} : {}),
+              ...(options.mode === 'run' && options.rotation ? {rotation: options.rotation} : {}),
               now,
             }
             const result = options.mode === 'run' ? await applyStep(run) : await planStep(run)
@@ -153,6 +162,21 @@ export async function runSteps(options: RunOptions): Promise<RunSummary> {
             finish({...base, status: 'failed', durationMs: Date.now() - t0, error: toFailure(host.name, step.id, error, log, session.secrets)})
           } finally {
             log?.close()
+          }
+        }
+        // out of the balancer's rotation since a restart of this run: back in once it answers
+        if (session && options.mode === 'run' && options.rotation) {
+          const back = await options.rotation.rejoin(host.name, (text) => emit({type: 'step-output', host: host.name, step: ROTATION_STEP, text}))
+          if (!back.ok) {
+            finish({
+              host: host.name,
+              step: ROTATION_STEP,
+              title: "Back into the balancer's rotation",
+              status: 'failed',
+              durationMs: 0,
+              actions: [],
+              error: {host: host.name, step: ROTATION_STEP, message: back.message, hint: back.hint, exitCode: ExitCode.stepFailed},
+            })
           }
         }
       } finally {

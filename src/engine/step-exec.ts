@@ -1,13 +1,14 @@
-import {DeployError, ExitCode} from '../errors.js'
+import {DeployError, ExitCode, StepFailedError} from '../errors.js'
 import {cmd, quote} from '../ssh/shell.js'
 import type {Remote} from '../ssh/remote.js'
-import {type ServiceCommand, executeAction, payOwed} from './actions.js'
+import {BACKUP_DIR, type ActionEnv, type ActionOutcome, type ServiceCommand, type Undo, describeUndo, executeAction, undoCommand} from './actions.js'
 import {describeAction} from './describe.js'
 import {fileDiff} from './diff.js'
 import type {PlannedAction, StepFailure, StepResult} from './events.js'
 import {fingerprint} from './fingerprint.js'
-import type {HostJournal} from './journal.js'
+import type {HostJournal, OwedService} from './journal.js'
 import type {StepLog} from './logs.js'
+import type {Rotation} from './rotation.js'
 import type {Slots} from './slots.js'
 import {redact} from '../redact.js'
 import type {Action, AnyStep, CheckResult, StepContext, VerifyEnv} from './step.js'
@@ -25,6 +26,10 @@ export interface StepRun {
   readyTimeoutMs?: number
   buildSlots?: Slots
   serviceCommand?: ServiceCommand
+  /** the state folder on the host (journal, lock, backups); STATE_DIR unless a test isolates itself */
+  stateDir?: string
+  /** the balancer's rotation, for restarts of services that answer users; none in tests without a balancer */
+  rotation?: Rotation
   now: () => Date
 }
 
@@ -56,7 +61,14 @@ function failedChecks(checks: CheckResult[]): CheckResult[] {
 async function oweRestarts(actions: Action[], journal: HostJournal, stepId: string, now: () => Date): Promise<void> {
   for (const a of actions) {
     if (a.kind !== 'service' || a.op === 'enable-now') continue
-    await journal.addOwed({stepId, service: a.service, op: a.op, ...(a.ready ? {ready: a.ready} : {}), since: now().toISOString()})
+    await journal.addOwed({
+      stepId,
+      service: a.service,
+      op: a.op,
+      ...(a.ready ? {ready: a.ready} : {}),
+      ...(a.behindBalancer ? {behindBalancer: true} : {}),
+      since: now().toISOString(),
+    })
   }
 }
 
@@ -68,7 +80,7 @@ export async function applyStep(run: StepRun): Promise<Omit<StepResult, 'duratio
   const print = fingerprint(inputs)
   if (await upToDate(run, print)) return {...base, status: 'unchanged', reason: UP_TO_DATE, actions: []}
 
-  const actionEnv = {
+  const actionEnv: ActionEnv = {
     remote: run.remote,
     journal,
     stepId: step.id,
@@ -76,32 +88,40 @@ export async function applyStep(run: StepRun): Promise<Omit<StepResult, 'duratio
     buildSlots: run.buildSlots,
     serviceCommand: run.serviceCommand,
     now: run.now,
+    ...(run.stateDir ? {backupDir: `${run.stateDir}/backups`} : {}),
   }
   const applied: PlannedAction[] = []
   try {
-    // a restart an earlier run recorded but never finished comes first: the host is in that state
-    for (const owed of journal.owedBy(step.id)) {
-      const description = `owed by an earlier run: ${describeAction({kind: 'service', service: owed.service, op: owed.op, ready: owed.ready})}`
-      log.note(description)
-      await payOwed(owed, actionEnv)
-      applied.push({description})
-    }
+    // Re-plan first: a restart an earlier run still owes may fail on the very files this plan corrects
+    // (a pool on a socket in a missing directory); paying it before would keep every later run stuck on it.
+    const earlierOwed = journal.owedBy(step.id)
     const facts: unknown = await step.probe(run.remote, ctx)
     const plan = step.plan(facts, inputs, ctx)
     // A restart a plan asks for is owed from the moment its first action runs: if a later action fails,
     // the config it was meant to pick up may already be on disk, and the next run's probe cannot tell.
     await oweRestarts(plan.actions, journal, step.id, run.now)
-    let changed = applied.length > 0
+    let changed = false
+    // what this step changed so far, so a restart that fails on it can put the previous state back
+    const undo: Undo[] = []
     for (const action of plan.actions) {
       const description = describeAction(action, run.secrets)
       log.note(description)
-      const outcome = await executeAction(action, actionEnv)
+      const outcome = action.kind === 'service' ? await restartService(run, action, actionEnv, undo) : await executeAction(action, actionEnv)
+      if (outcome.undo) undo.push(outcome.undo)
       if (outcome.changed) {
         changed = true
         applied.push({description})
       } else {
         log.note('already as wanted')
       }
+    }
+    // what an earlier run owed and this plan did not do itself: the host is still in that state
+    for (const owed of earlierOwed.filter((o) => !plan.actions.some((a) => a.kind === 'service' && a.service === o.service && a.op === o.op))) {
+      const description = `owed by an earlier run: ${describeAction(owedAction(owed))}`
+      log.note(description)
+      await restartService(run, owedAction(owed), actionEnv, [])
+      applied.push({description})
+      changed = true
     }
     const failed = failedChecks(await step.verify(verifyEnv(run), ctx))
     if (failed.length > 0) {
@@ -125,6 +145,62 @@ export async function applyStep(run: StepRun): Promise<Omit<StepResult, 'duratio
   }
 }
 
+type ServiceAction = Extract<Action, {kind: 'service'}>
+
+function owedAction(owed: OwedService): ServiceAction {
+  return {kind: 'service', service: owed.service, op: owed.op, ...(owed.ready ? {ready: owed.ready} : {}), ...(owed.behindBalancer ? {behindBalancer: true} : {})}
+}
+
+/**
+ * A restart or reload, out of the balancer's rotation when the service answers users. When it fails on what
+ * this step just changed, the previous files and links are put back and the service restarted on them: the
+ * host keeps serving its old working state, and the step fails saying so.
+ */
+async function restartService(run: StepRun, action: ServiceAction, env: ActionEnv, undo: readonly Undo[]): Promise<ActionOutcome> {
+  const attempt = async (): Promise<ActionOutcome> => {
+    try {
+      return await executeAction(action, env)
+    } catch (error) {
+      // a service that was not running before has no previous state to go back to
+      if (undo.length === 0 || action.op === 'enable-now') throw error
+      throw await putBack(run, action, env, undo, error)
+    }
+  }
+  if (action.behindBalancer && run.rotation) await run.rotation.leave(run.ctx.host.name, (line) => run.log.note(line))
+  return attempt()
+}
+
+async function putBack(run: StepRun, action: ServiceAction, env: ActionEnv, undo: readonly Undo[], cause: unknown): Promise<Error> {
+  const host = run.ctx.host.name
+  const reason = (cause as Error).message.replace(`${host}: step ${run.step.id} failed: `, '')
+  const restored = [...undo].reverse()
+  try {
+    for (const u of restored) {
+      run.log.note(`putting back: ${describeUndo(u)}`)
+      await run.remote.run(undoCommand(u), {sudo: true})
+    }
+    if (restored.some((u) => 'path' in u && u.path.startsWith('/etc/systemd/'))) await run.remote.run('systemctl daemon-reload', {sudo: true})
+    // a unit that failed again and again meanwhile (Restart=on-failure) may have hit its start limit
+    await run.remote.exec(cmd('systemctl', 'reset-failed', action.service), {sudo: true}).catch(() => undefined)
+    // the restart again, on the previous state: it must answer as it did before this run
+    await executeAction(action, env)
+  } catch (second) {
+    return new StepFailedError(host, run.step.id, `${reason}; putting the previous state back failed too: ${(second as Error).message}`, {
+      outputTail: (cause as {outputTail?: string}).outputTail,
+      hint: `${action.service} on ${host} needs a hand: see systemctl status ${action.service}; the backups are in ${env.backupDir ?? BACKUP_DIR}`,
+    })
+  }
+  return new StepFailedError(
+    host,
+    run.step.id,
+    `${reason}; the previous state is back (${restored.map(describeUndo).join('; ')}) and ${action.service} runs on it again`,
+    {
+      outputTail: (cause as {outputTail?: string}).outputTail,
+      hint: `the new configuration does not start ${action.service}: fix the config and run again (lnmp-deploy run --step ${run.step.id} --host ${host})`,
+    },
+  )
+}
+
 /** `plan` mode: probe and plan only. Nothing is written, no lock is taken. */
 export async function planStep(run: StepRun): Promise<Omit<StepResult, 'durationMs'>> {
   const {step, ctx, journal} = run
@@ -139,16 +215,18 @@ export async function planStep(run: StepRun): Promise<Omit<StepResult, 'duration
   try {
     const print = fingerprint(inputs)
     if (await upToDate(run, print)) return {...base, status: 'up to date', reason: UP_TO_DATE, actions: []}
-    const owed: PlannedAction[] = journal.owedBy(step.id).map((o) => ({
-      description: `owed by an earlier run: ${describeAction({kind: 'service', service: o.service, op: o.op, ready: o.ready})}`,
-    }))
     const facts: unknown = await step.probe(run.remote, ctx)
     const plan = step.plan(facts, inputs, ctx)
+    const owed: PlannedAction[] = journal
+      .owedBy(step.id)
+      .filter((o) => !plan.actions.some((a) => a.kind === 'service' && a.service === o.service && a.op === o.op))
+      .map((o) => ({description: `owed by an earlier run: ${describeAction(owedAction(o))}`}))
     if (plan.actions.length === 0 && owed.length === 0) {
       return {...base, status: 'up to date', reason: plan.reason ?? 'nothing to do', actions: []}
     }
-    const actions = [...owed]
+    const actions: PlannedAction[] = []
     for (const action of plan.actions) actions.push(await plannedAction(run, action))
+    actions.push(...owed)
     return {...base, status: 'will run', actions}
   } catch (error) {
     // typically a dependency that is not done yet: its probe cannot answer

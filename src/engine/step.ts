@@ -54,7 +54,19 @@ export type Action =
       sensitive?: boolean
     }
   | {kind: 'upload'; path: string; localPath: string; sha256: string; mode?: number}
-  | {kind: 'service'; service: string; op: 'restart' | 'reload' | 'enable-now'; ready?: Readiness}
+  /** point `link` at `target` in one rename; a restart that then fails points it back */
+  | {kind: 'switch-link'; link: string; target: string}
+  | {
+      kind: 'service'
+      service: string
+      op: 'restart' | 'reload' | 'enable-now'
+      ready?: Readiness
+      /**
+       * the service answers the balancer's users (nginx and PHP-FPM on a web host): the engine takes the host
+       * out of rotation around it, one host of the cluster at a time, and puts it back once it answers again
+       */
+      behindBalancer?: boolean
+    }
 
 export interface StepPlan {
   actions: Action[]

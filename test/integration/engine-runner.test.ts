@@ -116,13 +116,17 @@ describe('runSteps over SSH', () => {
     expect(log).toContain(`$ echo restart demo >> ${join(folder, 'restarts')}`)
     expect(existsSync(join(stateDir, 'lock'))).toBe(false)
 
+    // the file was new: putting the previous state back removed it, and the restart on that failed too
+    expect(failure?.message).toContain('putting the previous state back failed too')
+    expect(existsSync(join(folder, 'app.conf'))).toBe(false)
+
     await writeFile(join(folder, 'ready'), '')
     const second = await runSteps(options({logDir: runLogDir(dir, new Date('2025-01-31T12:01:00.000Z'))}))
     expect(second.failures).toEqual([])
     expect(statuses(second)).toEqual(['demo-file: changed', 'demo-after: changed'])
+    // re-planned first: the file is written again, and the plan's own restart pays what the first run owed
     expect(second.results[0]?.actions.map((a) => a.description)).toEqual([
-      `owed by an earlier run: restart demo, then wait for \`test -e ${join(folder, 'ready')}\``,
-      // the file was already written by the failed run; the restart is owed again by this plan
+      `write ${join(folder, 'app.conf')} (mode 0644, validated by test -s {})`,
       `restart demo, then wait for \`test -e ${join(folder, 'ready')}\``,
     ])
     expect(await readFile(join(folder, 'restarts'), 'utf8')).toBe('restart demo\nrestart demo\nrestart demo\n')
@@ -156,9 +160,58 @@ describe('runSteps over SSH', () => {
       const run = await runSteps(options())
       expect(statuses(run)).toEqual(['demo-file: failed', 'demo-after: failed'])
       expect(run.failures[0]?.exitCode).toBe(ExitCode.locked)
-      expect(run.failures[0]?.message).toMatch(/^web01: locked by \S+@\S+ \(pid \d+, since \S+, running: lnmp-deploy run --step demo-file\)$/)
+      expect(run.failures[0]?.message).toMatch(/^web01: locked by \S+@\S+ \(pid \d+, since \S+, lease until \S+, running: lnmp-deploy run --step demo-file\)$/)
     } finally {
       await held.release()
     }
   })
+  it('a restart that fails on the new file puts the old one back and restarts on it; the fixed config then goes through', async () => {
+    // ready only while the file on disk says "good": the service "fails to start" on a bad config
+    const ready = {command: `grep -q good ${join(folder, 'app.conf')}`}
+    const withReady = (content: string): AnyStep[] => {
+      const [first, ...rest] = steps(content)
+      const plan = (first as AnyStep).plan
+      return [{...(first as AnyStep), plan: (f: unknown, i: unknown, c: StepContext) => ({actions: plan(f, i, c).actions.map((a) => (a.kind === 'service' ? {...a, ready} : a))})}, ...rest]
+    }
+    const good = await runSteps(options({steps: withReady('good 1\n')}))
+    expect(good.failures).toEqual([])
+
+    const bad = await runSteps(options({steps: withReady('bad\n')}))
+    expect(statuses(bad)).toEqual(['demo-file: failed', 'demo-after: skipped'])
+    const backups = join(stateDir, 'backups')
+    expect(bad.failures[0]?.message).toMatch(
+      new RegExp(`^web01: step demo-file failed: demo did not become ready within 1 s .*; the previous state is back \\(${join(folder, 'app.conf')} put back from ${backups}/.*app\\.conf\\.\\d{8}T\\d{6}Z\\) and demo runs on it again$`),
+    )
+    expect(bad.failures[0]?.hint).toBe('the new configuration does not start demo: fix the config and run again (lnmp-deploy run --step demo-file --host web01)')
+    expect(await readFile(join(folder, 'app.conf'), 'utf8')).toBe('good 1\n')
+    // the restart on the old file answered: nothing is owed, the next run has nothing stuck to pay
+    expect((await readJournal(r, stateDir)).owed).toEqual([])
+
+    const fixed = await runSteps(options({steps: withReady('good 2\n')}))
+    expect(fixed.failures).toEqual([])
+    expect(statuses(fixed)[0]).toBe('demo-file: changed')
+    expect(await readFile(join(folder, 'app.conf'), 'utf8')).toBe('good 2\n')
+  })
+
+  it('re-plans before paying what an earlier run owes: a restart owed on a bad file is paid after the fix', async () => {
+    const ready = {command: `grep -q good ${join(folder, 'app.conf')}`}
+    // a run that died after writing a bad file, before its restart: the restart is owed, the file is bad
+    await writeFile(join(folder, 'app.conf'), 'bad\n')
+    const journal = await readJournal(r, stateDir)
+    journal.owed.push({stepId: 'demo-file', service: 'demo', op: 'restart', ready, since: '2025-01-31T12:00:00.000Z'})
+    await r.writeFile(join(stateDir, 'state.json'), JSON.stringify(journal), {sudo: true, mode: 0o600})
+    const before = (await readFile(join(folder, 'restarts'), 'utf8')).split('\n').length
+
+    const [first, ...rest] = steps('good 3\n')
+    const plan = (first as AnyStep).plan
+    const healed = await runSteps(
+      options({steps: [{...(first as AnyStep), plan: (f: unknown, i: unknown, c: StepContext) => ({actions: plan(f, i, c).actions.map((a) => (a.kind === 'service' ? {...a, ready} : a))})}, ...rest]}),
+    )
+    expect(healed.failures).toEqual([])
+    expect(await readFile(join(folder, 'app.conf'), 'utf8')).toBe('good 3\n')
+    // one restart, after the corrected file: not the owed one first on the bad file
+    expect((await readFile(join(folder, 'restarts'), 'utf8')).split('\n').length).toBe(before + 1)
+    expect((await readJournal(r, stateDir)).owed).toEqual([])
+  })
+
 })

@@ -224,7 +224,7 @@ describe('runSteps', () => {
     expect(summary.failures[0]).toMatchObject({host: 'web02', message: 'web02: locked by bob@ctl (pid 7, since t, running: lnmp-deploy run)', exitCode: 7})
   })
 
-  it('pays a restart an earlier run owed before probing, and clears it', async () => {
+  it('pays a restart an earlier run owed once the step re-planned, and clears it', async () => {
     const hosts = memoryHosts()
     const db = hosts.get('db01') as MemoryHost
     const state: Probe = {probes: [], verifyOk: true, version: '1'}

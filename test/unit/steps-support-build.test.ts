@@ -7,7 +7,6 @@ import {
   buildScript,
   parseMarker,
   sameBuild,
-  switchLinkCommand,
 } from '../../src/steps/support/build.js'
 
 const job: BuildJob = {
@@ -92,10 +91,5 @@ describe('build ids and symlinks', () => {
     expect(buildHash({version: '8.2.32', args: ['--with-curl']})).toBe(a)
     expect(buildHash({version: '8.2.32', args: ['--with-curl', '--with-zip']})).not.toBe(a)
     expect(buildHash({version: '8.2.36', args: ['--with-curl']})).not.toBe(a)
-  })
-  it('switches a symlink atomically through a temp name', () => {
-    expect(switchLinkCommand('/application/php', '/application/php-8.2.32-1a2b3c4d')).toBe(
-      'ln -sfn /application/php-8.2.32-1a2b3c4d /application/.php.lnmp-new && mv -T /application/.php.lnmp-new /application/php',
-    )
   })
 })

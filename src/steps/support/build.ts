@@ -78,17 +78,18 @@ export function buildScript(job: BuildJob): string {
   const src = quote(job.srcDir)
   const unpack = quote(`${job.srcDir}.unpack`)
   const marker = JSON.stringify(job.marker)
+  // the file name comes from the config: inside double quotes, $(...) and backticks would still run
   const lines = [
     'set -eu',
-    `echo "== check ${job.tarball.fileName}"`,
+    `echo ${quote(`== check ${job.tarball.fileName}`)}`,
     `printf '%s  %s\\n' ${quote(job.tarball.sha256)} ${quote(job.tarball.path)} | sha256sum -c -`,
-    `echo "== unpack into ${job.srcDir}"`,
+    `echo ${quote(`== unpack into ${job.srcDir}`)}`,
     `rm -rf ${src} ${unpack}`,
     `mkdir -p ${unpack}`,
     `tar -xf ${quote(job.tarball.path)} -C ${unpack}`,
     // release tarballs hold one directory; PECL's also hold package.xml beside it
     `set -- ${unpack}/*/`,
-    `if [ $# -ne 1 ] || [ ! -d "$1" ]; then echo "expected one directory in ${job.tarball.fileName}, found: $*"; exit 1; fi`,
+    `if [ $# -ne 1 ] || [ ! -d "$1" ]; then echo ${quote(`expected one directory in ${job.tarball.fileName}, found:`)} "$*"; exit 1; fi`,
     `mv "$1" ${src}`,
     `rm -rf ${unpack}`,
     `cd ${src}`,
@@ -148,16 +149,6 @@ export function buildActions(job: BuildJob, what: string): Action[] {
 /** Probe: where the symlink points (empty when there is none). */
 export function readlinkCommand(link: string): string {
   return cmd('readlink', link)
-}
-
-/**
- * Point `link` at `target` atomically (`ln -sfn` to a temp name, `mv -T` over the link): readers see the
- * old build or the new one, never no link. The old directory stays for a rollback.
- */
-export function switchLinkCommand(link: string, target: string): string {
-  const slash = link.lastIndexOf('/')
-  const tmp = `${link.slice(0, slash + 1)}.${link.slice(slash + 1)}.lnmp-new`
-  return `${cmd('ln', '-sfn', target, tmp)} && ${cmd('mv', '-T', tmp, link)}`
 }
 
 /**

@@ -1,0 +1,19 @@
+import type {Action} from '../../src/engine/step.js'
+
+/** One short word per action, for tests that pin the order of a plan rather than each command. */
+export function brief(actions: readonly Action[]): string[] {
+  return actions.map((a) => {
+    switch (a.kind) {
+      case 'run':
+        return `run:${a.description}`
+      case 'service':
+        return `service:${a.op}${a.behindBalancer ? ':rotation' : ''}`
+      case 'write-file':
+        return `write:${a.path}`
+      case 'upload':
+        return `upload:${a.path}`
+      case 'switch-link':
+        return `switch:${a.link}->${a.target}`
+    }
+  })
+}
