@@ -1,5 +1,5 @@
 import {isIP} from 'node:net'
-import {cmd} from '../ssh/shell.js'
+import {cmd, quote} from '../ssh/shell.js'
 import {renderTemplate} from '../templates.js'
 
 /** conf.d/ is included by the packaged nginx.conf on Debian, Ubuntu and the RHEL family alike. */
@@ -15,11 +15,76 @@ export interface LbUpstream {
   port?: number
 }
 
+/**
+ * A backend that fails a connection or answers 502-504 twice within 5 s rests for 5 s; the request that met
+ * the failure is retried on the next backend (GET and HEAD only: nginx never retries a POST that was sent).
+ */
+export const BACKEND_PARAMS = 'max_fails=2 fail_timeout=5s'
+
+function backendAddress(address: string, port: number): string {
+  return `${isIP(address) === 6 ? `[${address}]` : address}:${port}`
+}
+
 export function renderLbUpstream(lb: LbUpstream): string {
   if (lb.backends.length === 0) throw new Error('the load balancer needs at least one web host')
   const port = lb.port ?? 80
-  const servers = lb.backends.map((a) => `    server ${isIP(a) === 6 ? `[${a}]` : a}:${port};`).join('\n')
+  const servers = lb.backends.map((a) => `    server ${backendAddress(a, port)} ${BACKEND_PARAMS};`).join('\n')
   return renderTemplate('lb/lnmp-upstream.conf', {serverName: lb.serverName, servers})
+}
+
+/** Exit code of the rotation commands when the backend is not in the balancer's file (nothing to take out). */
+export const NOT_IN_ROTATION = 3
+/** Exit code of taking a backend out when no other one of the balancer's file would be left in rotation. */
+export const LAST_IN_ROTATION = 4
+/** the balancer's file as it was before the last rotation change, put back when nginx refuses the change */
+const ROTATION_SAVED = '/var/lib/lnmp-deploy/backups/lb-rotation.conf'
+
+/**
+ * Takes a backend out of the balancer's rotation (`down` on its server line) or puts it back, checks the whole
+ * configuration, reloads nginx, then waits (at most 15 s) for the workers of the old configuration to finish
+ * the requests they are serving: after it, no request is on its way to that backend. A file whose line is
+ * already as wanted changes nothing and reloads nothing.
+ */
+function serverLinePattern(backend: string, port: number): string {
+  return `^[[:space:]]*server[[:space:]]+${backendAddress(backend, port).replaceAll(/[.[\]]/g, (c) => `\\${c}`)}[[:space:];]`
+}
+
+/** Exit 0 when the balancer's file marks the backend `down` (out of rotation), 1 otherwise. */
+export function outOfRotationCommand(backend: string, port = 80, confPath = LB_CONF_PATH): string {
+  return `grep -qE ${quote(`${serverLinePattern(backend, port)}.*[[:space:]]down[;[:space:]]`)} ${quote(confPath)}`
+}
+
+/** The sha256 of the balancer's file without rotation marks (as withoutRotationMarks), nothing when it is missing. */
+export function confSumWithoutRotationCommand(confPath = LB_CONF_PATH): string {
+  return `[ -e ${quote(confPath)} ] && sed -E ${quote('s/^([[:space:]]*server[[:space:]]+[^[:space:]]+.*)[[:space:]]+down;/\\1;/')} ${quote(confPath)} | sha256sum`
+}
+
+/** The balancer's file as lb-upstream renders it: rotation marks are the rotation's, not a change of the file. */
+export function withoutRotationMarks(content: string): string {
+  return content.replaceAll(/^(\s*server\s+\S+.*?)\s+down;/gm, '$1;')
+}
+
+export function rotationCommand(backend: string, inRotation: boolean, service: string, port = 80, confPath = LB_CONF_PATH): string {
+  const line = serverLinePattern(backend, port)
+  const down = `${line}.*[[:space:]]down[;[:space:]]`
+  const f = quote(confPath)
+  const saved = quote(`${ROTATION_SAVED}`)
+  return [
+    'set -e',
+    `grep -qE ${quote(line)} ${f} 2>/dev/null || exit ${NOT_IN_ROTATION}`,
+    // already as wanted: nothing to reload
+    `if grep -qE ${quote(down)} ${f}; then ${inRotation ? ':' : 'exit 0'}; else ${inRotation ? 'exit 0' : ':'}; fi`,
+    // the last backend in rotation never leaves it: better a slow restart than no site
+    ...(inRotation
+      ? []
+      : [`others=$(grep -E '^[[:space:]]*server[[:space:]]+[^[:space:]{]' ${f} | grep -vE ${quote(line)} | grep -vcE '[[:space:]]down[;[:space:]]' || true)`, `[ "$others" -gt 0 ] || exit ${LAST_IN_ROTATION}`]),
+    `${cmd('install', '-d', '-m', '0700', ROTATION_SAVED.slice(0, ROTATION_SAVED.lastIndexOf('/')))} && cp -p ${f} ${saved}`,
+    inRotation ? `sed -i -E ${quote(`/${line}/s/[[:space:]]+down([;[:space:]])/\\1/`)} ${f}` : `sed -i -E ${quote(`/${line}/s/;/ down;/`)} ${f}`,
+    `if ! nginx -t -q; then cp -p ${saved} ${f}; exit 1; fi`,
+    cmd('systemctl', 'reload', service),
+    // [n]: the pattern must not match this very script's own command line
+    "for i in $(seq 150); do pgrep -f 'nginx: worker process is shutting dow[n]' >/dev/null || exit 0; sleep 0.1; done",
+  ].join('\n')
 }
 
 /**

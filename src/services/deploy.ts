@@ -3,6 +3,7 @@ import {runLogDir} from '../engine/logs.js'
 import {runSteps} from '../engine/runner.js'
 import {ExitCode, type ExitCodeValue} from '../errors.js'
 import {STEPS} from '../steps/index.js'
+import {BalancerRotation} from './balancer-rotation.js'
 import type {ClusterSession} from './cluster-session.js'
 
 export interface DeployRequest {
@@ -30,6 +31,12 @@ export async function deploy(session: ClusterSession, request: DeployRequest): P
     logDir: request.mode === 'run' ? runLogDir(session.loaded.dir, new Date()) : undefined,
     onEvent: request.onEvent,
     parallelBuilds: session.config.build.parallelHosts,
+    rotation: new BalancerRotation({
+      config: session.config,
+      hosts: session.hosts,
+      remoteOf: session.remoteOf,
+      factsOf: (name) => session.factsOf(name),
+    }),
   })
 }
 

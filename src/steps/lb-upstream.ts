@@ -3,7 +3,7 @@ import {hostsWithRole} from '../config/hosts.js'
 import {sha256Of} from '../engine/actions.js'
 import type {Action, CheckResult, Step, StepContext, StepPlan} from '../engine/step.js'
 import {batchCommand, firstWord, parseBatch} from '../platform/batch-probe.js'
-import {DEBIAN_DEFAULT_SITE, LB_CONF_PATH, httpGetCommand, parseHttpResponse, renderLbUpstream} from '../platform/lb.js'
+import {DEBIAN_DEFAULT_SITE, LB_CONF_PATH, confSumWithoutRotationCommand, httpGetCommand, parseHttpResponse, renderLbUpstream} from '../platform/lb.js'
 import {installCommand, packageQueryCommand, packagesFor, parseMissingPackages} from '../platform/packages.js'
 import {serviceName} from '../platform/services.js'
 import {cmd, quote} from '../ssh/shell.js'
@@ -54,10 +54,15 @@ export function lbUpstreamInputs(ctx: Pick<StepContext, 'config' | 'cluster' | '
 }
 
 /**
- * The new file alone, inside a minimal http block: the temp file is not matched by conf.d/*.conf, so a
- * plain `nginx -t` would test the old one. (No literal `{}` here: the engine puts the temp path there.)
+ * The whole configuration with the candidate at its real place: /etc/nginx copied aside with its absolute
+ * paths pointed at the copy, the new file put in it, `nginx -t -c` on the copy. The live folder is untouched
+ * until the check passes. (No literal `{}` here: the engine puts the temp path there.)
  */
-export const LB_CONF_VALIDATE = `t=$(mktemp) && printf 'events { }\\nhttp { include %s; }\\n' {} > "$t" && nginx -t -q -c "$t"; rc=$?; rm -f "$t"; exit $rc`
+export const LB_CONF_VALIDATE = [
+  `d=$(mktemp -d) && cp -a /etc/nginx/. "$d"/ && cp {} "$d"/conf.d/${LB_CONF_PATH.split('/').pop()}`,
+  `grep -rlF /etc/nginx/ "$d" | while read -r f; do sed -i "s#/etc/nginx/#$d/#g" "$f"; done`,
+  `nginx -t -q -c "$d"/nginx.conf; rc=$?; rm -rf "$d"; exit $rc`,
+].join(' && ')
 
 export function planLbUpstream(facts: LbUpstreamFacts, want: LbUpstreamInputs): StepPlan {
   const actions: Action[] = []
@@ -72,7 +77,8 @@ export function planLbUpstream(facts: LbUpstreamFacts, want: LbUpstreamInputs): 
     actions.push({kind: 'run', description: `remove the distribution's default site ${want.defaultSite}`, command: cmd('rm', '-f', want.defaultSite)})
   }
   const changed = installed || confChanged || dropDefault
-  if (changed) actions.push({kind: 'run', description: 'check the whole nginx configuration', command: 'nginx -t -q'})
+  // a changed file was checked whole, in place, before it replaced the old one; these changes were not
+  if (installed || dropDefault) actions.push({kind: 'run', description: 'check the whole nginx configuration', command: 'nginx -t -q'})
   if (installed) {
     // Debian's package starts nginx on its default config: a restart makes it take ours
     actions.push({kind: 'service', service: want.service, op: 'restart', ready}, {kind: 'service', service: want.service, op: 'enable-now'})
@@ -120,7 +126,8 @@ export const lbUpstream: Step<LbUpstreamInputs, LbUpstreamFacts> = {
     const {stdout} = await remote.exec(
       batchCommand({
         packages: packageQueryCommand(want.packages, ctx.facts),
-        conf: cmd('sha256sum', want.confPath),
+        // a web host out of rotation right now (marked `down`) is the rotation's business, not a drift
+        conf: confSumWithoutRotationCommand(want.confPath),
         default: want.defaultSite ? `test -e ${quote(want.defaultSite)} && echo present` : 'true',
         enabled: cmd('systemctl', 'is-enabled', want.service),
         active: cmd('systemctl', 'is-active', want.service),

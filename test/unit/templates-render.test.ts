@@ -52,26 +52,37 @@ describe('nginx', () => {
     expect(l).toContain('add_header X-Backend $hostname always;')
     expect(fastcgiPass('/run/php-fpm.sock')).toBe('unix:/run/php-fpm.sock')
   })
-  it('the lb upstream for the packaged nginx', () => {
+  it('the lb upstream for the packaged nginx: each backend rests after two failures, a failed request goes to the next', () => {
     const text = renderLbUpstream({serverName: 'phpmyadmin.oldboy.com', backends: ['172.16.1.7', '172.16.1.8', 'fd00::9']})
-    expect(text).toContain('upstream lnmp_web {\n    server 172.16.1.7:80;\n    server 172.16.1.8:80;\n    server [fd00::9]:80;\n}')
+    expect(text).toContain(
+      'upstream lnmp_web {\n    server 172.16.1.7:80 max_fails=2 fail_timeout=5s;\n    server 172.16.1.8:80 max_fails=2 fail_timeout=5s;\n    server [fd00::9]:80 max_fails=2 fail_timeout=5s;\n}',
+    )
     const l = lines(text)
     expect(l).toContain('proxy_pass http://lnmp_web;')
     expect(l).toContain('proxy_set_header Host $host;')
     expect(l).toContain('proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;')
     expect(l).toContain('server_name phpmyadmin.oldboy.com;')
+    // a backend restarting between two checks costs no user request: the next backend answers it, quickly
+    expect(l.slice(l.indexOf('proxy_set_header X-Real-IP $remote_addr;') + 1, l.indexOf('add_header X-Upstream $upstream_addr always;'))).toEqual([
+      'proxy_next_upstream error timeout http_502 http_503 http_504;',
+      'proxy_next_upstream_tries 3;',
+      'proxy_connect_timeout 2s;',
+    ])
+    // nothing marks a backend `down` when rendered: that is the rotation's, for the seconds of a restart
+    expect(l.filter((x) => /\bdown\b/.test(x))).toEqual([])
+    expect(renderLbUpstream({serverName: 'x', backends: ['10.0.0.1'], port: 8080})).toContain('    server 10.0.0.1:8080 max_fails=2 fail_timeout=5s;\n')
     expect(() => renderLbUpstream({serverName: 'x', backends: []})).toThrow('at least one web host')
   })
 })
 
 describe('php', () => {
-  it('php-fpm.conf and the www pool', () => {
-    expect(lines(renderFpmConfig('/application/php'))).toEqual([
+  it('php-fpm.conf names its own build (not the symlink), and the www pool', () => {
+    expect(lines(renderFpmConfig('/application/php-8.2.32-c21145b2'))).toEqual([
       '[global]',
-      'pid = /application/php/var/run/php-fpm.pid',
-      'error_log = /application/php/var/log/php-fpm.log',
+      'pid = /application/php-8.2.32-c21145b2/var/run/php-fpm.pid',
+      'error_log = /application/php-8.2.32-c21145b2/var/log/php-fpm.log',
       'daemonize = no',
-      'include = /application/php/etc/php-fpm.d/*.conf',
+      'include = /application/php-8.2.32-c21145b2/etc/php-fpm.d/*.conf',
     ])
     const pool = lines(renderFpmPool('127.0.0.1:9000'))
     expect(pool.slice(0, 4)).toEqual(['[www]', 'user = www', 'group = www', 'listen = 127.0.0.1:9000'])
