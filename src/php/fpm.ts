@@ -21,9 +21,9 @@ export function renderSessionIni(handler: SessionHandler, host: string, port: nu
   return renderTemplate('php/session.ini', {handler, savePath: sessionSavePath(handler, host, port)})
 }
 
-/** php-fpm.conf and the www pool; phpHome is where the PHP lives (the symlink keeps it stable across versions). */
-export function renderFpmConfig(phpHome: string): string {
-  return renderTemplate('php/php-fpm.conf', {phpHome})
+/** php-fpm.conf of one build: its pid, log and pools in its own directory. */
+export function renderFpmConfig(phpDir: string): string {
+  return renderTemplate('php/php-fpm.conf', {phpDir})
 }
 
 export function renderFpmPool(listen: string, maxChildren = 5): string {

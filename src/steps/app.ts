@@ -136,11 +136,16 @@ export function appInputs(ctx: StepContext): AppInputs {
 }
 
 /**
- * The vhost alone inside a minimal main config, written beside nginx.conf so `include fastcgi_params`
- * resolves as it will for real (the temp file itself is not matched by extra/*.conf). No literal `{}`.
+ * The whole configuration with the candidate at its real place: nginx's conf folder copied aside, the new file
+ * put in it, and `nginx -t -c` on the copy (relative includes resolve beside the file -c names). The live
+ * folder is untouched until the check passes. No literal `{}` here: the engine puts the temp path there.
  */
-export function vhostValidateCommand(nginx: string, confDir: string): string {
-  return `t=$(mktemp -p ${quote(confDir)} .lnmp-validate.XXXXXX) && printf 'events { }\\nhttp { include mime.types; include %s; }\\n' {} > "$t" && ${cmd(nginx, '-t', '-q', '-c')} "$t"; rc=$?; rm -f "$t"; exit $rc`
+export function vhostValidateCommand(nginx: string, confDir: string, vhostPath: string): string {
+  const relative = vhostPath.slice(confDir.length + 1)
+  return [
+    `d=$(mktemp -d) && ${cmd('cp', '-a', `${confDir}/.`)} "$d"/ && cp {} "$d"/${quote(relative)}`,
+    `${cmd(nginx, '-t', '-q', '-c')} "$d"/nginx.conf; rc=$?; rm -rf "$d"; exit $rc`,
+  ].join(' && ')
 }
 
 /** Unpack into a temp directory, mark it complete last, then move it into place: a half unpack is never served. */
@@ -192,9 +197,8 @@ export function planApp(facts: AppFacts, want: AppInputs): StepPlan {
   if (facts.vhostSha256 !== sha256Of(want.vhost)) {
     const confDir = want.vhostPath.replace(/\/extra\/[^/]+$/, '')
     actions.push(
-      {kind: 'write-file', path: want.vhostPath, content: want.vhost, mode: 0o644, validate: vhostValidateCommand(want.nginx, confDir)},
-      {kind: 'run', description: 'check the whole nginx configuration', command: cmd(want.nginx, '-t', '-q')},
-      {kind: 'service', service: COMPILED_UNITS.nginx, op: 'reload', ready},
+      {kind: 'write-file', path: want.vhostPath, content: want.vhost, mode: 0o644, validate: vhostValidateCommand(want.nginx, confDir, want.vhostPath)},
+      {kind: 'service', service: COMPILED_UNITS.nginx, op: 'reload', ready, behindBalancer: true},
     )
   }
   if (actions.length === 0) return {actions, reason: `${want.kind} served as ${want.serverName} from ${want.root}`}
@@ -205,7 +209,7 @@ export const app: Step<AppInputs, AppFacts> = {
   id: 'app',
   title: 'Deploy the site (phpMyAdmin, or the session demo) and its vhost',
   roles: ['web'],
-  after: ['nginx-source', 'php-fpm', 'db:mariadb'],
+  after: ['nginx-source', 'php-switch', 'db:mariadb'],
 
   inputs: appInputs,
 

@@ -17,8 +17,8 @@ import {
   readlinkCommand,
   requireSystemd,
   sameBuild,
-  switchLinkCommand,
 } from './support/build.js'
+import {type RollbackPin, endPinAction, liveBuild, parsePin, pinCommand} from './support/rollback-pin.js'
 import {askAll, check, listeningCommand, serviceQuestions} from './support/checks.js'
 import {fetchTarballActions, type SourceTarball, sourceTarball, tarballSumCommand} from './support/source.js'
 
@@ -27,8 +27,11 @@ import {fetchTarballActions, type SourceTarball, sourceTarball, tarballSumComman
  * --prefix=/application/nginx-<ver> --user=www --group=www --with-http_ssl_module
  * --with-http_stub_status_module`, make, make install, the symlink /application/nginx, nginx.conf with
  * `include extra/*`, `nginx -t`, start. The directory also carries a hash of the configure arguments, so a
- * changed version or flag builds beside the running one and the symlink switches when it is done.
- * The vhost in extra/ is the app step's.
+ * changed version or flag builds beside the running one; the running build's vhosts are copied into the new
+ * tree and the new binary checks the whole of it (`nginx -t`) before the symlink switches and nginx restarts,
+ * out of the balancer's rotation. A restart that fails points the link back and restarts the old build.
+ * The vhost in extra/ is the app step's. After `lnmp-deploy rollback` the previous build stays live until the
+ * config asks for another one.
  */
 export interface NginxSourceInputs {
   version: string
@@ -51,6 +54,7 @@ export interface NginxSourceFacts {
   unitSha256: string | undefined
   active: boolean
   enabled: boolean
+  pin: RollbackPin | undefined
 }
 
 const UNIT_DIR = '/etc/systemd/system'
@@ -98,15 +102,20 @@ export function nginxSourceInputs(ctx: StepContext): NginxSourceInputs {
   }
 }
 
-/** Vhosts of the build being replaced come along, so the new nginx serves what the old one did. */
-export function switchNginxCommand(home: string, dir: string): string {
+/**
+ * The running build's vhosts come along into the new tree (never overwriting one of its own), then the new
+ * binary checks the whole new tree with them: what it will serve is tested before anything points at it.
+ */
+export function stageVhostsCommand(home: string, dir: string): string {
   const oldExtra = `${home}/conf/extra`
-  const keepVhosts = `if [ -d ${quote(oldExtra)} ] && [ "$(readlink -f ${quote(home)})" != ${quote(dir)} ]; then ${cmd('cp', '-an', `${oldExtra}/.`, `${dir}/conf/extra/`)}; fi`
-  return `${keepVhosts} && ${switchLinkCommand(home, dir)}`
+  return [
+    `if [ -d ${quote(oldExtra)} ]; then ${cmd('cp', '-an', `${oldExtra}/.`, `${dir}/conf/extra/`)}; fi`,
+    cmd(`${dir}/sbin/nginx`, '-t', '-q'),
+  ].join(' && ')
 }
 
 export function planNginxSource(facts: NginxSourceFacts, want: NginxSourceInputs): StepPlan {
-  const actions: Action[] = []
+  const actions: Action[] = [...endPinAction('nginx', facts.pin, want.dir)]
   const ready = {tcp: {host: '127.0.0.1', port: PORT}}
   const build = !sameBuild(facts.marker, want.job.marker)
   if (build) {
@@ -117,8 +126,13 @@ export function planNginxSource(facts: NginxSourceFacts, want: NginxSourceInputs
   if (confChanged) {
     actions.push({kind: 'write-file', path: want.confPath, content: want.conf, mode: 0o644, validate: `${cmd(`${want.dir}/sbin/nginx`, '-t', '-q', '-c')} {}`})
   }
-  const switching = facts.linkTarget !== want.dir
-  if (switching) actions.push({kind: 'run', description: `switch ${want.home} to ${want.dir}`, command: switchNginxCommand(want.home, want.dir)})
+  const target = liveBuild(want.dir, facts.pin)
+  const switching = facts.linkTarget !== target
+  if (switching) {
+    // a fresh host has no running vhosts to bring along: nginx.conf was checked by the new binary already
+    if (target === want.dir && facts.linkTarget !== '') actions.push({kind: 'run', description: `bring the running vhosts into ${want.dir} and check its whole tree`, command: stageVhostsCommand(want.home, want.dir)})
+    actions.push({kind: 'switch-link', link: want.home, target})
+  }
   const unitChanged = facts.unitSha256 !== sha256Of(want.unit)
   if (unitChanged) {
     actions.push({kind: 'write-file', path: want.unitPath, content: want.unit, mode: 0o644})
@@ -127,13 +141,16 @@ export function planNginxSource(facts: NginxSourceFacts, want: NginxSourceInputs
   if (!facts.active) {
     actions.push({kind: 'service', service: want.service, op: 'enable-now', ready})
   } else {
-    // a reload keeps the old binary: a new build needs a restart (its ExecStartPre runs `nginx -t`)
-    if (switching || unitChanged) actions.push({kind: 'service', service: want.service, op: 'restart', ready})
-    else if (confChanged) actions.push({kind: 'service', service: want.service, op: 'reload', ready})
+    // a reload keeps the old binary: a new build needs a restart (its ExecStartPre runs `nginx -t`), and so does
+    // the live build compiled again in place (its marker was lost, or another tarball of the same version)
+    const rebuiltLive = build && !switching && target === want.dir
+    if (switching || unitChanged || rebuiltLive) actions.push({kind: 'service', service: want.service, op: 'restart', ready, behindBalancer: true})
+    else if (confChanged && target === want.dir) actions.push({kind: 'service', service: want.service, op: 'reload', ready, behindBalancer: true})
     if (!facts.enabled) actions.push({kind: 'service', service: want.service, op: 'enable-now'})
   }
-  if (actions.length === 0) return {actions, reason: `nginx ${want.version} built in ${want.dir}, linked, configured and running`}
-  return {actions}
+  if (actions.length > 0) return {actions}
+  const pinned = target !== want.dir ? `; ${target} live after a rollback` : ''
+  return {actions, reason: `nginx ${want.version} built in ${want.dir}, linked, configured and running${pinned}`}
 }
 
 export const nginxSource: Step<NginxSourceInputs, NginxSourceFacts> = {
@@ -154,6 +171,7 @@ export const nginxSource: Step<NginxSourceInputs, NginxSourceFacts> = {
         conf: cmd('sha256sum', want.confPath),
         unit: cmd('sha256sum', want.unitPath),
         ...serviceQuestions(want.service),
+        pin: pinCommand('nginx'),
       }),
       {sudo: true},
     )
@@ -167,6 +185,7 @@ export const nginxSource: Step<NginxSourceInputs, NginxSourceFacts> = {
       unitSha256: sum('unit'),
       active: a.get('active')?.trim() === 'active',
       enabled: a.get('enabled')?.trim() === 'enabled',
+      pin: parsePin(a.get('pin')),
     }
   },
 
@@ -175,14 +194,18 @@ export const nginxSource: Step<NginxSourceInputs, NginxSourceFacts> = {
   async verify({remote}, ctx) {
     const want = nginxSourceInputs(ctx)
     const nginx = `${want.home}/sbin/nginx`
+    // the build the config asks for has its version and flags; the link names it, or the build a rollback chose
+    const built = `${want.dir}/sbin/nginx`
     const a = await askAll(remote, {
       test: cmd(nginx, '-t'),
-      version: cmd(nginx, '-V'),
+      version: cmd(built, '-V'),
       link: readlinkCommand(want.home),
+      pin: pinCommand('nginx'),
       listening: listeningCommand(PORT),
       ...serviceQuestions(want.service),
     })
     const get = (k: string) => a.get(k) ?? {code: 255, out: ''}
+    const target = liveBuild(want.dir, parsePin(get('pin').out))
     const rerun = `run: lnmp-deploy run --step nginx-source --host ${ctx.host.name}`
     const argsLine = `configure arguments: ${want.job.marker.args.join(' ')}`
     const v = get('version').out
@@ -197,11 +220,14 @@ export const nginxSource: Step<NginxSourceInputs, NginxSourceFacts> = {
         output: get('test').out,
       }),
       check('nginx-version-flags', versionOk, versionOk ? `nginx/${want.version} with the configured flags` : 'version or configure arguments differ', {
-        command: cmd(nginx, '-V'),
+        command: cmd(built, '-V'),
         hint: rerun,
         output: v,
       }),
-      check('nginx-link', get('link').out.trim() === want.dir, `${want.home} -> ${get('link').out.trim() || '(none)'}`, {command: readlinkCommand(want.home), hint: rerun}),
+      check('nginx-link', get('link').out.trim() === target, `${want.home} -> ${get('link').out.trim() || '(none)'}${target === want.dir ? '' : ' (rolled back)'}`, {
+        command: readlinkCommand(want.home),
+        hint: rerun,
+      }),
       check('nginx-service', active === 'active' && enabled === 'enabled', `${active}, ${enabled}`, {
         command: `systemctl is-active/is-enabled ${want.service}`,
         hint: `see systemctl status ${want.service} and journalctl -u ${want.service} on ${ctx.host.name}`,

@@ -25,6 +25,8 @@ import {fetchTarballActions, type SourceTarball, sourceTarball, tarballSumComman
 export interface PeclMemcacheInputs {
   version: string
   phpDir: string
+  /** the symlink: FPM is restarted for a new extension only when it runs this build */
+  phpHome: string
   tarball: SourceTarball
   job: BuildJob
   iniPath: string
@@ -37,6 +39,7 @@ export interface PeclMemcacheFacts {
   marker: BuildMarker | undefined
   tarballSha256: string | undefined
   iniSha256: string | undefined
+  linkTarget: string
 }
 
 export function peclMemcacheInputs(ctx: StepContext): PeclMemcacheInputs {
@@ -61,6 +64,7 @@ export function peclMemcacheInputs(ctx: StepContext): PeclMemcacheInputs {
   return {
     version,
     phpDir: php.dir,
+    phpHome: php.home,
     tarball,
     job,
     iniPath: `${php.scanDir}/memcache.ini`,
@@ -79,8 +83,8 @@ export function planPeclMemcache(facts: PeclMemcacheFacts, want: PeclMemcacheInp
   }
   const iniChanged = facts.iniSha256 !== sha256Of(want.ini)
   if (iniChanged) actions.push({kind: 'write-file', path: want.iniPath, content: want.ini, mode: 0o644})
-  // FPM loads extensions at start only
-  if (rebuild || iniChanged) actions.push({kind: 'service', service: want.service, op: 'restart', ready: want.ready})
+  // FPM loads extensions at start only; a staged build gets them before the php-switch step starts it
+  if ((rebuild || iniChanged) && facts.linkTarget === want.phpDir) actions.push({kind: 'service', service: want.service, op: 'restart', ready: want.ready, behindBalancer: true})
   if (actions.length === 0) return {actions, reason: `memcache ${want.version} built for ${want.phpDir} and loaded by ${want.iniPath}`}
   return {actions}
 }
@@ -111,14 +115,19 @@ export const peclMemcache: Step<PeclMemcacheInputs, PeclMemcacheFacts> = {
   id: 'pecl-memcache',
   title: 'Build the PECL memcache extension for this PHP and load it (extension=memcache.so)',
   roles: ['web'],
-  after: ['php-source', 'php-fpm', 'cache:memcached'],
+  after: ['php-source', 'cache:memcached'],
 
   inputs: peclMemcacheInputs,
 
   async probe(remote, ctx) {
     const want = peclMemcacheInputs(ctx)
     const {stdout} = await remote.exec(
-      batchCommand({marker: markerCommand(want.job.markerPath), tarball: tarballSumCommand(want.tarball), ini: cmd('sha256sum', want.iniPath)}),
+      batchCommand({
+        marker: markerCommand(want.job.markerPath),
+        tarball: tarballSumCommand(want.tarball),
+        ini: cmd('sha256sum', want.iniPath),
+        link: cmd('readlink', want.phpHome),
+      }),
       {sudo: true},
     )
     const a = parseBatch(stdout)
@@ -126,6 +135,7 @@ export const peclMemcache: Step<PeclMemcacheInputs, PeclMemcacheFacts> = {
       marker: parseMarker(a.get('marker')),
       tarballSha256: a.get('tarball')?.trim() || undefined,
       iniSha256: firstWord(a.get('ini')),
+      linkTarget: a.get('link')?.trim() ?? '',
     }
   },
 

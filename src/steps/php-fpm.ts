@@ -5,14 +5,16 @@ import {COMPILED_UNITS} from '../platform/services.js'
 import {renderFpmConfig, renderFpmPool} from '../php/fpm.js'
 import {cmd} from '../ssh/shell.js'
 import {renderTemplate} from '../templates.js'
-import {askAll, check, listeningCommand, serviceQuestions} from './support/checks.js'
+import {askAll, check} from './support/checks.js'
 import {phpBuild} from './support/php-build.js'
 
 /**
- * The procedure's "configure php-fpm and start PHP" milestones: `cp php-fpm.conf.default php-fpm.conf`
- * (here: our php-fpm.conf and a `www` pool on 127.0.0.1:9000), then php-fpm under systemd instead of a
- * bare `sbin/php-fpm`. A (re)start counts as done only when FPM answers on its port again: the unit is
- * Type=simple, so systemctl returns before the pool listens and nginx would answer 502 meanwhile.
+ * The procedure's "configure php-fpm" milestone: `cp php-fpm.conf.default php-fpm.conf` (here: our
+ * php-fpm.conf and a `www` pool on 127.0.0.1:9000) and a systemd unit instead of a bare `sbin/php-fpm`.
+ * The files belong to one build (its own etc/, named by its directory, not by the symlink), so a staged build
+ * is configured and checked with its own `php-fpm -t` before the php-switch step starts anything on it. A
+ * change to the build that already runs restarts FPM here, out of the balancer's rotation; a restart that
+ * fails on the new files puts the old ones back and restarts on them.
  */
 export interface PhpFpmInputs {
   /** the build the files belong to: a new build is another directory, with its own etc/ */
@@ -30,9 +32,8 @@ export interface PhpFpmFacts {
   sums: Record<string, string>
   unitSha256: string | undefined
   active: boolean
-  enabled: boolean
-  /** the running master's executable, e.g. /application/php-8.2.32-1a2b3c4d/sbin/php-fpm */
-  runningExe: string
+  /** where the symlink points: the build is live when it is this one */
+  linkTarget: string
 }
 
 const UNIT_DIR = '/etc/systemd/system'
@@ -52,7 +53,7 @@ export function phpFpmInputs(ctx: StepContext): PhpFpmInputs {
     // the pool first: php-fpm.conf is validated with `php-fpm -t`, which needs a pool to exist
     files: [
       {path: `${build.dir}/etc/php-fpm.d/www.conf`, content: renderFpmPool(listen)},
-      {path: `${build.dir}/etc/php-fpm.conf`, content: renderFpmConfig(build.home)},
+      {path: `${build.dir}/etc/php-fpm.conf`, content: renderFpmConfig(build.dir)},
     ],
     unitPath: `${UNIT_DIR}/${COMPILED_UNITS.phpFpm}.service`,
     unit: renderTemplate('systemd/php-fpm.service', {phpHome: build.home}),
@@ -61,35 +62,39 @@ export function phpFpmInputs(ctx: StepContext): PhpFpmInputs {
   }
 }
 
+/**
+ * A pool file checked alone by this build's `php-fpm -t`, inside a minimal main config (the temp file is not
+ * matched by php-fpm.d/*.conf). No literal `{}` here: the engine puts the temp path there.
+ */
+export function poolValidateCommand(dir: string): string {
+  return `t=$(mktemp) && printf '[global]\\nerror_log = /dev/null\\ninclude = %s\\n' {} > "$t" && ${cmd(`${dir}/sbin/php-fpm`, '-t', '-y')} "$t"; rc=$?; rm -f "$t"; exit $rc`
+}
+
 export function planPhpFpm(facts: PhpFpmFacts, want: PhpFpmInputs): StepPlan {
   const actions: Action[] = []
   const ready = fpmReady(want.listen)
+  const live = facts.linkTarget === want.dir
   let configChanged = false
   for (const f of want.files) {
     if (facts.sums[f.path] === sha256Of(f.content)) continue
     configChanged = true
-    const validate = f.path.endsWith('/php-fpm.conf') ? `${cmd(`${want.dir}/sbin/php-fpm`, '-t', '-y')} {}` : undefined
-    actions.push({kind: 'write-file', path: f.path, content: f.content, mode: 0o644, ...(validate ? {validate} : {})})
+    const validate = f.path.endsWith('/php-fpm.conf') ? `${cmd(`${want.dir}/sbin/php-fpm`, '-t', '-y')} {}` : poolValidateCommand(want.dir)
+    actions.push({kind: 'write-file', path: f.path, content: f.content, mode: 0o644, validate})
   }
   const unitChanged = facts.unitSha256 !== sha256Of(want.unit)
   if (unitChanged) {
     actions.push({kind: 'write-file', path: want.unitPath, content: want.unit, mode: 0o644})
     actions.push({kind: 'run', description: 'reload systemd units', command: 'systemctl daemon-reload'})
   }
-  const oldBuild = facts.active && !facts.runningExe.startsWith(`${want.dir}/`)
-  if (!facts.active) {
-    actions.push({kind: 'service', service: want.service, op: 'enable-now', ready})
-  } else {
-    if (configChanged || unitChanged || oldBuild) actions.push({kind: 'service', service: want.service, op: 'restart', ready})
-    if (!facts.enabled) actions.push({kind: 'service', service: want.service, op: 'enable-now'})
-  }
-  if (actions.length === 0) return {actions, reason: `php-fpm of ${want.dir} configured, enabled and answering on ${want.listen}`}
+  // a staged build is started by the php-switch step; so is a live one that is not running at all
+  if (live && facts.active && (configChanged || unitChanged)) actions.push({kind: 'service', service: want.service, op: 'restart', ready, behindBalancer: true})
+  if (actions.length === 0) return {actions, reason: `php-fpm of ${want.dir} configured for ${want.listen}`}
   return {actions}
 }
 
 export const phpFpm: Step<PhpFpmInputs, PhpFpmFacts> = {
   id: 'php-fpm',
-  title: 'Configure PHP-FPM (php-fpm.conf, the www pool), install its unit and start it',
+  title: 'Configure PHP-FPM (php-fpm.conf, the www pool) in the build and install its unit',
   roles: ['web'],
   after: ['php-source', 'www-user'],
 
@@ -101,8 +106,8 @@ export const phpFpm: Step<PhpFpmInputs, PhpFpmFacts> = {
       batchCommand({
         ...Object.fromEntries(want.files.map((f, i) => [`file${i}`, cmd('sha256sum', f.path)])),
         unit: cmd('sha256sum', want.unitPath),
-        ...serviceQuestions(want.service),
-        exe: `readlink /proc/$(systemctl show -p MainPID --value ${cmd(want.service)})/exe`,
+        active: cmd('systemctl', 'is-active', want.service),
+        link: cmd('readlink', want.home),
       }),
       {sudo: true},
     )
@@ -117,8 +122,7 @@ export const phpFpm: Step<PhpFpmInputs, PhpFpmFacts> = {
       sums,
       unitSha256: sum('unit'),
       active: a.get('active')?.trim() === 'active',
-      enabled: a.get('enabled')?.trim() === 'enabled',
-      runningExe: a.get('exe')?.trim() ?? '',
+      linkTarget: a.get('link')?.trim() ?? '',
     }
   },
 
@@ -126,35 +130,20 @@ export const phpFpm: Step<PhpFpmInputs, PhpFpmFacts> = {
 
   async verify({remote}, ctx) {
     const want = phpFpmInputs(ctx)
-    const fpm = `${want.home}/sbin/php-fpm`
-    const port = 'tcp' in fpmReady(want.listen) ? Number(want.listen.split(':').pop()) : undefined
-    const a = await askAll(remote, {
-      test: cmd(fpm, '-t'),
-      exe: `readlink /proc/$(systemctl show -p MainPID --value ${cmd(want.service)})/exe`,
-      listening: port === undefined ? cmd('test', '-S', want.listen) : listeningCommand(port),
-      ...serviceQuestions(want.service),
-    })
+    // this build's configuration, live or staged; the php-switch step checks the running FPM
+    const fpm = `${want.dir}/sbin/php-fpm`
+    const a = await askAll(remote, {test: cmd(fpm, '-t'), unit: cmd('sha256sum', want.unitPath)})
     const get = (k: string) => a.get(k) ?? {code: 255, out: ''}
-    const active = get('active').out.trim()
-    const enabled = get('enabled').out.trim()
-    const exe = get('exe').out.trim()
-    const listening = port === undefined ? get('listening').code === 0 : get('listening').out.trim() !== ''
+    const unitOk = firstWord(get('unit').out) === sha256Of(want.unit)
     return [
-      check('php-fpm-t', get('test').code === 0, get('test').code === 0 ? 'configuration ok' : 'php-fpm -t fails', {
+      check('php-fpm-t', get('test').code === 0, get('test').code === 0 ? `${want.dir}: configuration ok` : 'php-fpm -t fails', {
         command: cmd(fpm, '-t'),
-        hint: `fix ${want.home}/etc/php-fpm.conf or its pool`,
+        hint: `fix ${want.dir}/etc/php-fpm.conf or its pool: lnmp-deploy run --step php-fpm --host ${ctx.host.name}`,
         output: get('test').out,
       }),
-      check('php-fpm-service', active === 'active' && enabled === 'enabled', `${active}, ${enabled}`, {
-        command: `systemctl is-active/is-enabled ${want.service}`,
-        hint: `see systemctl status ${want.service} and journalctl -u ${want.service} on ${ctx.host.name}`,
-      }),
-      check('php-fpm-build', exe.startsWith(`${want.dir}/`), exe ? `runs ${exe}` : 'no running master', {
-        hint: `restart it onto the current build: lnmp-deploy run --step php-fpm --host ${ctx.host.name}`,
-      }),
-      check('php-fpm-listening', listening, listening ? `listening on ${want.listen}` : `nothing listens on ${want.listen}`, {
-        command: port === undefined ? `test -S ${want.listen}` : listeningCommand(port),
-        hint: `start ${want.service}`,
+      check('php-fpm-unit', unitOk, unitOk ? `${want.unitPath} current` : `${want.unitPath} missing or changed`, {
+        command: cmd('sha256sum', want.unitPath),
+        hint: `lnmp-deploy run --step php-fpm --host ${ctx.host.name}`,
       }),
     ]
   },

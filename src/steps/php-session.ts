@@ -1,11 +1,12 @@
 import {readFileSync} from 'node:fs'
 
-import type {Action, Step, StepContext, StepPlan} from '../engine/step.js'
+import type {Action, CheckResult, Step, StepContext, StepPlan} from '../engine/step.js'
 import {sha256Of} from '../engine/actions.js'
 import {ConfigError} from '../errors.js'
 import {batchCommand, firstWord, parseBatch} from '../platform/batch-probe.js'
 import {COMPILED_UNITS} from '../platform/services.js'
 import {renderSessionIni, type SessionHandler, sessionSavePath} from '../php/fpm.js'
+import type {Remote} from '../ssh/remote.js'
 import {cmd} from '../ssh/shell.js'
 import {renderTemplate, templatePath} from '../templates.js'
 import {fpmReady} from './php-fpm.js'
@@ -23,6 +24,8 @@ export interface PhpSessionInputs {
   handler: SessionHandler
   savePath: string
   phpDir: string
+  /** the symlink: FPM is restarted for new settings only when it runs this build */
+  phpHome: string
   iniPath: string
   ini: string
   probePath: string
@@ -34,6 +37,7 @@ export interface PhpSessionInputs {
 export interface PhpSessionFacts {
   iniSha256: string | undefined
   probeSha256: string | undefined
+  linkTarget: string
 }
 
 /**
@@ -55,6 +59,7 @@ export function phpSessionInputs(ctx: StepContext): PhpSessionInputs {
     handler,
     savePath: sessionSavePath(handler, store.address, store.port),
     phpDir: php.dir,
+    phpHome: php.home,
     iniPath: `${php.scanDir}/session.ini`,
     ini: renderSessionIni(handler, store.address, store.port),
     probePath: `${FPM_PROBE_DIR}/fpm-ini.php`,
@@ -69,7 +74,8 @@ export function planPhpSession(facts: PhpSessionFacts, want: PhpSessionInputs): 
   if (facts.probeSha256 !== sha256Of(want.probe)) actions.push({kind: 'write-file', path: want.probePath, content: want.probe, mode: 0o644})
   if (facts.iniSha256 !== sha256Of(want.ini)) {
     actions.push({kind: 'write-file', path: want.iniPath, content: want.ini, mode: 0o644})
-    actions.push({kind: 'service', service: want.service, op: 'restart', ready: fpmReady(want.listen)})
+    // a staged build starts with these settings in the php-switch step
+    if (facts.linkTarget === want.phpDir) actions.push({kind: 'service', service: want.service, op: 'restart', ready: fpmReady(want.listen), behindBalancer: true})
   }
   if (actions.length === 0) return {actions, reason: `sessions go to ${want.handler} ${want.savePath}`}
   return {actions}
@@ -104,32 +110,51 @@ export const phpSession: Step<PhpSessionInputs, PhpSessionFacts> = {
 
   async probe(remote, ctx) {
     const want = phpSessionInputs(ctx)
-    const {stdout} = await remote.exec(batchCommand({ini: cmd('sha256sum', want.iniPath), probe: cmd('sha256sum', want.probePath)}), {sudo: true})
+    const {stdout} = await remote.exec(
+      batchCommand({ini: cmd('sha256sum', want.iniPath), probe: cmd('sha256sum', want.probePath), link: cmd('readlink', want.phpHome)}),
+      {sudo: true},
+    )
     const a = parseBatch(stdout)
-    return {iniSha256: firstWord(a.get('ini')), probeSha256: firstWord(a.get('probe'))}
+    return {iniSha256: firstWord(a.get('ini')), probeSha256: firstWord(a.get('probe')), linkTarget: a.get('link')?.trim() ?? ''}
   },
 
   plan: planPhpSession,
 
   async verify({remote}, ctx) {
     const want = phpSessionInputs(ctx)
-    const php = `${want.phpDir}/bin/php`
-    // one FastCGI request to the running FPM, from the host itself, for a script outside any web root
-    const result = await remote.exec(cmd(php, '--', want.listen, want.probePath), {stdin: FASTCGI_CLIENT()})
-    const got = parseFpmAnswer(result.stdout)
-    const ok = got?.save_handler === want.handler && got.save_path === want.savePath
-    const detail = got ? `FPM uses ${got.save_handler ?? '?'} ${got.save_path ?? '?'}` : 'PHP-FPM did not answer the probe'
-    const hint = !got
-      ? `is php-fpm running on ${want.listen}? (lnmp-deploy run --step php-fpm --host ${ctx.host.name})`
-      : got.save_handler === 'memcache' && got.memcache === false
-        ? 'FPM has no memcache extension loaded: run the pecl-memcache step'
-        : `FPM runs with other settings than ${want.iniPath}: restart php-fpm (lnmp-deploy run --step php-session --host ${ctx.host.name})`
-    return [
-      check('fpm-session-settings', ok, detail, {
-        command: `${php} -- ${want.listen} ${want.probePath} < fastcgi-client.php`,
-        hint,
-        output: result.stdout + result.stderr,
-      }),
-    ]
+    const live = (await remote.exec(cmd('readlink', want.phpHome), {sudo: true})).stdout.trim() === want.phpDir
+    // the running FPM when this build is live; a staged build's own CLI (same php.ini and conf.d) before
+    return [live ? await fpmSessionCheck(remote, want, ctx.host.name) : await stagedSessionCheck(remote, want, ctx.host.name)]
   },
+}
+
+/** One FastCGI request to the running FPM, from the host itself, for a script outside any web root. */
+export async function fpmSessionCheck(remote: Remote, want: PhpSessionInputs, host: string): Promise<CheckResult> {
+  const php = `${want.phpHome}/bin/php`
+  const result = await remote.exec(cmd(php, '--', want.listen, want.probePath), {stdin: FASTCGI_CLIENT()})
+  const got = parseFpmAnswer(result.stdout)
+  const ok = got?.save_handler === want.handler && got.save_path === want.savePath
+  const detail = got ? `FPM uses ${got.save_handler ?? '?'} ${got.save_path ?? '?'}` : 'PHP-FPM did not answer the probe'
+  const hint = !got
+    ? `is php-fpm running on ${want.listen}? (lnmp-deploy run --step php-switch --host ${host})`
+    : got.save_handler === 'memcache' && got.memcache === false
+      ? 'FPM has no memcache extension loaded: run the pecl-memcache step'
+      : `FPM runs with other settings than ${want.iniPath}: restart php-fpm (lnmp-deploy run --step php-session --host ${host})`
+  return check('fpm-session-settings', ok, detail, {
+    command: `${php} -- ${want.listen} ${want.probePath} < fastcgi-client.php`,
+    hint,
+    output: result.stdout + result.stderr,
+  })
+}
+
+async function stagedSessionCheck(remote: Remote, want: PhpSessionInputs, host: string): Promise<CheckResult> {
+  const php = `${want.phpDir}/bin/php`
+  const result = await remote.exec(cmd(php, want.probePath), {sudo: true})
+  const got = parseFpmAnswer(result.stdout)
+  const ok = got?.save_handler === want.handler && got.save_path === want.savePath && (want.handler !== 'memcache' || got.memcache === true)
+  return check('staged-session-settings', ok, got ? `${want.phpDir} uses ${got.save_handler ?? '?'} ${got.save_path ?? '?'}${got.memcache ? ' (memcache loaded)' : ''}` : 'the staged PHP did not run the probe', {
+    command: `${php} ${want.probePath}`,
+    hint: `see ${want.iniPath}: lnmp-deploy run --step php-session --host ${host}`,
+    output: result.stdout + result.stderr,
+  })
 }

@@ -9,10 +9,8 @@ import {
   MARKER_NAME,
   markerCommand,
   parseMarker,
-  readlinkCommand,
   requireSystemd,
   sameBuild,
-  switchLinkCommand,
 } from './support/build.js'
 import {askAll, check} from './support/checks.js'
 import {type PhpBuild, phpBuild, phpModules} from './support/php-build.js'
@@ -20,9 +18,11 @@ import {fetchTarballActions, type SourceTarball, sourceTarball, tarballSumComman
 
 /**
  * The procedure's "compile and install PHP" milestones: dependencies (build-deps), unpack, `./configure
- * --prefix=/application/php-<ver> ...`, make, make install, the symlink /application/php, and
- * `cp php.ini-production /application/php/lib/php.ini`. The seed's PHP 5.5 flags are refused with their
- * PHP 8 replacements (src/php/flags.ts) and its version with the reason it cannot build, before anything runs.
+ * --prefix=/application/php-<ver> ...`, make, make install and `cp php.ini-production
+ * /application/php/lib/php.ini`. The seed's PHP 5.5 flags are refused with their PHP 8 replacements
+ * (src/php/flags.ts) and its version with the reason it cannot build, before anything runs. The build is
+ * staged: the symlink /application/php moves to it only in the php-switch step, once FPM's config, PECL
+ * memcache and the session settings are in the new tree too, so the running PHP never lacks them.
  */
 export interface PhpSourceInputs {
   build: PhpBuild
@@ -34,7 +34,6 @@ export interface PhpSourceInputs {
 
 export interface PhpSourceFacts {
   marker: BuildMarker | undefined
-  linkTarget: string
   tarballSha256: string | undefined
   iniPresent: boolean
 }
@@ -80,9 +79,7 @@ export function planPhpSource(facts: PhpSourceFacts, want: PhpSourceInputs): Ste
   } else if (!facts.iniPresent) {
     actions.push({kind: 'run', description: `put back ${want.iniPath} from php.ini-production`, command: cmd('cp', `${build.dir}/lib/php.ini-production`, want.iniPath)})
   }
-  // FPM keeps running the old build until the php-fpm step restarts it onto this one
-  if (facts.linkTarget !== build.dir) actions.push({kind: 'run', description: `switch ${build.home} to ${build.dir}`, command: switchLinkCommand(build.home, build.dir)})
-  if (actions.length === 0) return {actions, reason: `PHP ${build.version} built in ${build.dir} and linked as ${build.home}`}
+  if (actions.length === 0) return {actions, reason: `PHP ${build.version} built in ${build.dir}`}
   return {actions}
 }
 
@@ -94,7 +91,7 @@ export function missingModules(phpM: string, wanted: readonly string[]): string[
 
 export const phpSource: Step<PhpSourceInputs, PhpSourceFacts> = {
   id: 'php-source',
-  title: 'Compile PHP from source with the chosen features, link /application/php, install php.ini',
+  title: 'Compile PHP from source with the chosen features into its own directory, install php.ini',
   roles: ['web'],
   after: ['build-deps', 'www-user'],
 
@@ -105,7 +102,6 @@ export const phpSource: Step<PhpSourceInputs, PhpSourceFacts> = {
     const {stdout} = await remote.exec(
       batchCommand({
         marker: markerCommand(want.job.markerPath),
-        link: readlinkCommand(want.build.home),
         tarball: tarballSumCommand(want.tarball),
         ini: `test -e ${quote(want.iniPath)} && echo yes`,
       }),
@@ -114,7 +110,6 @@ export const phpSource: Step<PhpSourceInputs, PhpSourceFacts> = {
     const a = parseBatch(stdout)
     return {
       marker: parseMarker(a.get('marker')),
-      linkTarget: a.get('link')?.trim() ?? '',
       tarballSha256: a.get('tarball')?.trim() || undefined,
       iniPresent: a.get('ini')?.trim() === 'yes',
     }
@@ -124,11 +119,11 @@ export const phpSource: Step<PhpSourceInputs, PhpSourceFacts> = {
 
   async verify({remote}, ctx) {
     const want = phpSourceInputs(ctx)
-    const php = `${want.build.home}/bin/php`
+    // the build itself, live or staged: the php-switch step checks what the symlink and FPM run
+    const php = `${want.build.dir}/bin/php`
     const a = await askAll(remote, {
       version: cmd(php, '-r', 'echo "version=", PHP_VERSION, "\\nini=", php_ini_loaded_file(), "\\n";'),
       modules: cmd(php, '-m'),
-      link: readlinkCommand(want.build.home),
     })
     const get = (k: string) => a.get(k) ?? {code: 255, out: ''}
     const rerun = `run: lnmp-deploy run --step php-source --host ${ctx.host.name}`
@@ -138,16 +133,12 @@ export const phpSource: Step<PhpSourceInputs, PhpSourceFacts> = {
     const ini = field('ini')
     const missing = get('modules').code === 0 ? missingModules(get('modules').out, want.modules) : want.modules
     return [
-      check('php-link', get('link').out.trim() === want.build.dir, `${want.build.home} -> ${get('link').out.trim() || '(none)'}`, {
-        command: readlinkCommand(want.build.home),
-        hint: rerun,
-      }),
       check('php-version', get('version').code === 0 && version === want.build.version, version ? `PHP ${version}` : 'php does not run', {
-        command: `${php} -v`,
+        command: `${php} -r 'echo PHP_VERSION, php_ini_loaded_file();'`,
         hint: rerun,
         output: get('version').out,
       }),
-      check('php-ini', ini === want.iniPath, ini ? `loads ${ini}` : 'no php.ini loaded', {command: `${php} --ini`, hint: rerun}),
+      check('php-ini', ini === want.iniPath, ini ? `loads ${ini}` : 'no php.ini loaded', {command: `${php} -r 'echo php_ini_loaded_file();'`, hint: rerun}),
       check('php-modules', missing.length === 0, missing.length === 0 ? `${want.modules.length} modules listed` : `missing: ${missing.join(' ')}`, {
         command: `${php} -m`,
         hint: 'the build lacks modules its features ask for: check the configure log of the build job',

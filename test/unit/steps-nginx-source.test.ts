@@ -1,12 +1,9 @@
 import {describe, expect, it} from 'vitest'
 
-import {sha256Of} from '../../src/engine/actions.js'
 import {ConfigError} from '../../src/errors.js'
-import {buildScript} from '../../src/steps/support/build.js'
-import {type NginxSourceFacts, nginxConfigureArgs, nginxSourceInputs, planNginxSource} from '../../src/steps/nginx-source.js'
+import {nginxConfigureArgs, nginxSource, nginxSourceInputs, stageVhostsCommand} from '../../src/steps/nginx-source.js'
+import {describeStepFixtures, loadStepFixtures, stepFixtureFolder} from './step-fixtures.js'
 import {FACTS, webCtx} from './steps-support-fixtures.js'
-
-const fresh: NginxSourceFacts = {marker: undefined, linkTarget: '', tarballSha256: undefined, confSha256: undefined, unitSha256: undefined, active: false, enabled: false}
 
 describe('nginx-source inputs', () => {
   it('configures as the procedure does, into a directory named by version and flags', () => {
@@ -22,7 +19,11 @@ describe('nginx-source inputs', () => {
     ])
     expect(want.job.id).toBe(want.dir.slice('/application/'.length))
     expect(want.job.srcDir).toBe('/usr/local/src/lnmp-deploy/nginx-1.22.1')
+    expect(want.home).toBe('/application/nginx')
+    expect(want.confPath).toBe(`${want.dir}/conf/nginx.conf`)
+    expect(want.job.afterInstall).toEqual([`mkdir -p ${want.dir}/conf/extra`])
     expect(want.unit).toContain('ExecStart=/application/nginx/sbin/nginx')
+    expect(want.unit).not.toContain(want.dir)
   })
 
   it('adds the user\'s flags, and they move the build to another directory', () => {
@@ -43,73 +44,38 @@ describe('nginx-source inputs', () => {
   })
 })
 
-describe('nginx-source plan', () => {
-  for (const [os, facts] of Object.entries(FACTS)) {
-    it(`${os}: a fresh host gets download, build, config, link, unit, start`, () => {
-      const want = nginxSourceInputs(webCtx(facts))
-      const plan = planNginxSource(fresh, want)
-      expect(plan.actions).toEqual([
-        {
-          kind: 'run',
-          description: 'download nginx 1.22.1 and check its sha256',
-          command: expect.stringContaining('curl -fsSL --retry 3 -o /var/lib/lnmp-deploy/src/nginx_1.22.1.orig.tar.gz.download') as string,
-        },
-        {kind: 'run', description: `forget an earlier result of job ${want.job.id} whose install is gone`, command: expect.any(String) as string},
-        {kind: 'run', description: `build nginx 1.22.1 into ${want.dir}`, command: buildScript(want.job), job: want.job.id, build: true},
-        {kind: 'write-file', path: `${want.dir}/conf/nginx.conf`, content: want.conf, mode: 0o644, validate: `${want.dir}/sbin/nginx -t -q -c {}`},
-        {kind: 'run', description: `switch /application/nginx to ${want.dir}`, command: expect.stringContaining(`mv -T /application/.nginx.lnmp-new /application/nginx`) as string},
-        {kind: 'write-file', path: '/etc/systemd/system/nginx.service', content: want.unit, mode: 0o644},
-        {kind: 'run', description: 'reload systemd units', command: 'systemctl daemon-reload'},
-        {kind: 'service', service: 'nginx', op: 'enable-now', ready: {tcp: {host: '127.0.0.1', port: 80}}},
-      ])
-      expect(buildScript(want.job)).toContain(facts.cores > 1 ? `make -j${facts.cores} ||` : '\nmake\n')
-    })
-  }
-
-  const want = nginxSourceInputs(webCtx(FACTS.debian12))
-  const done: NginxSourceFacts = {
-    marker: want.job.marker,
-    linkTarget: want.dir,
-    tarballSha256: want.tarball.sha256,
-    confSha256: sha256Of(want.conf),
-    unitSha256: sha256Of(want.unit),
-    active: true,
-    enabled: true,
-  }
-
-  it('is a no-op with a reason when built, linked, configured and running', () => {
-    expect(planNginxSource(done, want)).toEqual({actions: [], reason: `nginx 1.22.1 built in ${want.dir}, linked, configured and running`})
+describe('nginx-source: the running vhosts come along into a new build', () => {
+  it('copied without overwriting the new tree\'s own, then the new binary checks the whole new tree', () => {
+    expect(stageVhostsCommand('/application/nginx', '/application/nginx-1.26.3-a9ed7533')).toBe(
+      'if [ -d /application/nginx/conf/extra ]; then cp -an /application/nginx/conf/extra/. /application/nginx-1.26.3-a9ed7533/conf/extra/; fi && /application/nginx-1.26.3-a9ed7533/sbin/nginx -t -q',
+    )
   })
+})
 
-  it('a changed config is written after `nginx -t` accepts it, then reloaded', () => {
-    const plan = planNginxSource({...done, confSha256: 'old'}, want)
-    expect(plan.actions.map((a) => (a.kind === 'service' ? `service:${a.op}` : a.kind))).toEqual(['write-file', 'service:reload'])
+// the plan as data: test/unit/fixtures/nginx-source/*.json, run by test/unit/step-fixtures.ts
+describeStepFixtures(nginxSource, stepFixtureFolder('nginx-source'))
+
+describe('nginx-source: what every case keeps', () => {
+  const cases = loadStepFixtures(stepFixtureFolder('nginx-source'))
+  it('a restart or reload of a running nginx is always out of the balancer\'s rotation; a start is not', () => {
+    for (const {file, fixture} of cases) {
+      for (const a of fixture.expected.actions.filter((x) => x.kind === 'service')) expect(a.behindBalancer, file).toBe(a.op === 'enable-now' ? undefined : true)
+    }
   })
-
-  it('a new version builds beside the old one, switches the link keeping the vhosts, and restarts', () => {
-    const newer = nginxSourceInputs(webCtx(FACTS.debian12, {nginx: {version: '1.26.3'}}))
-    const plan = planNginxSource({...done, marker: undefined, confSha256: undefined, tarballSha256: undefined}, newer)
-    const switchAction = plan.actions.find((a) => a.kind === 'run' && a.description.startsWith('switch'))
-    expect(switchAction).toEqual({
-      kind: 'run',
-      description: `switch /application/nginx to ${newer.dir}`,
-      command:
-        `if [ -d /application/nginx/conf/extra ] && [ "$(readlink -f /application/nginx)" != ${newer.dir} ]; then cp -an /application/nginx/conf/extra/. ${newer.dir}/conf/extra/; fi && ` +
-        `ln -sfn ${newer.dir} /application/.nginx.lnmp-new && mv -T /application/.nginx.lnmp-new /application/nginx`,
-    })
-    expect(plan.actions.at(-1)).toEqual({kind: 'service', service: 'nginx', op: 'restart', ready: {tcp: {host: '127.0.0.1', port: 80}}})
-    expect(newer.dir).toMatch(/^\/application\/nginx-1\.26\.3-/)
+  it('the link moves only after the new tree was checked whole, with the running vhosts in it, when something runs', () => {
+    for (const {file, fixture} of cases) {
+      const at = fixture.expected.actions.findIndex((a) => a.kind === 'switch-link')
+      if (at === -1 || (fixture.facts as {linkTarget: string}).linkTarget === '') continue
+      const target = String(fixture.expected.actions[at]?.target)
+      expect(fixture.expected.actions[at - 1], file).toMatchObject({kind: 'run', description: `bring the running vhosts into ${target} and check its whole tree`})
+    }
   })
-
-  it('a build whose marker names other flags is rebuilt', () => {
-    const plan = planNginxSource({...done, marker: {...want.job.marker, args: ['--prefix=x']}}, want)
-    expect(plan.actions.filter((a) => a.kind === 'run' && a.job)).toHaveLength(1)
-  })
-
-  it('starts a stopped nginx without touching anything else', () => {
-    expect(planNginxSource({...done, active: false}, want).actions).toEqual([
-      {kind: 'service', service: 'nginx', op: 'enable-now', ready: {tcp: {host: '127.0.0.1', port: 80}}},
-    ])
+  it('the build compiles the configured version with the host\'s cores', () => {
+    for (const {fixture} of cases.filter((c) => c.file.startsWith('fresh-'))) {
+      const job = fixture.expected.actions.find((a) => a.kind === 'run' && a.job)
+      const cores = FACTS[fixture.platform].cores
+      expect(String(job?.command)).toContain(cores > 1 ? `make -j${cores} ||` : '\nmake\n')
+    }
   })
 })
 

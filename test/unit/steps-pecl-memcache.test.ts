@@ -1,10 +1,9 @@
 import {describe, expect, it} from 'vitest'
 
-import {sha256Of} from '../../src/engine/actions.js'
 import {ConfigError} from '../../src/errors.js'
-import {judgeConnectTest, peclMemcacheInputs, planPeclMemcache, sessionStore} from '../../src/steps/pecl-memcache.js'
-import {buildScript} from '../../src/steps/support/build.js'
+import {judgeConnectTest, peclMemcache, peclMemcacheInputs, sessionStore} from '../../src/steps/pecl-memcache.js'
 import {phpBuild} from '../../src/steps/support/php-build.js'
+import {describeStepFixtures, loadStepFixtures, stepFixtureFolder} from './step-fixtures.js'
 import {FACTS, webCtx} from './steps-support-fixtures.js'
 
 describe('pecl-memcache inputs', () => {
@@ -18,6 +17,10 @@ describe('pecl-memcache inputs', () => {
     expect(want.job.id).toBe(`memcache-8.2-for-${php.id}`)
     expect(want.iniPath).toBe(`${php.dir}/etc/conf.d/memcache.ini`)
     expect(want.ini).toContain('\nextension=memcache.so\n')
+    expect(want.phpDir).toBe(php.dir)
+    expect(want.phpHome).toBe('/application/php')
+    expect(want.job.markerPath).toBe(`${php.dir}/lib/.lnmp-deploy-memcache.json`)
+    expect(want.ready).toEqual({tcp: {host: '127.0.0.1', port: 9000}})
   })
 
   it('a PHP rebuild (version or flag) is a new build of the extension too', () => {
@@ -37,26 +40,21 @@ describe('pecl-memcache inputs', () => {
   })
 })
 
-describe('pecl-memcache plan', () => {
-  for (const [os, facts] of Object.entries(FACTS)) {
-    it(`${os}: download, build, load, restart php-fpm until it answers`, () => {
-      const want = peclMemcacheInputs(webCtx(facts))
-      expect(planPeclMemcache({marker: undefined, tarballSha256: undefined, iniSha256: undefined}, want).actions).toEqual([
-        {kind: 'run', description: 'download memcache 8.2 and check its sha256', command: expect.stringContaining('php-memcache_8.2.orig.tar.gz') as string},
-        {kind: 'run', description: `forget an earlier result of job ${want.job.id} whose install is gone`, command: expect.any(String) as string},
-        {kind: 'run', description: `build PECL memcache 8.2 for ${want.phpDir}`, command: buildScript(want.job), job: want.job.id, build: true},
-        {kind: 'write-file', path: want.iniPath, content: want.ini, mode: 0o644},
-        {kind: 'service', service: 'php-fpm', op: 'restart', ready: {tcp: {host: '127.0.0.1', port: 9000}}},
-      ])
-    })
-  }
+// the plan as data: test/unit/fixtures/pecl-memcache/*.json, run by test/unit/step-fixtures.ts
+describeStepFixtures(peclMemcache, stepFixtureFolder('pecl-memcache'))
 
-  it('is a no-op once built and loaded', () => {
+describe('pecl-memcache and the live build', () => {
+  it('restarts FPM only for the build the link names, always out of the balancer\'s rotation', () => {
     const want = peclMemcacheInputs(webCtx(FACTS.debian12))
-    expect(planPeclMemcache({marker: want.job.marker, tarballSha256: want.tarball.sha256, iniSha256: sha256Of(want.ini)}, want)).toEqual({
-      actions: [],
-      reason: `memcache 8.2 built for ${want.phpDir} and loaded by ${want.iniPath}`,
-    })
+    for (const {fixture} of loadStepFixtures(stepFixtureFolder('pecl-memcache'))) {
+      const restarts = fixture.expected.actions.filter((a) => a.kind === 'service')
+      const live = (fixture.facts as {linkTarget?: string}).linkTarget === want.phpDir
+      expect(restarts).toEqual(live && fixture.expected.actions.length > 0 ? [{kind: 'service', service: 'php-fpm', op: 'restart', ready: want.ready, behindBalancer: true}] : [])
+    }
+  })
+  it('is built once PHP is, without waiting for FPM: php-switch starts it with the extension in place', () => {
+    expect(peclMemcache.after).toEqual(['php-source', 'cache:memcached'])
+    expect(peclMemcache.after).not.toContain('php-fpm')
   })
 })
 

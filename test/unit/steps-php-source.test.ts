@@ -2,11 +2,10 @@ import {describe, expect, it} from 'vitest'
 
 import {ConfigError} from '../../src/errors.js'
 import {SEED_PHP_FLAGS} from '../../src/php/flags.js'
-import {missingModules, type PhpSourceFacts, phpSourceInputs, planPhpSource} from '../../src/steps/php-source.js'
+import {missingModules, phpSource, phpSourceInputs} from '../../src/steps/php-source.js'
 import {buildScript} from '../../src/steps/support/build.js'
+import {describeStepFixtures, loadStepFixtures, stepFixtureFolder} from './step-fixtures.js'
 import {FACTS, webCtx} from './steps-support-fixtures.js'
-
-const fresh: PhpSourceFacts = {marker: undefined, linkTarget: '', tarballSha256: undefined, iniPresent: false}
 
 describe('php-source inputs', () => {
   it('builds the seed\'s features (translated for 8.2, plus sodium) into a versioned dir with its own conf.d', () => {
@@ -97,52 +96,18 @@ describe('php-source inputs', () => {
   })
 })
 
-describe('php-source plan', () => {
-  for (const [os, facts] of Object.entries(FACTS)) {
-    it(`${os}: a fresh host downloads, builds in a job, then links`, () => {
-      const want = phpSourceInputs(webCtx(facts))
-      expect(planPhpSource(fresh, want).actions).toEqual([
-        {kind: 'run', description: 'download php 8.2.32 and check its sha256', command: expect.stringContaining('php8.2_8.2.32.orig.tar.xz') as string},
-        {kind: 'run', description: `forget an earlier result of job ${want.job.id} whose install is gone`, command: expect.any(String) as string},
-        {kind: 'run', description: `build PHP 8.2.32 into ${want.build.dir}`, command: buildScript(want.job), job: want.job.id, build: true},
-        {
-          kind: 'run',
-          description: `switch /application/php to ${want.build.dir}`,
-          command: `ln -sfn ${want.build.dir} /application/.php.lnmp-new && mv -T /application/.php.lnmp-new /application/php`,
-        },
-      ])
-    })
-  }
+// the plan as data: test/unit/fixtures/php-source/*.json, run by test/unit/step-fixtures.ts
+describeStepFixtures(phpSource, stepFixtureFolder('php-source'))
 
-  const want = phpSourceInputs(webCtx(FACTS.debian12))
-  const done: PhpSourceFacts = {marker: want.job.marker, linkTarget: want.build.dir, tarballSha256: want.tarball.sha256, iniPresent: true}
-
-  it('recompiles nothing when the marker names the same build', () => {
-    expect(planPhpSource(done, want)).toEqual({actions: [], reason: `PHP 8.2.32 built in ${want.build.dir} and linked as /application/php`})
+describe('php-source stages its build', () => {
+  it('never points the link anywhere: php-switch does', () => {
+    for (const {fixture} of loadStepFixtures(stepFixtureFolder('php-source'))) {
+      expect(fixture.expected.actions.map((a) => a.kind)).not.toContain('switch-link')
+      expect(JSON.stringify(fixture.expected.actions)).not.toMatch(/ln -sfn|mv -T/)
+    }
   })
-
-  it('uses the tarball already on the host', () => {
-    const plan = planPhpSource({...done, marker: undefined}, want)
-    expect(plan.actions.map((a) => (a.kind === 'run' ? a.description : a.kind))).toEqual([
-      `forget an earlier result of job ${want.job.id} whose install is gone`,
-      `build PHP 8.2.32 into ${want.build.dir}`,
-    ])
-  })
-
-  it('puts back a lost php.ini without rebuilding', () => {
-    expect(planPhpSource({...done, iniPresent: false}, want).actions).toEqual([
-      {
-        kind: 'run',
-        description: `put back ${want.build.dir}/lib/php.ini from php.ini-production`,
-        command: `cp ${want.build.dir}/lib/php.ini-production ${want.build.dir}/lib/php.ini`,
-      },
-    ])
-  })
-
-  it('switches back to a build that is still there (rollback) without compiling', () => {
-    expect(planPhpSource({...done, linkTarget: '/application/php-8.2.36-00000000'}, want).actions.map((a) => a.kind === 'run' && a.description)).toEqual([
-      `switch /application/php to ${want.build.dir}`,
-    ])
+  it('runs after the build dependencies and the www user, before anything configures the build', () => {
+    expect(phpSource.after).toEqual(['build-deps', 'www-user'])
   })
 })
 
