@@ -1,7 +1,7 @@
 import chalk from 'chalk'
 
 import type {RunSummary, StepResult} from '../engine/events.js'
-import type {StepStatusRow} from '../services/status.js'
+import type {BuildRow, StepStatusRow} from '../services/status.js'
 import type {VerifyReport} from '../services/verify.js'
 
 /** Plain-text renderings of what the services return. Pure: the commands print them. */
@@ -100,4 +100,10 @@ export function formatStatus(rows: StepStatusRow[]): string[] {
       r.fingerprintMatches === undefined ? '' : r.fingerprintMatches ? 'matches' : chalk.yellow('changed since'),
     ]),
   )
+}
+
+/** Per web host and component: each build, newest first, the live one marked. */
+export function formatBuilds(rows: BuildRow[]): string[] {
+  if (rows.length === 0) return []
+  return ['', ...table(['HOST', 'COMPONENT', 'BUILD', 'BUILT', 'LIVE'], rows.map((r) => [r.host, r.component, r.dir, r.builtAt, r.live ? chalk.green('live') : '']))]
 }

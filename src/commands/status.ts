@@ -1,11 +1,11 @@
 import {Flags} from '@oclif/core'
 
 import {BaseCommand, clusterFlags, jsonFlag, withSession} from '../cli/base-command.js'
-import {formatStatus} from '../cli/format-reports.js'
-import {clusterStatus} from '../services/status.js'
+import {formatBuilds, formatStatus} from '../cli/format-reports.js'
+import {clusterBuilds, clusterStatus} from '../services/status.js'
 
 export default class Status extends BaseCommand {
-  static override summary = 'What ran where: per host and step, done / failed / never run, when, and whether the config changed since'
+  static override summary = 'What ran where: per host and step, done / failed / never run, when, whether the config changed since; the builds on each web host and the live one'
 
   static override examples = ['<%= config.bin %> status', '<%= config.bin %> status --host web02 --json']
 
@@ -17,8 +17,8 @@ export default class Status extends BaseCommand {
 
   async run(): Promise<void> {
     const {flags} = await this.parse(Status)
-    const rows = await withSession(flags, (session) => clusterStatus(session, flags.host))
-    if (flags.json) this.log(JSON.stringify({hosts: rows}))
-    else for (const line of formatStatus(rows)) this.log(line)
+    const [rows, builds] = await withSession(flags, (session) => Promise.all([clusterStatus(session, flags.host), clusterBuilds(session, flags.host)]))
+    if (flags.json) this.log(JSON.stringify({hosts: rows, builds}))
+    else for (const line of [...formatStatus(rows), ...formatBuilds(builds)]) this.log(line)
   }
 }

@@ -3,7 +3,44 @@ import {appliesTo, orderSteps} from '../engine/graph.js'
 import {readJournal} from '../engine/journal.js'
 import {DeployError, ExitCode} from '../errors.js'
 import {STEPS} from '../steps/index.js'
+import {hostsWithRole} from '../config/hosts.js'
+import {buildsCommand, parseBuilds} from '../steps/support/builds.js'
+import type {Component} from '../steps/support/rollback-pin.js'
 import type {ClusterSession} from './cluster-session.js'
+
+export interface BuildRow {
+  host: string
+  component: Component
+  dir: string
+  live: boolean
+  /** ISO time the build completed */
+  builtAt: string
+}
+
+/** The nginx and PHP builds on each web host, newest first, and which one `<prefix>/<name>` points at. */
+export async function clusterBuilds(session: ClusterSession, hostNames?: string[]): Promise<BuildRow[]> {
+  const web = hostsWithRole(session.select(hostNames), 'web')
+  const perHost = await Promise.all(
+    web.map(async (host) => {
+      try {
+        const remote = await session.remoteOf(host.name)
+        const rows: BuildRow[] = []
+        for (const component of ['nginx', 'php'] as const) {
+          const listing = await remote.exec(buildsCommand(session.config.prefix, component), {sudo: true})
+          for (const b of parseBuilds(listing.stdout)) {
+            rows.push({host: host.name, component, dir: b.dir, live: b.live, builtAt: new Date(b.builtAt * 1000).toISOString()})
+          }
+        }
+        return rows
+      } catch (error) {
+        // an unreachable host is reported by the step rows already
+        if (error instanceof DeployError && error.exitCode === ExitCode.connection) return []
+        throw error
+      }
+    }),
+  )
+  return perHost.flat()
+}
 
 export interface StepStatusRow {
   host: string
