@@ -14,6 +14,11 @@ import type {ClusterCheck, VerifyResult} from './types.js'
  * `find -H`: a root is usually a symlink to a versioned directory (the app step switches it on upgrade).
  */
 export const LEFTOVER_NAMES = ['info.php', 'phpinfo.php', 'test_memcache.php', 'test.php', 'i.php'] as const
+/**
+ * Backups and dumps are served as plain text: a config.inc.php backup shows its blowfish_secret, a .sql dump
+ * its data. lnmp-deploy keeps its own backups in /var/lib/lnmp-deploy/backups; these are anybody's leftovers.
+ */
+export const LEFTOVER_PATTERNS = ['*.lnmp-bak*', '*.sql', '*.sql.gz', '*~', '*.bak', '*.orig', '*.swp'] as const
 export const SEARCH_DEPTH = 2
 
 /** a verify's own probe older than this was left behind by one that died */
@@ -24,7 +29,9 @@ const MARK = '@@roots@@'
 /** nginx -T, then the leftovers under every root it names: one round trip. */
 export function leftoverCommand(nginx: string, probeDir: string): string {
   const names = LEFTOVER_NAMES.flatMap((n, i) => [...(i > 0 ? ['-o'] : []), '-name', n])
-  const find = `find -H "$r" -maxdepth ${SEARCH_DEPTH} -type f \\( ${cmd(...names)} \\) -print`
+  const patterns = LEFTOVER_PATTERNS.flatMap((n, i) => [...(i > 0 ? ['-o'] : []), '-name', n])
+  // backups and dumps at the top of a root only: an app's own folders may ship .sql files (phpMyAdmin's sql/)
+  const find = `{ find -H "$r" -maxdepth ${SEARCH_DEPTH} -type f \\( ${cmd(...names)} \\) -print; find -H "$r" -maxdepth 1 -type f \\( ${cmd(...patterns)} \\) -print; }`
   const grep = `find -H "$r" -maxdepth ${SEARCH_DEPTH} -type f -name '*.php' -exec grep -lE 'phpinfo[[:space:]]*\\(' {} +`
   return [
     `roots=$(${cmd(nginx, '-T')} 2>/dev/null | sed -nE 's/^[[:space:]]*root[[:space:]]+"?([^";]+)"?;.*/\\1/p' | sort -u)`,
@@ -51,7 +58,7 @@ export function judgeLeftovers(host: string, found: {roots: string[]; files: str
     detail: `left in a web root: ${found.files.join(', ')}`,
     command,
     hint:
-      `phpinfo and test pages show the server's internals to anyone: remove them (on ${host}: rm ${found.files.map((f) => cmd(f)).join(' ')})` +
+      `phpinfo and test pages show the server's internals to anyone, backups and dumps their secrets and data: remove them (on ${host}: rm ${found.files.map((f) => cmd(f)).join(' ')})` +
       (routed.length > 0 ? `; ${probeDir} is served as /lnmp-deploy/NAME.php through the load balancer: keep only verify's short-lived probes there` : ''),
     output: found.files.join('\n'),
   }
@@ -59,13 +66,19 @@ export function judgeLeftovers(host: string, found: {roots: string[]; files: str
 
 export const webRootCleanCheck: ClusterCheck = {
   id: 'web-root-clean',
-  title: 'No phpinfo or test page (info.php, test_memcache.php) left in any web root',
+  title: 'No phpinfo or test page (info.php, test_memcache.php), backup or dump left in any web root',
   targets: (env) => hostsWithRole(env.cluster, 'web'),
   async run(env, web) {
     const nginx = `${env.config.prefix}/nginx/sbin/nginx`
     const command = leftoverCommand(nginx, PROBE_DIR)
     const remote = await env.remoteOf(web.name)
     const result = await remote.exec(command, {sudo: true})
-    return [judgeLeftovers(web.name, parseLeftovers(result.stdout), `find the web roots of nginx -T for ${LEFTOVER_NAMES.join(', ')} and *.php calling phpinfo() (depth ${SEARCH_DEPTH}); any *.php in ${PROBE_DIR} but a running verify's probe`)]
+    return [
+      judgeLeftovers(
+        web.name,
+        parseLeftovers(result.stdout),
+        `find the web roots of nginx -T for ${LEFTOVER_NAMES.join(', ')} and *.php calling phpinfo() (depth ${SEARCH_DEPTH}), ${LEFTOVER_PATTERNS.join(', ')} at their top; any *.php in ${PROBE_DIR} but a running verify's probe`,
+      ),
+    ]
   },
 }

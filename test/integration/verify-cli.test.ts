@@ -88,7 +88,7 @@ describe('lnmp-deploy verify over real SSH', () => {
       expect(r.exitCode, r.stdout).toBe(6)
       expect(r.stdout).toMatch(/no-test-pages\s+FAIL/)
       expect(r.stdout).toContain(`✖ local web-root-clean no-test-pages: left in a web root: ${webRoot}/info.php`)
-      expect(r.stdout).toContain(`hint: phpinfo and test pages show the server's internals to anyone: remove them (on local: rm ${webRoot}/info.php)`)
+      expect(r.stdout).toContain(`hint: phpinfo and test pages show the server's internals to anyone, backups and dumps their secrets and data: remove them (on local: rm ${webRoot}/info.php)`)
       expect(r.stdout).toMatch(/0 passed, 1 failed, 0 skipped in \d+\.\d s/)
     } finally {
       await rm(join(webRoot, 'info.php'))

@@ -58,7 +58,7 @@ describe('web-root-clean', () => {
     expect(judgeLeftovers('web01', {roots: [], files: []}, 'c').ok).toBe(false)
   })
 
-  it('finds leftovers and phpinfo() callers in the roots a (fake) nginx -T names (nothing deeper), and any PHP but a running probe in the probe folder', async () => {
+  it('finds leftovers, backups, dumps and phpinfo() callers in the roots a (fake) nginx -T names (nothing deeper), and any PHP but a running probe in the probe folder', async () => {
     const {mkdtempSync, mkdirSync, writeFileSync, chmodSync, rmSync, utimesSync, symlinkSync} = await import('node:fs')
     const dir = mkdtempSync('/tmp/lnmp-verify-roots-')
     // as the app step deploys it: the root nginx names is a symlink to a versioned directory
@@ -70,6 +70,12 @@ describe('web-root-clean', () => {
     writeFileSync(`${root}/info.php`, '<?php phpinfo();')
     writeFileSync(`${root}/sub/diag.php`, '<?php phpinfo ( INFO_ALL );')
     writeFileSync(`${root}/sub/deeper/Controller.php`, '<?php phpinfo();')
+    // backups and dumps: served as text, secrets and all
+    writeFileSync(`${root}/config.inc.php.lnmp-bak.20250131T123456Z`, "<?php $cfg['blowfish_secret'] = 'old';")
+    writeFileSync(`${root}/dump.sql`, 'INSERT INTO users VALUES (1);')
+    writeFileSync(`${root}/index.php~`, '<?php echo 0;')
+    // an app's own schema files one level down (phpMyAdmin ships sql/create_tables.sql) are not leftovers
+    writeFileSync(`${root}/sub/create_tables.sql`, 'CREATE TABLE pma__bookmark (id int);')
     mkdirSync(`${dir}/probes`)
     writeFileSync(`${dir}/probes/lnmp-verify-0123456789abcdef.php`, '<?php // a running verify')
     writeFileSync(`${dir}/probes/lnmp-verify-dead.php`, '<?php // left by a verify that died')
@@ -81,7 +87,15 @@ describe('web-root-clean', () => {
       const out = execFileSync('bash', ['-c', leftoverCommand(`${dir}/nginx/sbin/nginx`, `${dir}/probes`)], {encoding: 'utf8'})
       expect(parseLeftovers(out)).toEqual({
         roots: [root, 'html'],
-        files: [`${root}/info.php`, `${root}/sub/diag.php`, `${dir}/probes/fpm-ini.php`, `${dir}/probes/lnmp-verify-dead.php`],
+        files: [
+          `${root}/config.inc.php.lnmp-bak.20250131T123456Z`,
+          `${root}/dump.sql`,
+          `${root}/index.php~`,
+          `${root}/info.php`,
+          `${root}/sub/diag.php`,
+          `${dir}/probes/fpm-ini.php`,
+          `${dir}/probes/lnmp-verify-dead.php`,
+        ],
       })
     } finally {
       rmSync(dir, {recursive: true, force: true})
