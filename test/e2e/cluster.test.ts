@@ -1,3 +1,5 @@
+import {execFileSync} from 'node:child_process'
+import {createHash} from 'node:crypto'
 import {copyFile, mkdtemp, readFile, rm, writeFile} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
@@ -6,8 +8,9 @@ import YAML from 'yaml'
 
 import {PRESETS} from '../../src/php/features.js'
 import {secretsPath} from '../../src/secrets/store.js'
-import {lnmpDeploy, runSummary, stepEnds} from '../helpers/cli.js'
-import {ensureLabArtifacts, ensureLabUp, labFiles, removeLabHosts, resetHosts} from '../helpers/lab.js'
+import {lnmpDeploy, runSummary, startLnmpDeploy, stepEnds} from '../helpers/cli.js'
+import {ensureLabArtifacts, ensureLabUp, labFiles, onLabHost, removeLabHosts, resetHosts} from '../helpers/lab.js'
+import {describeLoop, logIn, type LoopReport, RequestLoop} from '../helpers/request-loop.js'
 import {Browser, hiddenInputs, isLoggedIn, isLoginPage} from '../helpers/phpmyadmin.js'
 import {verifyFaultSuite} from './verify-faults.js'
 
@@ -134,21 +137,200 @@ describe('verify against faults', () => {
   verifyFaultSuite(() => config)
 })
 
-describe('changes', () => {
-  it('a changed PHP flag rebuilds PHP and PECL memcache on both web hosts only, and the proof passes again', async () => {
-    // short-tags is a no-op for PHP 8's configure: the arguments change (a new build directory), php_config.h
-    // does not, so the shared ccache answers nearly every object and the test stays minutes, not a quarter hour
-    await editConfig((doc) => {
-      doc.php = {...doc.php, features: PRESETS.seed.filter((f) => f !== 'short-tags')}
+/** A logged-in user asks for a page through lb01 five times a second while `change` runs. */
+async function underLoad(what: string, change: () => Promise<void>): Promise<LoopReport> {
+  const secrets = JSON.parse(await readFile(secretsPath(dir), 'utf8')) as Record<string, string>
+  const browser = await logIn(LB, SERVER_NAME, 'oldboy', secrets['database.appPassword'] ?? '')
+  const loop = RequestLoop.start(browser, {intervalMs: 200, maxMs: 25 * 60_000})
+  let report: LoopReport | undefined
+  try {
+    await change()
+  } finally {
+    report = await loop.stop()
+    process.stderr.write(`${describeLoop(what, report)}\n`)
+  }
+  expect(report.failed, report.problems.join('\n')).toBe(0)
+  expect(report.loggedOut, report.problems.join('\n')).toBe(0)
+  return report
+}
+
+async function onHost(host: string, command: string): Promise<string> {
+  const r = await onLabHost(host, command)
+  if (r.code !== 0) throw new Error(`${host}: ${command}: exit ${r.code}\n${r.stdout}${r.stderr}`)
+  return r.stdout.trim()
+}
+
+/** Starts `run`, and SIGKILLs it (as a CI timeout would) once `when` says so about a line of its events. */
+async function runKilledWhen(when: (event: Record<string, unknown>) => Promise<boolean> | boolean): Promise<void> {
+  const started = startLnmpDeploy(['run', '-c', config, '--json', '--clear-stale-lock'])
+  for await (const line of started.lines) {
+    let event: Record<string, unknown>
+    try {
+      event = JSON.parse(line) as Record<string, unknown>
+    } catch {
+      continue
+    }
+    if (await when(event)) {
+      process.kill(started.pid, 'SIGKILL')
+      break
+    }
+  }
+  const end = await started.child
+  expect(end.signal, 'the run ended before the moment it was to be killed at').toBe('SIGKILL')
+}
+
+const links = async (): Promise<string[]> => Promise.all(['web01', 'web02'].map((h) => onHost(h, 'readlink /application/php')))
+
+describe('changing the live cluster: one web host at a time out of rotation, nothing lost (issue 8)', () => {
+  it('php.fpmListen 9000 -> 9001 -> 9000: the pool and the vhost change together on each host, 0 failed, 0 logouts', async () => {
+    await underLoad('fpmListen 9000 -> 9001 -> 9000', async () => {
+      for (const listen of ['127.0.0.1:9001', '127.0.0.1:9000']) {
+        await editConfig((doc) => {
+          doc.php = {...doc.php, fpmListen: listen}
+        })
+        const r = await run()
+        expect(r.exitCode, failureText(r)).toBe(0)
+        expect(changed(r.stdout)).toEqual(expect.arrayContaining(['web01:app', 'web01:php-fpm', 'web02:app', 'web02:php-fpm']))
+      }
     })
-    const r = await run()
-    expect(r.exitCode, failureText(r)).toBe(0)
-    const done = changed(r.stdout)
-    expect(done).toEqual(expect.arrayContaining(['web01:php-source', 'web01:pecl-memcache', 'web02:php-source', 'web02:pecl-memcache']))
-    expect(done.every((d) => d.startsWith('web01:') || d.startsWith('web02:'))).toBe(true)
-    const v = await verify('--check', 'session-proof')
+    const v = await verify()
     expect(v.exitCode, v.stdout).toBe(0)
-  }, 30 * 60_000)
+  }, 10 * 60_000)
+
+  it('a pool FPM cannot start on: the old one is put back and serves, and the next run recovers by itself', async () => {
+    await underLoad('a pool on a socket in a missing directory, then fixed', async () => {
+      await editConfig((doc) => {
+        doc.php = {...doc.php, fpmListen: '/run/lnmp-missing/php-fpm.sock'}
+      })
+      const bad = await run()
+      expect(bad.exitCode, failureText(bad)).toBe(5)
+      const failures = (runSummary(bad.stdout) as unknown as {failures: Array<{host: string; step: string; message: string}>}).failures
+      expect(failures.map((f) => `${f.host}:${f.step}`).sort()).toEqual(['web01:php-fpm', 'web02:php-fpm'])
+      for (const f of failures) expect(f.message).toMatch(/the previous state is back .* and php-fpm runs on it again/)
+      await editConfig((doc) => {
+        doc.php = {...doc.php, fpmListen: '127.0.0.1:9000'}
+      })
+      const fixed = await run()
+      expect(fixed.exitCode, failureText(fixed)).toBe(0)
+      // nothing was left half-changed: the put-back pool is the wanted one, nothing owed
+      expect(changed(fixed.stdout)).toEqual([])
+    })
+    const status = await lnmpDeploy(['status', '-c', config, '--json'])
+    const rows = (JSON.parse(status.stdout) as {hosts: Array<{owed: string[]}>}).hosts
+    expect(rows.flatMap((r) => r.owed)).toEqual([])
+  }, 10 * 60_000)
+
+  it('a vhost the whole nginx configuration refuses: the old one stays and serves; fixed, the next run goes through', async () => {
+    // a hand-made vhost on web01 that nginx refuses: any new vhost checked with the whole configuration fails there
+    const broken = '/application/nginx/conf/extra/zz-hand-made.conf'
+    await onHost('web01', `printf 'server {\\n    listen 8081;\\n    bogus_directive on;\\n}\\n' > ${broken}`)
+    await underLoad('a vhost change nginx -t refuses on web01, then fixed', async () => {
+      await editConfig((doc) => {
+        doc.app = {...doc.app, serverName: 'pma.lab.test'}
+      })
+      const refused = await run()
+      expect(refused.exitCode, failureText(refused)).toBe(5)
+      const ends = stepEnds(refused.stdout)
+      expect(ends.find((e) => e.host === 'web01' && e.step === 'app')?.status).toBe('failed')
+      expect(ends.find((e) => e.host === 'web02' && e.step === 'app')?.status).toBe('changed')
+      // the old vhost is untouched on web01, and nothing of the candidate is left beside it
+      expect(await onHost('web01', 'grep -c "server_name phpmyadmin.oldboy.com;" /application/nginx/conf/extra/app.conf')).toBe('1')
+      expect(await onHost('web01', 'ls -a /application/nginx/conf/extra/ | grep -c lnmp || true')).toBe('0')
+      await onHost('web01', `rm -f ${broken}`)
+      const fixed = await run()
+      expect(fixed.exitCode, failureText(fixed)).toBe(0)
+      expect(changed(fixed.stdout)).toEqual(expect.arrayContaining(['web01:app', 'lb01:lb-upstream']))
+      await editConfig((doc) => {
+        doc.app = {...doc.app, serverName: SERVER_NAME}
+      })
+      const back = await run()
+      expect(back.exitCode, failureText(back)).toBe(0)
+    })
+  }, 10 * 60_000)
+
+  it('a changed PHP flag: staged and switched one host at a time, through a killed controller and a failed PECL build', async () => {
+    const before = await links()
+    // a PECL memcache source that cannot build: the staged PHP must never go live without it
+    const broken = join(dir, 'memcache-8.2-broken.tgz')
+    execFileSync('bash', ['-c', `d=$(mktemp -d) && mkdir -p "$d/memcache-8.2" && echo broken > "$d/memcache-8.2/README" && tar -czf ${broken} -C "$d" memcache-8.2 && rm -rf "$d"`])
+    const brokenSha = createHash('sha256').update(await readFile(broken)).digest('hex')
+    let phpJob = ''
+    await underLoad('a changed PHP flag, killed twice, a failed PECL build, then done', async () => {
+      // short-tags is a no-op for PHP 8's configure: the arguments change (a new build directory), php_config.h
+      // does not, so the shared ccache answers nearly every object and the test stays minutes, not a quarter hour
+      await editConfig((doc) => {
+        doc.php = {...doc.php, features: PRESETS.seed.filter((f) => f !== 'short-tags')}
+        doc.artifacts = {...doc.artifacts, memcache: {file: broken, sha256: brokenSha}}
+      })
+      // killed while web01 compiles the new build: make goes on, detached
+      const earlierJobs = (await onHost('web01', 'ls /var/lib/lnmp-deploy/jobs/')).split('\n')
+      await runKilledWhen(async (e) => {
+        if (e.type !== 'step-start' || e.host !== 'web01' || e.step !== 'php-source') return false
+        for (let i = 0; i < 900; i++) {
+          const r = await onLabHost('web01', "grep -l '^== make -j' /var/lib/lnmp-deploy/jobs/php-*/log 2>/dev/null || true")
+          const fresh = r.stdout.split('\n').map((l) => l.split('/').at(-2) ?? '').find((job) => job !== '' && !earlierJobs.includes(job))
+          if (fresh) {
+            phpJob = fresh
+            return true
+          }
+          await new Promise((res) => setTimeout(res, 1000))
+        }
+        return false
+      })
+      expect(phpJob).toMatch(/^php-8\.2\.\d+-[0-9a-f]{8}$/)
+      const failedPecl = await run('--clear-stale-lock')
+      expect(failedPecl.exitCode, failureText(failedPecl)).toBe(5)
+      const ends = stepEnds(failedPecl.stdout)
+      for (const web of ['web01', 'web02']) {
+        expect(ends.find((e) => e.host === web && e.step === 'pecl-memcache')?.status).toBe('failed')
+        expect(ends.find((e) => e.host === web && e.step === 'php-switch')?.status).toBe('skipped')
+      }
+      // both hosts still run the old build, with its sessions (the loop proves them)
+      expect(await links()).toEqual(before)
+
+      await editConfig((doc) => {
+        delete doc.artifacts.memcache
+      })
+      // killed as web01 switches: the next run finds it wherever it stopped
+      await runKilledWhen(async (e) => {
+        if (e.type !== 'step-start' || e.host !== 'web01' || e.step !== 'php-switch') return false
+        await new Promise((res) => setTimeout(res, 1500))
+        return true
+      })
+      const done = await run('--clear-stale-lock')
+      expect(done.exitCode, failureText(done)).toBe(0)
+    })
+    const after = await links()
+    expect(after[0]).toBe(after[1])
+    expect(after[0]).not.toBe(before[0])
+    // one compile on web01 for this build: the killed run's make was reattached, never started again
+    expect(await onHost('web01', `grep -c '^== make -j' /var/lib/lnmp-deploy/jobs/${phpJob}/log`)).toBe('1')
+    const status = await lnmpDeploy(['status', '-c', config, '--json'])
+    expect((JSON.parse(status.stdout) as {hosts: Array<{owed: string[]}>}).hosts.flatMap((r) => r.owed)).toEqual([])
+    const v = await verify()
+    expect(v.exitCode, v.stdout).toBe(0)
+  }, 40 * 60_000)
+
+  it('rollback: the previous build again, one host at a time, verified; the next run keeps it', async () => {
+    const live = await links()
+    const statusBefore = JSON.parse((await lnmpDeploy(['status', '-c', config, '--json'])).stdout) as {builds: Array<{host: string; component: string; dir: string; live: boolean}>}
+    const phpBuilds = statusBefore.builds.filter((b) => b.host === 'web01' && b.component === 'php')
+    expect(phpBuilds.length).toBeGreaterThanOrEqual(2)
+    expect(phpBuilds.find((b) => b.live)?.dir).toBe(live[0])
+    await underLoad('rollback of PHP', async () => {
+      const r = await lnmpDeploy(['rollback', '-c', config, '--json'], {timeoutMs: 10 * 60_000})
+      expect(r.exitCode, r.stdout + r.stderr).toBe(0)
+    })
+    const back = await links()
+    expect(back[0]).not.toBe(live[0])
+    expect(back[0]).toBe(back[1])
+    const v = await verify()
+    expect(v.exitCode, v.stdout).toBe(0)
+    const again = await run()
+    expect(again.exitCode, failureText(again)).toBe(0)
+    expect(changed(again.stdout)).toEqual([])
+    expect(await links()).toEqual(back)
+  }, 15 * 60_000)
 
   it('lab reset web02 then run: only web02 is rebuilt, and the proof passes', async () => {
     await resetHosts(['web02'])
@@ -161,4 +343,3 @@ describe('changes', () => {
     expect(v.exitCode, v.stdout).toBe(0)
   }, 30 * 60_000)
 })
-

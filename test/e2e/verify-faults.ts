@@ -117,7 +117,7 @@ export function verifyFaultSuite(config: () => string = () => labFiles().config)
       try {
         const {exitCode, report} = await verify()
         expect(exitCode).toBe(6)
-        expect(failing(report).map(key)).toEqual(expect.arrayContaining(['web02 php-fpm php-fpm-service', 'lb01 session-proof session-proof']))
+        expect(failing(report).map(key)).toEqual(expect.arrayContaining(['web02 php-switch php-fpm-service', 'lb01 session-proof session-proof']))
         const proof = row(report, 'lb01', 'session-proof')
         expect(proof?.detail).toMatch(/^web02 answered 502 through lb01/)
         expect(proof?.hint).toContain('php-fpm` on web02')

@@ -46,3 +46,13 @@ export function runSummary(stdout: string): {counts: Record<string, number>; ok:
   if (!end) throw new Error(`no run-end event in:\n${stdout}`)
   return end.summary
 }
+
+/**
+ * The CLI started and left running, for tests that kill it part-way as a CI timeout or Ctrl-C would: `lines`
+ * yields its stdout line by line as it comes (the JSON events of `run --json`).
+ */
+export function startLnmpDeploy(args: string[]): {child: ReturnType<typeof execa>; pid: number; lines: AsyncIterable<string>} {
+  const child = execa('node', [BIN, ...args], {env: {FORCE_COLOR: '0'}, reject: false, stdin: 'ignore', timeout: 40 * 60_000, buffer: false})
+  if (child.pid === undefined) throw new Error('the CLI did not start')
+  return {child, pid: child.pid, lines: child.iterable({from: 'stdout'}) as AsyncIterable<string>}
+}
