@@ -2,6 +2,7 @@ import {Flags} from '@oclif/core'
 
 import {BaseCommand, clusterFlags, hostFilterFlags, jsonFlag, withSession} from '../cli/base-command.js'
 import {formatRunSummary} from '../cli/format-reports.js'
+import {releaseAllOnSignal} from '../engine/held-locks.js'
 import {jsonLinesSink, listrSink} from '../engine/renderers.js'
 import {deploy, exitCodeOf} from '../services/deploy.js'
 
@@ -24,12 +25,16 @@ export default class Run extends BaseCommand {
     from: Flags.string({description: 'this step and every step after it'}),
     ...jsonFlag,
     'wait-for-lock': Flags.integer({default: 0, description: 'seconds to wait for another run to release a host'}),
-    'clear-stale-lock': Flags.boolean({description: 'remove a lock whose owner process on this machine is gone'}),
+    'clear-stale-lock': Flags.boolean({
+      description: 'remove a stale lock: its lease ran out (its run stopped renewing it), or its process on this machine is gone',
+    }),
   }
 
   async run(): Promise<void> {
     const {flags} = await this.parse(Run)
     const render = flags.json ? jsonLinesSink() : listrSink()
+    // Ctrl-C or a CI timeout's SIGTERM: release every host lock this run holds, then exit 130 / 143
+    const stopReleasingOnSignal = releaseAllOnSignal({onInterrupt: () => render.interrupt?.('interrupted')})
     const summary = await withSession(flags, (session) =>
       deploy(session, {
         mode: 'run',
@@ -41,7 +46,7 @@ export default class Run extends BaseCommand {
         clearStaleLock: flags['clear-stale-lock'],
         commandLine: ['lnmp-deploy', 'run', ...this.argv].join(' '),
       }),
-    )
+    ).finally(stopReleasingOnSignal)
     await render.done()
     if (!flags.json) for (const line of formatRunSummary(summary)) this.log(line)
     const code = exitCodeOf(summary)

@@ -8,6 +8,8 @@ export interface RenderSink {
   sink: EventSink
   /** resolves once the last line is drawn; call it after runSteps returned */
   done(): Promise<void>
+  /** the run is stopping on a signal: end every step not yet ended as skipped for `reason`, and finish drawing */
+  interrupt?(reason: string): Promise<void>
 }
 
 /** `--json`: every event as one JSON line on stdout, and nothing else there. */
@@ -57,10 +59,16 @@ export function listrSink(options: ListrSinkOptions = {}): RenderSink {
   const tasks = new Map<string, ListrTaskWrapper<unknown, never, never>>()
   const key = (host: string, step: string): string => `${host}\u0000${step}`
   const lastShown = new Map<string, number>()
+  const outline = new Map<string, {host: string; step: string; title: string}>()
   let running: Promise<unknown> = Promise.resolve()
 
   const start = (hosts: HostOutline[]): void => {
-    for (const h of hosts) for (const s of h.steps) ends.set(key(h.host, s.id), deferred())
+    for (const h of hosts) {
+      for (const s of h.steps) {
+        ends.set(key(h.host, s.id), deferred())
+        outline.set(key(h.host, s.id), {host: h.host, step: s.id, title: s.title})
+      }
+    }
     const logger = new ListrLogger({processOutput: new ProcessOutput(stdout, options.stderr ?? process.stderr)})
     const list = new Listr(
       hosts.map((h) => ({
@@ -86,6 +94,9 @@ export function listrSink(options: ListrSinkOptions = {}): RenderSink {
         fallbackRenderer: 'simple',
         rendererOptions: {logger, collapseSubtasks: false, collapseErrors: false},
         fallbackRendererOptions: {logger},
+        // listr2's own SIGINT handler exits at once (127): the run's handler releases the host locks first
+        // (held-locks.ts) and ends this display through interrupt()
+        registerSignalListeners: false,
       } as never,
     )
     // failures are shown by the tasks themselves and reported by the summary; run() must not reject
@@ -120,7 +131,13 @@ export function listrSink(options: ListrSinkOptions = {}): RenderSink {
     }
   }
 
-  return {sink, done: () => running.then(() => undefined)}
+  const interrupt = async (reason: string): Promise<void> => {
+    // a step already ended keeps its result: a deferred resolves once
+    for (const [k, step] of outline) ends.get(k)?.resolve({...step, status: 'skipped', durationMs: 0, reason, actions: []})
+    await running
+  }
+
+  return {sink, done: () => running.then(() => undefined), interrupt}
 }
 
 function show(task: ListrTaskWrapper<unknown, never, never>, result: StepResult, prefix: string): void {

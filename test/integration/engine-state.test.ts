@@ -1,11 +1,12 @@
 import {spawnSync} from 'node:child_process'
-import {mkdtemp, readFile, rm, stat, writeFile} from 'node:fs/promises'
+import {mkdtemp, readFile, readdir, rm, stat, writeFile} from 'node:fs/promises'
 import {hostname, tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
 import {ExitCode, LockedError} from '../../src/errors.js'
 import {JournalError, type JournalData, readJournal, writeJournal} from '../../src/engine/journal.js'
+import {heldLocks, signalHandler} from '../../src/engine/held-locks.js'
 import {type LockHolder, acquireLock} from '../../src/engine/lock.js'
 import {SshRemote} from '../../src/ssh/connection.js'
 import {SUDO_USER, startSshd, type Sshd} from '../helpers/sshd.js'
@@ -80,13 +81,16 @@ describe('lock on the host', () => {
     const first = await acquireLock(remote(), {command: 'lnmp-deploy run --host web01', stateDir: state})
     const holder = JSON.parse(await readFile(join(state, 'lock'), 'utf8')) as LockHolder
     expect(holder).toMatchObject({pid: process.pid, controller: hostname(), command: 'lnmp-deploy run --host web01'})
+    expect(Date.parse(holder.leaseUntil as string) - Date.parse(holder.since)).toBe(60_000)
 
     const error = await acquireLock(remote(SUDO_USER), {command: 'lnmp-deploy run', stateDir: state}).catch((e: unknown) => e)
     expect(error).toBeInstanceOf(LockedError)
     expect((error as LockedError).exitCode).toBe(ExitCode.locked)
     expect((error as LockedError).message).toBe(
-      `web01: locked by ${holder.owner} (pid ${process.pid}, since ${holder.since}, running: lnmp-deploy run --host web01)`,
+      `web01: locked by ${holder.owner} (pid ${process.pid}, since ${holder.since}, lease until ${holder.leaseUntil}, ` +
+        'running: lnmp-deploy run --host web01)',
     )
+    expect((error as LockedError).hint).toContain('wait for it, or pass --wait-for-lock SECONDS')
     expect(holder.owner.endsWith(`@${hostname()}`)).toBe(true)
     expect(me.endsWith(`@${hostname()}`)).toBe(true)
 
@@ -129,6 +133,65 @@ describe('lock on the host', () => {
     const live = await acquireLock(remote(), {command: 'mine', stateDir: state, clearStale: true}).catch((e: unknown) => e)
     expect((live as LockedError).message).toContain('locked by bob@another-controller')
     expect(JSON.parse(await readFile(join(state, 'lock'), 'utf8'))).toEqual(elsewhere)
+  })
+
+  it('clears a lock from another controller whose lease expired, only with the option', async () => {
+    const state = await stateDir()
+    const expired: LockHolder = {
+      owner: 'bob@another-controller',
+      controller: 'another-controller',
+      pid: 1,
+      since: '2025-01-01T00:00:00.000Z',
+      command: 'lnmp-deploy run',
+      token: 'expired',
+      leaseUntil: new Date(Date.now() - 120_000).toISOString(),
+    }
+    await writeFile(join(state, 'lock'), `${JSON.stringify(expired)}\n`)
+
+    const refused = await acquireLock(remote(), {command: 'mine', stateDir: state}).catch((e: unknown) => e)
+    expect(refused).toBeInstanceOf(LockedError)
+    expect((refused as LockedError).message).toContain(`whose lease expired at ${expired.leaseUntil}`)
+    expect((refused as LockedError).hint).toBe(
+      `the lock is stale (its lease expired at ${expired.leaseUntil} and nothing renewed it): pass --clear-stale-lock to remove it`,
+    )
+    expect(JSON.parse(await readFile(join(state, 'lock'), 'utf8'))).toEqual(expired)
+
+    const cleared = await acquireLock(remote(SUDO_USER), {command: 'mine', stateDir: state, clearStale: true})
+    expect(JSON.parse(await readFile(join(state, 'lock'), 'utf8'))).toMatchObject({command: 'mine', pid: process.pid})
+    await cleared.release()
+
+    // a lease still running is never cleared, whatever the option
+    const live: LockHolder = {...expired, token: 'live', leaseUntil: new Date(Date.now() + 60_000).toISOString()}
+    await writeFile(join(state, 'lock'), `${JSON.stringify(live)}\n`)
+    const kept = await acquireLock(remote(), {command: 'mine', stateDir: state, clearStale: true}).catch((e: unknown) => e)
+    expect((kept as LockedError).hint).toContain('wait for it, or pass --wait-for-lock SECONDS')
+    expect(JSON.parse(await readFile(join(state, 'lock'), 'utf8'))).toEqual(live)
+  })
+
+  it('renews its lease in place while held, and leaves nothing behind once released', async () => {
+    const state = await stateDir()
+    const lock = await acquireLock(remote(SUDO_USER), {command: 'mine', stateDir: state, renewSeconds: 0.5})
+    const taken = JSON.parse(await readFile(join(state, 'lock'), 'utf8')) as LockHolder
+    await new Promise((r) => setTimeout(r, 1800))
+    const renewed = JSON.parse(await readFile(join(state, 'lock'), 'utf8')) as LockHolder
+    expect(renewed).toEqual({...taken, leaseUntil: renewed.leaseUntil})
+    expect(Date.parse(renewed.leaseUntil as string)).toBeGreaterThan(Date.parse(taken.leaseUntil as string))
+    await lock.release()
+    expect(await readdir(state)).toEqual([])
+  })
+
+  it('releases every lock it holds on a signal, then exits 143', async () => {
+    const states = [await stateDir(), await stateDir()]
+    await acquireLock(remote('root', 'web01'), {command: 'mine', stateDir: states[0]})
+    await acquireLock(remote(SUDO_USER, 'web02'), {command: 'mine', stateDir: states[1]})
+    expect(heldLocks().map((l) => l.host).sort()).toEqual(['web01', 'web02'])
+    const exits: number[] = []
+    const lines: string[] = []
+    await signalHandler({exit: (code) => void exits.push(code), log: (line) => void lines.push(line)})('SIGTERM')
+    expect(exits).toEqual([143])
+    expect(lines).toEqual(['SIGTERM: stopped; released the lock on web01, web02'])
+    for (const state of states) await expect(stat(join(state, 'lock'))).rejects.toThrow('ENOENT')
+    expect(heldLocks()).toEqual([])
   })
 
   it('never releases a lock it does not hold', async () => {

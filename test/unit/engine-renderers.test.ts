@@ -79,6 +79,23 @@ describe('listrSink', () => {
   })
 })
 
+describe('listrSink interrupted', () => {
+  it('leaves SIGINT to the run, and on interrupt ends every step not ended as skipped', async () => {
+    const out = captured()
+    const sigint = process.listenerCount('SIGINT')
+    const {sink, interrupt} = listrSink({renderer: 'simple', stdout: out.stream, stderr: out.stream})
+    sink(events[0] as EngineEvent)
+    sink({type: 'step-start', host: 'web01', step: 'www-user', title: 'Title www-user'})
+    sink({type: 'step-end', ...result('web01', 'www-user', {status: 'changed'})})
+    expect(process.listenerCount('SIGINT')).toBe(sigint)
+    await interrupt?.('interrupted')
+    const text = out.text()
+    expect(text).toContain('web01: Title www-user (changed)')
+    expect(text).toContain('web01: Title php [SKIPPED: skipped: interrupted]')
+    expect(text).toContain('db01: Title memcached [SKIPPED: skipped: interrupted]')
+  })
+})
+
 describe('step output in the plain renderer', () => {
   it('shows a running step its first output line, then at most one line per interval, never the framing lines', async () => {
     const out = captured()
