@@ -183,7 +183,8 @@ async function putBack(run: StepRun, action: ServiceAction, env: ActionEnv, undo
     // a unit that failed again and again meanwhile (Restart=on-failure) may have hit its start limit
     await run.remote.exec(cmd('systemctl', 'reset-failed', action.service), {sudo: true}).catch(() => undefined)
     // the restart again, on the previous state: it must answer as it did before this run
-    await executeAction(action, env)
+    const {readyBefore, ...again} = action
+    await executeAction(readyBefore ? {...again, ready: readyBefore} : again, env)
   } catch (second) {
     return new StepFailedError(host, run.step.id, `${reason}; putting the previous state back failed too: ${(second as Error).message}`, {
       outputTail: (cause as {outputTail?: string}).outputTail,

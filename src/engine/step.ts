@@ -62,6 +62,11 @@ export type Action =
       op: 'restart' | 'reload' | 'enable-now'
       ready?: Readiness
       /**
+       * how to tell it answers on the previous files, when a failed restart puts them back (a changed listen
+       * address answers elsewhere before); `ready` when absent
+       */
+      readyBefore?: Readiness
+      /**
        * the service answers the balancer's users (nginx and PHP-FPM on a web host): the engine takes the host
        * out of rotation around it, one host of the cluster at a time, and puts it back once it answers again
        */

@@ -3,7 +3,7 @@ import {sha256Of} from '../engine/actions.js'
 import {batchCommand, firstWord, parseBatch} from '../platform/batch-probe.js'
 import {COMPILED_UNITS} from '../platform/services.js'
 import {renderFpmConfig, renderFpmPool} from '../php/fpm.js'
-import {cmd} from '../ssh/shell.js'
+import {cmd, quote} from '../ssh/shell.js'
 import {renderTemplate} from '../templates.js'
 import {askAll, check} from './support/checks.js'
 import {phpBuild} from './support/php-build.js'
@@ -34,6 +34,8 @@ export interface PhpFpmFacts {
   active: boolean
   /** where the symlink points: the build is live when it is this one */
   linkTarget: string
+  /** the `listen` of the pool on disk now, when there is one */
+  listenNow?: string
 }
 
 const UNIT_DIR = '/etc/systemd/system'
@@ -87,7 +89,11 @@ export function planPhpFpm(facts: PhpFpmFacts, want: PhpFpmInputs): StepPlan {
     actions.push({kind: 'run', description: 'reload systemd units', command: 'systemctl daemon-reload'})
   }
   // a staged build is started by the php-switch step; so is a live one that is not running at all
-  if (live && facts.active && (configChanged || unitChanged)) actions.push({kind: 'service', service: want.service, op: 'restart', ready, behindBalancer: true})
+  if (live && facts.active && (configChanged || unitChanged)) {
+    // should FPM not start on the new pool, the old one comes back: it answers where it listened before
+    const readyBefore = facts.listenNow && facts.listenNow !== want.listen ? {readyBefore: fpmReady(facts.listenNow)} : {}
+    actions.push({kind: 'service', service: want.service, op: 'restart', ready, ...readyBefore, behindBalancer: true})
+  }
   if (actions.length === 0) return {actions, reason: `php-fpm of ${want.dir} configured for ${want.listen}`}
   return {actions}
 }
@@ -108,6 +114,7 @@ export const phpFpm: Step<PhpFpmInputs, PhpFpmFacts> = {
         unit: cmd('sha256sum', want.unitPath),
         active: cmd('systemctl', 'is-active', want.service),
         link: cmd('readlink', want.home),
+        listen: `sed -n 's/^listen = //p' ${quote(want.files[0]?.path ?? '')}`,
       }),
       {sudo: true},
     )
@@ -123,6 +130,7 @@ export const phpFpm: Step<PhpFpmInputs, PhpFpmFacts> = {
       unitSha256: sum('unit'),
       active: a.get('active')?.trim() === 'active',
       linkTarget: a.get('link')?.trim() ?? '',
+      ...(a.get('listen')?.trim() ? {listenNow: a.get('listen')?.trim()} : {}),
     }
   },
 

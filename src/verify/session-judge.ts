@@ -158,7 +158,10 @@ export function judgeSessionProof(exchanges: readonly ProofExchange[], want: Pro
       false,
       'one-backend',
       `only ${list(served)} served ${exchanges.length} requests; ${list(missing)} never answered through ${lbWord}${failover}`,
-      `is nginx running on ${list(missing)}, and is it in ${lbWord}'s upstream?`,
+      failover
+        ? // the balancer retries a request a backend fails (502 from a stopped PHP-FPM, a refused connection)
+          `${lbWord} reached ${list([...skipped])} but got an error or no connection: is \`systemctl start php-fpm\` on ${list([...skipped])} needed (and nginx running there)?`
+        : `is nginx running on ${list(missing)}, and is it in ${lbWord}'s upstream?`,
     )
   }
 

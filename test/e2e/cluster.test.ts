@@ -3,7 +3,7 @@ import {createHash} from 'node:crypto'
 import {copyFile, mkdtemp, readFile, rm, writeFile} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
-import {afterAll, beforeAll, describe, expect, it} from 'vitest'
+import {afterAll, beforeAll, describe, expect, it, onTestFinished} from 'vitest'
 import YAML from 'yaml'
 
 import {PRESETS} from '../../src/php/features.js'
@@ -198,6 +198,8 @@ describe('changing the live cluster: one web host at a time out of rotation, not
   }, 10 * 60_000)
 
   it('a pool FPM cannot start on: the old one is put back and serves, and the next run recovers by itself', async () => {
+    const restore = () => editConfig((doc) => void (doc.php = {...doc.php, fpmListen: '127.0.0.1:9000'}))
+    onTestFinished(restore)
     await underLoad('a pool on a socket in a missing directory, then fixed', async () => {
       await editConfig((doc) => {
         doc.php = {...doc.php, fpmListen: '/run/lnmp-missing/php-fpm.sock'}
@@ -223,6 +225,10 @@ describe('changing the live cluster: one web host at a time out of rotation, not
   it('a vhost the whole nginx configuration refuses: the old one stays and serves; fixed, the next run goes through', async () => {
     // a hand-made vhost on web01 that nginx refuses: any new vhost checked with the whole configuration fails there
     const broken = '/application/nginx/conf/extra/zz-hand-made.conf'
+    onTestFinished(async () => {
+      await onLabHost('web01', `rm -f ${broken}`)
+      await editConfig((doc) => void (doc.app = {...doc.app, serverName: SERVER_NAME}))
+    })
     await onHost('web01', `printf 'server {\\n    listen 8081;\\n    bogus_directive on;\\n}\\n' > ${broken}`)
     await underLoad('a vhost change nginx -t refuses on web01, then fixed', async () => {
       await editConfig((doc) => {
@@ -255,11 +261,16 @@ describe('changing the live cluster: one web host at a time out of rotation, not
     execFileSync('bash', ['-c', `d=$(mktemp -d) && mkdir -p "$d/memcache-8.2" && echo broken > "$d/memcache-8.2/README" && tar -czf ${broken} -C "$d" memcache-8.2 && rm -rf "$d"`])
     const brokenSha = createHash('sha256').update(await readFile(broken)).digest('hex')
     let phpJob = ''
+    let labMemcache: unknown
+    onTestFinished(async () => {
+      if (labMemcache !== undefined) await editConfig((doc) => void (doc.artifacts = {...doc.artifacts, memcache: labMemcache}))
+    })
     await underLoad('a changed PHP flag, killed twice, a failed PECL build, then done', async () => {
       // short-tags is a no-op for PHP 8's configure: the arguments change (a new build directory), php_config.h
       // does not, so the shared ccache answers nearly every object and the test stays minutes, not a quarter hour
       await editConfig((doc) => {
         doc.php = {...doc.php, features: PRESETS.seed.filter((f) => f !== 'short-tags')}
+        labMemcache = doc.artifacts.memcache
         doc.artifacts = {...doc.artifacts, memcache: {file: broken, sha256: brokenSha}}
       })
       // killed while web01 compiles the new build: make goes on, detached
@@ -289,7 +300,7 @@ describe('changing the live cluster: one web host at a time out of rotation, not
       expect(await links()).toEqual(before)
 
       await editConfig((doc) => {
-        delete doc.artifacts.memcache
+        doc.artifacts = {...doc.artifacts, memcache: labMemcache}
       })
       // killed as web01 switches: the next run finds it wherever it stopped
       await runKilledWhen(async (e) => {

@@ -16,14 +16,26 @@ export interface PageAnswer {
 
 export class Browser {
   readonly cookies = new CookieJar()
+  /**
+   * Requests sent again because the balancer closed a kept-alive connection just as they went out on it (nginx
+   * closes idle connections when a reload retires its old workers). A browser resends an idempotent request then
+   * (RFC 9112 9.3.1); Node does not, so this does, for GETs only, and counts it: no server ever answered an error.
+   */
+  retriedOnClosedConnection = 0
 
   constructor(
     private readonly address: string,
     private readonly host: string,
   ) {}
 
-  get(path: string): Promise<PageAnswer> {
-    return this.send('GET', path)
+  async get(path: string): Promise<PageAnswer> {
+    try {
+      return await this.send('GET', path)
+    } catch (error) {
+      if (!(error as {closedKeptAlive?: boolean}).closedKeptAlive) throw error
+      this.retriedOnClosedConnection++
+      return this.send('GET', path)
+    }
   }
 
   post(path: string, form: Record<string, string>): Promise<PageAnswer> {
@@ -55,7 +67,11 @@ export class Browser {
         res.on('error', reject)
       })
       r.on('timeout', () => r.destroy(new Error(`${method} ${path}: no answer within 15 s`)))
-      r.on('error', reject)
+      r.on('error', (error: NodeJS.ErrnoException) => {
+        // closed by the server before any answer, on a connection kept from an earlier request
+        const closed = r.reusedSocket && (error.code === 'ECONNRESET' || error.message === 'socket hang up')
+        reject(closed ? Object.assign(error, {closedKeptAlive: true}) : error)
+      })
       r.end(body)
     })
   }

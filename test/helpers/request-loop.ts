@@ -12,6 +12,8 @@ export interface LoopReport {
   /** 200 answers that were phpMyAdmin's login page: the session was lost */
   loggedOut: number
   byBackend: Record<string, number>
+  /** GETs resent after the balancer closed a kept-alive connection as they went out (as a browser does) */
+  resent: number
   /** the first few problems, for the assertion message */
   problems: string[]
   durationMs: number
@@ -56,7 +58,7 @@ export class RequestLoop {
 
   private async loop(browser: Browser, o: Required<LoopOptions>): Promise<LoopReport> {
     const started = Date.now()
-    const report: LoopReport = {requests: 0, failed: 0, loggedOut: 0, byBackend: {}, problems: [], durationMs: 0}
+    const report: LoopReport = {requests: 0, failed: 0, loggedOut: 0, byBackend: {}, resent: 0, problems: [], durationMs: 0}
     const problem = (text: string) => {
       if (report.problems.length < 10) report.problems.push(`${new Date().toISOString()} ${text}`)
     }
@@ -81,6 +83,7 @@ export class RequestLoop {
       await new Promise((r) => setTimeout(r, Math.max(0, o.intervalMs - (Date.now() - t0))))
     }
     report.durationMs = Date.now() - started
+    report.resent = browser.retriedOnClosedConnection
     return report
   }
 }
@@ -89,5 +92,5 @@ export function describeLoop(what: string, r: LoopReport): string {
   const backends = Object.entries(r.byBackend)
     .map(([b, n]) => `${b} ${n}`)
     .join(', ')
-  return `[loop] ${what}: ${r.requests} requests in ${Math.round(r.durationMs / 1000)} s (${backends}): ${r.failed} failed, ${r.loggedOut} logged out`
+  return `[loop] ${what}: ${r.requests} requests in ${Math.round(r.durationMs / 1000)} s (${backends}): ${r.failed} failed, ${r.loggedOut} logged out, ${r.resent} resent on a closed kept-alive connection`
 }

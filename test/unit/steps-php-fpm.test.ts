@@ -57,7 +57,9 @@ describeStepFixtures(phpFpm, stepFixtureFolder('php-fpm'))
 describe('php-fpm never starts FPM', () => {
   it('no case enables or starts it, and every restart is out of the balancer\'s rotation', () => {
     for (const {fixture} of loadStepFixtures(stepFixtureFolder('php-fpm'))) {
-      for (const a of fixture.expected.actions.filter((x) => x.kind === 'service')) expect(a).toEqual({kind: 'service', service: 'php-fpm', op: 'restart', ready, behindBalancer: true})
+      for (const a of fixture.expected.actions.filter((x) => x.kind === 'service')) {
+        expect(a).toMatchObject({kind: 'service', service: 'php-fpm', op: 'restart', behindBalancer: true})
+      }
     }
   })
 })

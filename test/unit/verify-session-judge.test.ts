@@ -45,7 +45,10 @@ describe('judgeSessionProof', () => {
     const v = judgeSessionProof([write('web01'), ex('web01', TOKEN, failover), ex('web01', TOKEN), ex('web01', TOKEN, failover)], want)
     expect(v).toMatchObject({ok: false, cause: 'one-backend', served: ['web01']})
     expect(v.detail).toBe('only web01 served 4 requests; web02 never answered through lb01; lb01 tried web02 and moved on')
-    expect(v.hint).toBe("is nginx running on web02, and is it in lb01's upstream?")
+    expect(v.hint).toBe('lb01 reached web02 but got an error or no connection: is `systemctl start php-fpm` on web02 needed (and nginx running there)?')
+    // nobody even tried it: not in the upstream, or resting after failures
+    const only = judgeSessionProof([write('web01'), ex('web01', TOKEN), ex('web01', TOKEN)], want)
+    expect(only.hint).toBe("is nginx running on web02, and is it in lb01's upstream?")
   })
 
   it('fails with the backend that answers 502 (its PHP-FPM is down)', () => {
