@@ -41,8 +41,8 @@ const ROTATION_SAVED = '/var/lib/lnmp-deploy/backups/lb-rotation.conf'
 
 /**
  * Takes a backend out of the balancer's rotation (`down` on its server line) or puts it back, checks the whole
- * configuration, reloads nginx, then waits (at most 15 s) for the workers of the old configuration to finish
- * the requests they are serving: after it, no request is on its way to that backend. A file whose line is
+ * configuration, reloads nginx, then waits (at most 15 s) until every worker of the old configuration has exited,
+ * having finished the requests it was serving: after it, no request is on its way to that backend. A file whose line is
  * already as wanted changes nothing and reloads nothing.
  */
 function serverLinePattern(backend: string, port: number): string {
@@ -81,9 +81,12 @@ export function rotationCommand(backend: string, inRotation: boolean, service: s
     `${cmd('install', '-d', '-m', '0700', ROTATION_SAVED.slice(0, ROTATION_SAVED.lastIndexOf('/')))} && cp -p ${f} ${saved}`,
     inRotation ? `sed -i -E ${quote(`/${line}/s/[[:space:]]+down([;[:space:]])/\\1/`)} ${f}` : `sed -i -E ${quote(`/${line}/s/;/ down;/`)} ${f}`,
     `if ! nginx -t -q; then cp -p ${saved} ${f}; exit 1; fi`,
+    // the workers of the configuration in force now ([s]: not this script's own command line)
+    `old=$(pgrep -f 'nginx: worker proces[s]' | tr '\\n' ' ')`,
     cmd('systemctl', 'reload', service),
-    // [n]: the pattern must not match this very script's own command line
-    "for i in $(seq 150); do pgrep -f 'nginx: worker process is shutting dow[n]' >/dev/null || exit 0; sleep 0.1; done",
+    // systemctl returns once nginx has the signal: the old workers go on proxying by the old configuration until
+    // they have taken the new one in and finished what they serve. Only once they are gone is the change in force.
+    'for i in $(seq 150); do alive=0; for p in $old; do if kill -0 "$p" 2>/dev/null; then alive=1; fi; done; [ $alive = 1 ] || exit 0; sleep 0.1; done',
   ].join('\n')
 }
 

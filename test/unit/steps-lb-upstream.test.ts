@@ -87,8 +87,9 @@ describe('the rotation: a web host marked `down` in the balancer\'s file around 
         'install -d -m 0700 /var/lib/lnmp-deploy/backups && cp -p /etc/nginx/conf.d/lnmp-upstream.conf /var/lib/lnmp-deploy/backups/lb-rotation.conf',
         "sed -i -E '/^[[:space:]]*server[[:space:]]+172\\.16\\.1\\.7:80[[:space:];]/s/;/ down;/' /etc/nginx/conf.d/lnmp-upstream.conf",
         'if ! nginx -t -q; then cp -p /var/lib/lnmp-deploy/backups/lb-rotation.conf /etc/nginx/conf.d/lnmp-upstream.conf; exit 1; fi',
+        "old=$(pgrep -f 'nginx: worker proces[s]' | tr '\\n' ' ')",
         'systemctl reload nginx',
-        "for i in $(seq 150); do pgrep -f 'nginx: worker process is shutting dow[n]' >/dev/null || exit 0; sleep 0.1; done",
+        'for i in $(seq 150); do alive=0; for p in $old; do if kill -0 "$p" 2>/dev/null; then alive=1; fi; done; [ $alive = 1 ] || exit 0; sleep 0.1; done',
       ].join('\n'),
     )
     expect([NOT_IN_ROTATION, LAST_IN_ROTATION]).toEqual([3, 4])
@@ -103,8 +104,9 @@ describe('the rotation: a web host marked `down` in the balancer\'s file around 
         'install -d -m 0700 /var/lib/lnmp-deploy/backups && cp -p /etc/nginx/conf.d/lnmp-upstream.conf /var/lib/lnmp-deploy/backups/lb-rotation.conf',
         "sed -i -E '/^[[:space:]]*server[[:space:]]+172\\.16\\.1\\.7:80[[:space:];]/s/[[:space:]]+down([;[:space:]])/\\1/' /etc/nginx/conf.d/lnmp-upstream.conf",
         'if ! nginx -t -q; then cp -p /var/lib/lnmp-deploy/backups/lb-rotation.conf /etc/nginx/conf.d/lnmp-upstream.conf; exit 1; fi',
+        "old=$(pgrep -f 'nginx: worker proces[s]' | tr '\\n' ' ')",
         'systemctl reload nginx',
-        "for i in $(seq 150); do pgrep -f 'nginx: worker process is shutting dow[n]' >/dev/null || exit 0; sleep 0.1; done",
+        'for i in $(seq 150); do alive=0; for p in $old; do if kill -0 "$p" 2>/dev/null; then alive=1; fi; done; [ $alive = 1 ] || exit 0; sleep 0.1; done',
       ].join('\n'),
     )
     expect(rotationCommand('fd00::7', true, 'nginx', 8080, '/x.conf')).toContain("'^[[:space:]]*server[[:space:]]+\\[fd00::7\\]:8080[[:space:];]'")
