@@ -1,5 +1,5 @@
 import {createHash} from 'node:crypto'
-import {mkdtemp, readFile, readdir, rm, stat, writeFile} from 'node:fs/promises'
+import {mkdir, mkdtemp, readFile, readdir, readlink, rm, stat, writeFile} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
@@ -22,7 +22,7 @@ const NOW = new Date('2025-01-31T12:34:56.000Z')
 
 async function env(stepId = 'demo'): Promise<ActionEnv> {
   const state = await mkdtemp(join(dir, 'state-'))
-  return {remote: r, journal: await HostJournal.load(remoteJournalStore(r, state)), stepId, now: () => NOW, readyPollMs: 100}
+  return {remote: r, journal: await HostJournal.load(remoteJournalStore(r, state)), stepId, now: () => NOW, readyPollMs: 100, backupDir: join(state, 'backups')}
 }
 
 beforeAll(async () => {
@@ -43,12 +43,12 @@ afterAll(async () => {
 })
 
 describe('write-file', () => {
-  it('creates, skips when current, and replaces atomically with a backup', async () => {
+  it('creates, skips when current, and replaces atomically, the old file backed up outside its folder', async () => {
     const target = join(await mkdtemp(join(dir, 'etc-')), 'app.conf')
     const e = await env()
     const action = {kind: 'write-file' as const, path: target, content: 'listen 80;\n', mode: 0o640, owner: 'root', group: 'daemon', validate: 'grep -q listen {}'}
 
-    expect(await executeAction(action, e)).toEqual({changed: true})
+    expect(await executeAction(action, e)).toEqual({changed: true, undo: {kind: 'remove-file', path: target}})
     let info = await stat(target)
     expect(await readFile(target, 'utf8')).toBe('listen 80;\n')
     expect(info.mode & 0o7777).toBe(0o640)
@@ -56,13 +56,27 @@ describe('write-file', () => {
 
     expect(await executeAction(action, e)).toEqual({changed: false})
 
-    expect(await executeAction({...action, content: 'listen 8080;\n'}, e)).toEqual({changed: true})
+    const backup = `${e.backupDir}/${target.slice(1).replaceAll('/', '%')}.20250131T123456Z`
+    expect(await executeAction({...action, content: 'listen 8080;\n'}, e)).toEqual({changed: true, undo: {kind: 'restore-file', path: target, backup}})
     expect(await readFile(target, 'utf8')).toBe('listen 8080;\n')
-    expect(await readFile(`${target}.lnmp-bak.20250131T123456Z`, 'utf8')).toBe('listen 80;\n')
+    expect(await readFile(backup, 'utf8')).toBe('listen 80;\n')
+    // the backup folder is root's alone
+    expect((await stat(e.backupDir as string)).mode & 0o777).toBe(0o700)
     info = await stat(target)
     expect(info.mode & 0o7777).toBe(0o640)
-    // no temp files left beside it
-    expect((await readdir(join(target, '..'))).sort()).toEqual(['app.conf', 'app.conf.lnmp-bak.20250131T123456Z'])
+    // nothing but the file in its folder: no temp file, no backup a web root would serve
+    expect(await readdir(join(target, '..'))).toEqual(['app.conf'])
+  })
+
+  it('keeps the newest five backups of a file (the first write replaced nothing, the next seven each made one)', async () => {
+    const target = join(await mkdtemp(join(dir, 'etc-')), 'many.conf')
+    const e = await env()
+    for (let i = 0; i < 8; i++) {
+      e.now = () => new Date(Date.UTC(2025, 0, 31, 12, 0, i))
+      await executeAction({kind: 'write-file', path: target, content: `v${i}\n`, mode: 0o644}, e)
+    }
+    const kept = (await readdir(e.backupDir as string)).filter((f) => f.includes('many.conf'))
+    expect(kept.map((f) => f.slice(-16))).toEqual(['20250131T120003Z', '20250131T120004Z', '20250131T120005Z', '20250131T120006Z', '20250131T120007Z'])
   })
 
   it('leaves the old file untouched when the new one fails validation', async () => {
@@ -90,6 +104,21 @@ describe('write-file', () => {
     expect(await executeAction({kind: 'write-file', path: target, content: 'same\n', mode: 0o600}, await env())).toEqual({changed: true})
     expect((await stat(target)).mode & 0o7777).toBe(0o600)
     expect(await readdir(folder)).toEqual(['x.conf'])
+  })
+})
+
+describe('switch-link', () => {
+  it('points a link at another target in one rename, and says how to point it back', async () => {
+    const folder = await mkdtemp(join(dir, 'app-'))
+    const link = join(folder, 'php')
+    await mkdir(join(folder, 'php-a'))
+    await mkdir(join(folder, 'php-b'))
+    const e = await env('php-switch')
+    expect(await executeAction({kind: 'switch-link', link, target: join(folder, 'php-a')}, e)).toEqual({changed: true, undo: {kind: 'relink', link, target: undefined}})
+    expect(await executeAction({kind: 'switch-link', link, target: join(folder, 'php-a')}, e)).toEqual({changed: false})
+    expect(await executeAction({kind: 'switch-link', link, target: join(folder, 'php-b')}, e)).toEqual({changed: true, undo: {kind: 'relink', link, target: join(folder, 'php-a')}})
+    expect(await readlink(link)).toBe(join(folder, 'php-b'))
+    expect((await readdir(folder)).sort()).toEqual(['php', 'php-a', 'php-b'])
   })
 })
 
