@@ -106,7 +106,14 @@ export async function applyStep(run: StepRun): Promise<Omit<StepResult, 'duratio
     for (const action of plan.actions) {
       const description = describeAction(action, run.secrets)
       log.note(description)
-      const outcome = action.kind === 'service' ? await restartService(run, action, actionEnv, undo) : await executeAction(action, actionEnv)
+      let outcome: ActionOutcome
+      try {
+        outcome = action.kind === 'service' ? await restartService(run, action, actionEnv, undo) : await executeAction(action, actionEnv)
+      } catch (error) {
+        // a refused file (its check failed) changed nothing: when nothing before it did either, nothing is owed
+        if (!changed && ATOMIC.has(action.kind)) await forgetOwed(journal, step.id, plan.actions, earlierOwed)
+        throw error
+      }
       if (outcome.undo) undo.push(outcome.undo)
       if (outcome.changed) {
         changed = true
@@ -146,6 +153,17 @@ export async function applyStep(run: StepRun): Promise<Omit<StepResult, 'duratio
 }
 
 type ServiceAction = Extract<Action, {kind: 'service'}>
+
+/** actions that either happen whole or not at all: when one fails, the host is as it was */
+const ATOMIC: ReadonlySet<Action['kind']> = new Set(['write-file', 'upload', 'switch-link'])
+
+/** Drops the restarts this plan recorded as owed, keeping what an earlier run owed. */
+async function forgetOwed(journal: HostJournal, stepId: string, actions: readonly Action[], earlier: readonly OwedService[]): Promise<void> {
+  for (const a of actions) {
+    if (a.kind !== 'service' || earlier.some((o) => o.service === a.service && o.op === a.op)) continue
+    await journal.clearOwed({stepId, service: a.service, op: a.op})
+  }
+}
 
 function owedAction(owed: OwedService): ServiceAction {
   return {kind: 'service', service: owed.service, op: owed.op, ...(owed.ready ? {ready: owed.ready} : {}), ...(owed.behindBalancer ? {behindBalancer: true} : {})}

@@ -276,6 +276,25 @@ describe('runSteps', () => {
     expect(db.journal.owed).toEqual([])
   })
 
+  it('owes nothing when the first change is refused whole (a file or link that failed its check changed nothing)', async () => {
+    const hosts = memoryHosts()
+    const db = hosts.get('db01') as MemoryHost
+    const state: Probe = {probes: [], verifyOk: true, version: '1'}
+    const steps = testSteps(state)
+    const memcached = steps[1] as AnyStep
+    memcached.plan = () => ({
+      actions: [
+        {kind: 'switch-link', link: '/opt/memcached', target: '/opt/memcached-2'},
+        {kind: 'service', service: 'memcached', op: 'restart', ready: {command: 'memcached-ready'}},
+      ],
+    })
+    db.failing = /^ln -sfn/
+    const first = await runSteps(options(hosts, steps, {filters: {hosts: ['db01']}}))
+    expect(first.results[0]?.status).toBe('failed')
+    expect(db.commands).not.toContain('systemctl restart memcached')
+    expect(db.journal.owed).toEqual([])
+  })
+
   it('plans without locking or writing: will run, up to date, unknown, with file diffs', async () => {
     const hosts = memoryHosts()
     const web01 = hosts.get('web01') as MemoryHost
