@@ -116,6 +116,14 @@ function memoryHosts(): Map<string, MemoryHost> {
 
 const statuses = (summary: Awaited<ReturnType<typeof runSteps>>) => summary.results.map((r) => `${r.host}/${r.step}: ${r.status}`)
 
+/** The memcached step on db01, alone in its run, with a plan each test sets. */
+function memcachedOnDb01() {
+  const hosts = memoryHosts()
+  const db = hosts.get('db01') as MemoryHost
+  const steps = testSteps({probes: [], verifyOk: true, version: '1'})
+  return {hosts, db, steps, memcached: steps[1] as AnyStep}
+}
+
 describe('runSteps', () => {
   it('applies every step once, then finds them all unchanged without probing', async () => {
     const hosts = memoryHosts()
@@ -249,11 +257,7 @@ describe('runSteps', () => {
   })
 
   it('owes a planned restart from the start: an earlier action failing still leaves it owed', async () => {
-    const hosts = memoryHosts()
-    const db = hosts.get('db01') as MemoryHost
-    const state: Probe = {probes: [], verifyOk: true, version: '1'}
-    const steps = testSteps(state)
-    const memcached = steps[1] as AnyStep
+    const {hosts, db, steps, memcached} = memcachedOnDb01()
     memcached.plan = () => ({
       actions: [
         {kind: 'run', description: 'write the new config', command: 'write-config'},
@@ -277,11 +281,7 @@ describe('runSteps', () => {
   })
 
   it('owes nothing when the first change is refused whole (a file or link that failed its check changed nothing)', async () => {
-    const hosts = memoryHosts()
-    const db = hosts.get('db01') as MemoryHost
-    const state: Probe = {probes: [], verifyOk: true, version: '1'}
-    const steps = testSteps(state)
-    const memcached = steps[1] as AnyStep
+    const {hosts, db, steps, memcached} = memcachedOnDb01()
     memcached.plan = () => ({
       actions: [
         {kind: 'switch-link', link: '/opt/memcached', target: '/opt/memcached-2'},
