@@ -4,7 +4,7 @@ import type {Rotation} from '../engine/rotation.js'
 import type {ClusterHost} from '../engine/step.js'
 import {DeployError, ExitCode, StepFailedError} from '../errors.js'
 import type {HostFacts} from '../platform/facts.js'
-import {LAST_IN_ROTATION, NOT_IN_ROTATION, httpGetCommand, outOfRotationCommand, parseHttpResponse, rotationCommand} from '../platform/lb.js'
+import {LAST_IN_ROTATION, LB_CONF_PATH, NOT_IN_ROTATION, httpGetCommand, outOfRotationCommand, parseHttpResponse, rotationCommand} from '../platform/lb.js'
 import {serviceName} from '../platform/services.js'
 import type {Remote} from '../ssh/remote.js'
 
@@ -28,6 +28,8 @@ export interface BalancerRotationOptions {
  * serving users: it restarts without leaving. One that does not answer at the end stays out (no traffic is
  * better than errors), and no other host leaves after it: the last host in rotation never does.
  */
+const BACK_BY_HAND = `a later run that reaches it puts it back once it answers (or remove its \`down\` in ${LB_CONF_PATH} and reload nginx)`
+
 export class BalancerRotation implements Rotation {
   /** the host out of rotation now, and how to let the next one go */
   private out: {host: string; lbs: ClusterHost[]; release: () => void} | undefined
@@ -74,7 +76,7 @@ export class BalancerRotation implements Rotation {
         return {
           ok: false,
           message: `${hostName} does not answer its health request after this run: left out of the rotation of ${lbs}`,
-          hint: `see verify --host ${hostName}; the next run puts it back once it answers (lb-upstream rewrites the balancer's file)`,
+          hint: `see lnmp-deploy verify --host ${hostName}; a later run puts it back once it answers`,
         }
       }
       const host = this.options.hosts.find((h) => h.name === hostName) as ClusterHost
@@ -84,7 +86,7 @@ export class BalancerRotation implements Rotation {
       }
       return {ok: true}
     } catch (error) {
-      return {ok: false, message: (error as Error).message, hint: `the balancer's file on ${out.lbs.map((l) => l.name).join(', ')} marks ${hostName} down: run lnmp-deploy run --step lb-upstream`}
+      return {ok: false, message: (error as Error).message, hint: `the balancer's file on ${out.lbs.map((l) => l.name).join(', ')} marks ${hostName} down: ${BACK_BY_HAND}`}
     } finally {
       out.release()
     }
@@ -109,7 +111,7 @@ export class BalancerRotation implements Rotation {
       }
       return {ok: true}
     } catch (error) {
-      return {ok: false, message: (error as Error).message, hint: `run lnmp-deploy run --step lb-upstream`}
+      return {ok: false, message: (error as Error).message, hint: BACK_BY_HAND}
     }
   }
 
