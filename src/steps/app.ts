@@ -11,6 +11,7 @@ import {COMPILED_UNITS} from '../platform/services.js'
 import {cmd, quote} from '../ssh/shell.js'
 import {renderTemplate, templatePath} from '../templates.js'
 import {MYSQL_PORT} from './mariadb.js'
+import {nginxReloadedReadiness} from './support/nginx-reload.js'
 import {type SourceTarball, fetchTarballActions, sourceTarball, tarballSumCommand} from './support/source.js'
 
 /**
@@ -198,7 +199,7 @@ export function planApp(facts: AppFacts, want: AppInputs): StepPlan {
     const confDir = want.vhostPath.replace(/\/extra\/[^/]+$/, '')
     actions.push(
       {kind: 'write-file', path: want.vhostPath, content: want.vhost, mode: 0o644, validate: vhostValidateCommand(want.nginx, confDir, want.vhostPath)},
-      {kind: 'service', service: COMPILED_UNITS.nginx, op: 'reload', ready, behindBalancer: true},
+      {kind: 'service', service: COMPILED_UNITS.nginx, op: 'reload', ready: nginxReloadedReadiness(want.serverName), behindBalancer: true},
     )
   }
   if (actions.length === 0) return {actions, reason: `${want.kind} served as ${want.serverName} from ${want.root}`}

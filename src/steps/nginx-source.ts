@@ -18,6 +18,7 @@ import {
   requireSystemd,
   sameBuild,
 } from './support/build.js'
+import {nginxReloadedReadiness} from './support/nginx-reload.js'
 import {type RollbackPin, endPinAction, liveBuild, parsePin, pinCommand} from './support/rollback-pin.js'
 import {askAll, check, listeningCommand, serviceQuestions} from './support/checks.js'
 import {fetchTarballActions, type SourceTarball, sourceTarball, tarballSumCommand} from './support/source.js'
@@ -145,7 +146,7 @@ export function planNginxSource(facts: NginxSourceFacts, want: NginxSourceInputs
     // the live build compiled again in place (its marker was lost, or another tarball of the same version)
     const rebuiltLive = build && !switching && target === want.dir
     if (switching || unitChanged || rebuiltLive) actions.push({kind: 'service', service: want.service, op: 'restart', ready, behindBalancer: true})
-    else if (confChanged && target === want.dir) actions.push({kind: 'service', service: want.service, op: 'reload', ready, behindBalancer: true})
+    else if (confChanged && target === want.dir) actions.push({kind: 'service', service: want.service, op: 'reload', ready: nginxReloadedReadiness(), behindBalancer: true})
     if (!facts.enabled) actions.push({kind: 'service', service: want.service, op: 'enable-now'})
   }
   if (actions.length > 0) return {actions}

@@ -183,6 +183,7 @@ const links = async (): Promise<string[]> => Promise.all(['web01', 'web02'].map(
 
 describe('changing the live cluster: one web host at a time out of rotation, nothing lost (issue 8)', () => {
   it('php.fpmListen 9000 -> 9001 -> 9000: the pool and the vhost change together on each host, 0 failed, 0 logouts', async () => {
+    onTestFinished(() => editConfig((doc) => void (doc.php = {...doc.php, fpmListen: '127.0.0.1:9000'})))
     await underLoad('fpmListen 9000 -> 9001 -> 9000', async () => {
       for (const listen of ['127.0.0.1:9001', '127.0.0.1:9000']) {
         await editConfig((doc) => {

@@ -78,11 +78,12 @@ describe('detached jobs', () => {
     // waits for a release file, so the connection is surely dropped while it runs
     const command = `echo start >> ${scratch}/count-d; while [ ! -f ${scratch}/release-d ]; do sleep 0.1; done; echo done; exit 3`
     const first = remote()
-    const pending = first.runJob(command, {id, sudo: true})
+    // handled from the start: the rejection may come before the test gets to wait for it
+    const pending = first.runJob(command, {id, sudo: true}).catch((e: unknown) => e)
     const observer = remote()
     await waitFor(async () => (await observer.exec(`cat ${scratch}/count-d 2>/dev/null`)).stdout === 'start\n')
     await first.dropConnection()
-    const error = await pending.catch((e: unknown) => e)
+    const error = await pending
     expect(error).toBeInstanceOf(ConnectionError)
     expect((error as Error).message).toMatch(/^web02: /)
 

@@ -11,6 +11,7 @@ import type {StepContext} from '../../src/engine/step.js'
 import type {HostFacts} from '../../src/platform/facts.js'
 import {quote} from '../../src/ssh/shell.js'
 import {app, appInputs, renderPhpMyAdminConfig, unpackCommand, vhostValidateCommand} from '../../src/steps/app.js'
+import {nginxReloadedReadiness} from '../../src/steps/support/nginx-reload.js'
 import {describeStepFixtures, loadStepFixtures, stepFixtureFolder} from './step-fixtures.js'
 import {FACTS} from './steps-support-fixtures.js'
 
@@ -152,7 +153,8 @@ describe('app plan cases: what every case keeps', () => {
       const at = actions.findIndex((a) => a.kind === 'write-file' && a.path === '/application/nginx/conf/extra/app.conf')
       if (at === -1) continue
       expect(actions[at]?.validate, file).toBe(vhostValidateCommand('/application/nginx/sbin/nginx', '/application/nginx/conf', '/application/nginx/conf/extra/app.conf'))
-      expect(actions.slice(at + 1), file).toEqual([{kind: 'service', service: 'nginx', op: 'reload', ready: {tcp: {host: '127.0.0.1', port: 80}}, behindBalancer: true}])
+      // ready once no old worker is left and the site answers without a server error (not merely port 80 open)
+      expect(actions.slice(at + 1), file).toEqual([{kind: 'service', service: 'nginx', op: 'reload', ready: nginxReloadedReadiness('phpmyadmin.oldboy.com'), behindBalancer: true}])
       expect(actions.some((a) => a.kind === 'run' && /nginx -t/.test(String(a.command))), file).toBe(false)
     }
   })
