@@ -29,6 +29,14 @@ export const hostFilterFlags = {
   step: Flags.string({multiple: true, description: 'only this step (repeatable)'}),
 }
 
+/** For the commands that take host locks (run, rollback). */
+export const lockFlags = {
+  'wait-for-lock': Flags.integer({default: 0, description: 'seconds to wait for another run to release a host'}),
+  'clear-stale-lock': Flags.boolean({
+    description: 'remove a stale lock: its lease ran out (its run stopped renewing it), or its process on this machine is gone',
+  }),
+}
+
 export const jsonFlag = {
   json: Flags.boolean({description: 'print JSON only (events one per line for run; one object for plan, verify, status)'}),
 }

@@ -1,6 +1,7 @@
 import {Flags} from '@oclif/core'
 
-import {BaseCommand, clusterFlags, jsonFlag, withSession} from '../cli/base-command.js'
+import {BaseCommand, clusterFlags, jsonFlag, lockFlags, withSession} from '../cli/base-command.js'
+import {releaseAllOnSignal} from '../engine/held-locks.js'
 import {formatRunSummary} from '../cli/format-reports.js'
 import {jsonLinesSink, listrSink} from '../engine/renderers.js'
 import {exitCodeOf} from '../services/deploy.js'
@@ -19,13 +20,14 @@ export default class Rollback extends BaseCommand {
     host: Flags.string({multiple: true, description: 'only this web host (repeatable)'}),
     component: Flags.string({options: ['php', 'nginx'], default: 'php', description: 'what to roll back'}),
     ...jsonFlag,
-    'wait-for-lock': Flags.integer({default: 0, description: 'seconds to wait for another run to release a host'}),
-    'clear-stale-lock': Flags.boolean({description: 'remove a lock whose lease expired or whose owner process on this machine is gone'}),
+    ...lockFlags,
   }
 
   async run(): Promise<void> {
     const {flags} = await this.parse(Rollback)
     const render = flags.json ? jsonLinesSink() : listrSink()
+    // as run: a signal releases every host lock held, then exits 130 / 143
+    const stopReleasingOnSignal = releaseAllOnSignal({onInterrupt: () => render.interrupt?.('interrupted')})
     const {moves, summary} = await withSession(flags, (session) =>
       rollback(session, {
         hosts: flags.host,
@@ -35,7 +37,7 @@ export default class Rollback extends BaseCommand {
         clearStaleLock: flags['clear-stale-lock'],
         commandLine: ['lnmp-deploy', 'rollback', ...this.argv].join(' '),
       }),
-    )
+    ).finally(stopReleasingOnSignal)
     await render.done()
     if (flags.json) this.log(JSON.stringify({type: 'rollback', moves}))
     else {

@@ -1,6 +1,6 @@
 import {Flags} from '@oclif/core'
 
-import {BaseCommand, clusterFlags, hostFilterFlags, jsonFlag, withSession} from '../cli/base-command.js'
+import {BaseCommand, clusterFlags, hostFilterFlags, jsonFlag, lockFlags, withSession} from '../cli/base-command.js'
 import {formatRunSummary} from '../cli/format-reports.js'
 import {releaseAllOnSignal} from '../engine/held-locks.js'
 import {jsonLinesSink, listrSink} from '../engine/renderers.js'
@@ -24,10 +24,7 @@ export default class Run extends BaseCommand {
     ...hostFilterFlags,
     from: Flags.string({description: 'this step and every step after it'}),
     ...jsonFlag,
-    'wait-for-lock': Flags.integer({default: 0, description: 'seconds to wait for another run to release a host'}),
-    'clear-stale-lock': Flags.boolean({
-      description: 'remove a stale lock: its lease ran out (its run stopped renewing it), or its process on this machine is gone',
-    }),
+    ...lockFlags,
   }
 
   async run(): Promise<void> {
