@@ -41,6 +41,15 @@ const SESSION_INI = '/application/php/etc/conf.d/session.ini'
 let configOf: () => string = () => labFiles().config
 
 async function verify(...args: string[]): Promise<{exitCode: number; report: Report; stderr: string}> {
+  const first = await verifyOnce(args)
+  if (first.exitCode !== 4) return first
+  // A lab host that once did not answer SSH on this loaded 2-core machine (seen 1 run in 4, cause not found yet):
+  // said on stderr for whoever looks into it, and asked once more; one that stays unreachable still fails.
+  process.stderr.write(`[verify] exit 4, unreachable: ${JSON.stringify(first.report.unreachable)}; once more\n`)
+  return verifyOnce(args)
+}
+
+async function verifyOnce(args: string[]): Promise<{exitCode: number; report: Report; stderr: string}> {
   const r = await lnmpDeploy(['verify', '-c', configOf(), '--json', ...args], {timeoutMs: 120_000})
   let report: Report
   try {
