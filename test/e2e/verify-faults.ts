@@ -71,15 +71,18 @@ async function onHost(host: string, command: string): Promise<string> {
 }
 
 /**
- * lb01 rests a backend that failed twice for 5 s (max_fails=2 fail_timeout=5s): after a fault is put back, wait
- * until both web hosts answer through it again, so the next check does not meet the rest period.
+ * lb01 rests a backend that failed twice for 5 s (max_fails=2 fail_timeout=5s): after a fault is put back, let
+ * that window pass, then wait until both web hosts answer without an error through it, so the next check does
+ * not meet the rest period.
  */
 async function bothBackendsServe(): Promise<void> {
+  await new Promise((res) => setTimeout(res, 6000))
   const seen = new Set<string>()
   for (let i = 0; i < 60 && seen.size < 2; i++) {
     const r = await onLabHost('lb01', httpGetCommand({address: '127.0.0.1', hostHeader: 'phpmyadmin.oldboy.com'}))
-    const backend = parseHttpResponse(r.stdout)?.headers.get('x-backend')
-    if (backend) seen.add(backend)
+    const answer = parseHttpResponse(r.stdout)
+    const backend = answer?.headers.get('x-backend')
+    if (backend && answer && answer.status < 500) seen.add(backend)
     else await new Promise((res) => setTimeout(res, 500))
   }
   expect([...seen].sort(), 'both web hosts answer through lb01 again').toEqual(['web01', 'web02'])
