@@ -1,6 +1,8 @@
 import {artifactFileName, type Config} from './config/schema.js'
 import {ArtifactError} from './errors.js'
 
+export {DEFAULT_NGINX_VERSION, DEFAULT_PHP_VERSION} from './default-versions.js'
+
 export type ArtifactName = 'nginx' | 'php' | 'memcache' | 'phpmyadmin'
 
 export interface ArtifactEntry {
@@ -64,7 +66,17 @@ export const ARTIFACTS: Record<ArtifactName, Record<string, ArtifactEntry>> = {
       fileName: 'php8.2_8.2.36.orig.tar.xz',
       topDir: 'php-8.2.36',
     },
+    // Debian ships no PHP 8.3 and php.net is not reachable from here to check a signature: the config must give its sha256
     '8.3.14': {url: 'https://www.php.net/distributions/php-8.3.14.tar.xz', fileName: 'php-8.3.14.tar.xz', topDir: 'php-8.3.14'},
+    // trixie-security php8.4 8.4.24-1~deb13u1: the sha256 is the one in that upload's .dsc, whose signature (the
+    // Debian PHP maintainer's) gpgv accepted against trixie's debian-keyring package; the current signed index
+    // lists 8.4.27/8.4.28, whose tarballs the mirror here does not serve
+    '8.4.24': {
+      url: `${DEBIAN}/p/php8.4/php8.4_8.4.24.orig.tar.xz`,
+      sha256: 'e127be09a8506f4327c5cfa78a614b00d210714484ec215ce0011b4a03c00731',
+      fileName: 'php8.4_8.4.24.orig.tar.xz',
+      topDir: 'php-8.4.24',
+    },
   },
   memcache: {
     // trixie php-memcache 8.2-5: the PECL memcache-8.2 tarball (package.xml beside memcache-8.2/)

@@ -28,6 +28,20 @@ export const messages = {
     promptMessage: (keyPath: string) => `Secret for ${keyPath}`,
     promptEmpty: 'enter a value (input is hidden)',
   },
+  php: {
+    // the ISO date of the last day of security support, and whole days from today to it
+    endingSoon: (version: string, eol: string, days: number, instead: string) =>
+      `PHP ${version} reaches its end of life on ${eol} (${days === 0 ? 'today' : `${days} day${days === 1 ? '' : 's'}`}): ${instead}`,
+    pastEol: (version: string, eol: string, instead: string) => `PHP ${version} reached its end of life on ${eol} and gets no security fixes: ${instead}`,
+    setVersion: (version: string) => `set php.version to ${version}`,
+    noSupportedVersion:
+      'move to a supported PHP release (https://www.php.net/supported-versions.php) and give its tarball\'s sha256 under artifacts.php',
+    supportedLabel: (version: string, eol: string) => `${version} (supported until ${eol})`,
+    endingSoonLabel: (version: string, eol: string, days: number) =>
+      `${version} (end of life ${eol}, ${days === 0 ? 'today' : `in ${days} day${days === 1 ? '' : 's'}`})`,
+    pastEolLabel: (version: string, eol: string) => `${version} (end of life since ${eol})`,
+  },
+  warning: (text: string) => `Warning: ${text}`,
   init: {
     needsTerminal: 'init asks questions but stdin is not a terminal; pass --yes with flags (see --help)',
     presetQuestion: 'Which topology?',
@@ -38,6 +52,8 @@ export const messages = {
     identityFileQuestion: 'SSH identity file (private key; empty = ssh-agent / ~/.ssh/config)',
     nginxVersionQuestion: 'nginx version',
     phpVersionQuestion: 'PHP version',
+    otherVersion: 'another version (give its tarball and sha256 under artifacts.php)',
+    otherPhpVersionQuestion: 'PHP version to build',
     sessionHandlerQuestion: 'PHP session handler',
     appQuestion: 'Application',
     secretQuestion: (keyPath: string) => `Environment variable that will hold ${keyPath} (never stored in the file)`,

@@ -2,6 +2,7 @@ import {Command, Flags} from '@oclif/core'
 
 import {DEFAULT_CONFIG_FILE} from '../config/load.js'
 import {DeployError} from '../errors.js'
+import {messages} from '../messages.js'
 import {ClusterSession} from '../services/cluster-session.js'
 
 /**
@@ -16,6 +17,11 @@ export abstract class BaseCommand extends Command {
       return this.exit(error.exitCode)
     }
     return super.catch(error)
+  }
+
+  /** Warnings go to stderr, one line each, so stdout (a table, or --json) stays what it was. */
+  protected printWarnings(warnings: readonly string[]): void {
+    for (const warning of warnings) this.logToStderr(messages.warning(warning))
   }
 }
 

@@ -39,8 +39,9 @@ export default class Init extends BaseCommand {
   async run(): Promise<void> {
     const {flags} = await this.parse(Init)
     if (!flags.yes && !process.stdin.isTTY) throw new DeployError(messages.init.needsTerminal, ExitCode.usage)
-    const request = {flags, yes: flags.yes, output: flags.output, force: flags.force, connect: flags.connect, acceptNewHostKeys: flags['accept-new-host-keys'], bin: this.config.bin}
+    const request = {flags, yes: flags.yes, output: flags.output, force: flags.force, connect: flags.connect, acceptNewHostKeys: flags['accept-new-host-keys'], bin: this.config.bin, today: new Date()}
     const result = await runInit(request, realInitDeps())
     for (const line of formatInitReport(result)) this.log(line)
+    this.printWarnings(result.warnings)
   }
 }

@@ -1,6 +1,6 @@
 import {BaseCommand, clusterFlags, hostFilterFlags, jsonFlag, withSession} from '../cli/base-command.js'
 import {formatPlan} from '../cli/format-reports.js'
-import {deploy, exitCodeOf} from '../services/deploy.js'
+import {exitCodeOf, planCluster} from '../services/deploy.js'
 
 export default class Plan extends BaseCommand {
   static override summary = 'Show what run would do: per host and step, will run / up to date / unknown, with file diffs'
@@ -12,12 +12,13 @@ export default class Plan extends BaseCommand {
 
   async run(): Promise<void> {
     const {flags} = await this.parse(Plan)
-    const summary = await withSession(flags, (session) =>
-      deploy(session, {mode: 'plan', hosts: flags.host, steps: flags.step, commandLine: 'lnmp-deploy plan'}),
+    const report = await withSession(flags, (session) =>
+      planCluster(session, {hosts: flags.host, steps: flags.step, commandLine: 'lnmp-deploy plan'}, new Date()),
     )
-    if (flags.json) this.log(JSON.stringify(summary))
-    else for (const line of formatPlan(summary)) this.log(line)
-    const code = exitCodeOf(summary)
+    if (flags.json) this.log(JSON.stringify(report))
+    else for (const line of formatPlan(report)) this.log(line)
+    if (!flags.json) this.printWarnings(report.warnings)
+    const code = exitCodeOf(report)
     if (code !== 0) this.exit(code)
   }
 }

@@ -32,6 +32,7 @@ export default class Verify extends BaseCommand {
     const report = await withSession(flags, (session) => verifyCluster(session, {hosts: flags.host, checks: [...(flags.check ?? []), ...(flags.step ?? [])], junit: flags.junit}))
     if (flags.json) this.log(JSON.stringify(report))
     else for (const line of formatVerify(report)) this.log(line)
+    if (!flags.json) this.printWarnings(report.warnings)
     if (report.exitCode !== 0) this.exit(report.exitCode)
   }
 }

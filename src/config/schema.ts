@@ -1,4 +1,5 @@
 import {z} from 'zod'
+import {DEFAULT_NGINX_VERSION, DEFAULT_PHP_VERSION} from '../default-versions.js'
 
 /**
  * The one definition of lnmp-deploy.yml. Loading, the JSON Schema for editors and the TypeScript types all
@@ -162,7 +163,7 @@ export const phpFeatureSchema = z.enum([
 export type PhpFeature = z.infer<typeof phpFeatureSchema>
 
 export const phpSchema = z.strictObject({
-  version: versionSchema.default('8.2.32'),
+  version: versionSchema.default(DEFAULT_PHP_VERSION),
   // either features (translated per version) or literal configure flags (checked against the version)
   features: z.array(phpFeatureSchema).optional(),
   flags: z.array(z.string().regex(/^--[a-z0-9-]+(=[A-Za-z0-9_./:=+-]*)?$/, 'must be a ./configure flag such as --with-curl')).optional(),
@@ -170,7 +171,7 @@ export const phpSchema = z.strictObject({
 })
 
 export const nginxSchema = z.strictObject({
-  version: versionSchema.default('1.22.1'),
+  version: versionSchema.default(DEFAULT_NGINX_VERSION),
   extraFlags: z.array(z.string().regex(/^--[a-z0-9_-]+(=[A-Za-z0-9_./:=+-]*)?$/)).default([]),
 })
 

@@ -1,3 +1,4 @@
+import {DEFAULT_NGINX_VERSION, DEFAULT_PHP_VERSION} from '../default-versions.js'
 import {ConfigError} from '../errors.js'
 import {osMajor} from '../platform/detect.js'
 import type {HostFacts} from '../platform/facts.js'
@@ -27,8 +28,8 @@ export function checkBuildable(component: BuildComponent, version: string, facts
 }
 
 const SUGGESTION: Record<BuildComponent, string> = {
-  nginx: 'set nginx.version to 1.22.1 or newer',
-  php: 'set php.version to 8.1 or newer (8.2.32 is the tested default); the seed\'s flags are translated for it',
+  nginx: `set nginx.version to 1.22.1 or newer (${DEFAULT_NGINX_VERSION} is the tested default)`,
+  php: `set php.version to 8.1 or newer (${DEFAULT_PHP_VERSION} is the tested default; with OpenSSL 1.0, 8.3 at most); the seed's flags are translated for it`,
   memcache: 'leave the PECL memcache version to lnmp-deploy: it follows the PHP major',
 }
 
@@ -40,6 +41,8 @@ export function unbuildableReason(component: BuildComponent, version: string, fa
         return `PHP before 7.1 builds only against OpenSSL 1.0, and this system has OpenSSL ${ssl} (PHP 5.x also fails with current gcc and libxml2)`
       }
       if (!atLeast(version, '8.1') && ssl === '3') return `PHP before 8.1 does not build against OpenSSL 3, which this system has`
+      // php-src #13498: configure asks pkg-config for openssl >= 1.1.1 from 8.4 on
+      if (atLeast(version, '8.4') && ssl === '1.0') return 'PHP 8.4 and later need OpenSSL 1.1.1 or newer, and this system has OpenSSL 1.0'
       return undefined
     }
     case 'nginx': {

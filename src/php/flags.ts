@@ -27,7 +27,7 @@ interface FlagRule {
   instead: string
 }
 
-/** Flags whose meaning changed between PHP 5.5 and 8.x, by name (the part before `=`). */
+/** Flags whose meaning changed between PHP 5.5 and 8.4, by name (the part before `=`). */
 const RULES: Record<string, FlagRule> = {
   '--with-mysql': {removedIn: '7.0', instead: 'use --with-mysqli=mysqlnd (ext/mysql was removed)'},
   '--with-t1lib': {removedIn: '7.0', instead: 'drop it (t1lib support was removed)'},
@@ -47,6 +47,14 @@ const RULES: Record<string, FlagRule> = {
   '--enable-inline-optimization': {removedIn: '8.0', instead: 'drop it (it was the default)'},
   '--with-iconv-dir': {removedIn: '8.0', instead: 'drop it (ext/iconv is on by default; --with-iconv=DIR for another libiconv)'},
   '--enable-json': {removedIn: '8.0', instead: 'drop it (always on)'},
+  // PHP 8.4 unbundled imap, oci8, pdo_oci and pspell to PECL (UPGRADING.INTERNALS, build system changes)
+  '--with-imap': {removedIn: '8.4', instead: 'drop it (imap moved to PECL)'},
+  '--with-imap-ssl': {removedIn: '8.4', instead: 'drop it (an imap option; imap moved to PECL)'},
+  '--with-kerberos': {removedIn: '8.4', instead: 'drop it (an imap option; imap moved to PECL, and openssl dropped its own)'},
+  '--with-pspell': {removedIn: '8.4', instead: 'drop it (pspell moved to PECL; --with-enchant is the bundled spell checker)'},
+  '--with-oci8': {removedIn: '8.4', instead: 'drop it (oci8 moved to PECL)'},
+  '--with-pdo-oci': {removedIn: '8.4', instead: 'drop it (pdo_oci moved to PECL)'},
+  '--with-zlib-dir': {removedIn: '8.4', instead: 'drop it (zlib is found by pkg-config)'},
   '--with-sodium': {addedIn: '7.2', instead: 'PHP before 7.2 has no ext/sodium; use PECL libsodium or a newer PHP'},
   '--enable-gd': {addedIn: '7.4', instead: 'use --with-gd'},
   '--with-freetype': {addedIn: '7.4', instead: 'use --with-freetype-dir'},

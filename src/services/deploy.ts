@@ -2,6 +2,7 @@ import type {EventSink, RunSummary} from '../engine/events.js'
 import {runLogDir} from '../engine/logs.js'
 import {runSteps} from '../engine/runner.js'
 import {ExitCode, type ExitCodeValue} from '../errors.js'
+import {phpVersionWarnings} from '../php/eol.js'
 import {STEPS} from '../steps/index.js'
 import {BalancerRotation} from './balancer-rotation.js'
 import type {ClusterSession} from './cluster-session.js'
@@ -38,6 +39,18 @@ export async function deploy(session: ClusterSession, request: DeployRequest): P
       factsOf: (name) => session.factsOf(name),
     }),
   })
+}
+
+/** What `plan` reports: the run as it would go, and what the config should change soon. */
+export interface PlanReport extends RunSummary {
+  /** the configured PHP near or past its end of life; never a failure */
+  warnings: string[]
+}
+
+/** `plan`: the steps planned on the selected hosts, and the config's warnings as of `today`. */
+export async function planCluster(session: ClusterSession, request: Omit<DeployRequest, 'mode'>, today = new Date()): Promise<PlanReport> {
+  const summary = await deploy(session, {...request, mode: 'plan'})
+  return {...summary, warnings: phpVersionWarnings(session.config, today)}
 }
 
 /**

@@ -4,6 +4,8 @@ import {messages} from '../messages.js'
 import {DEFAULT_CONFIG_FILE} from '../config/load.js'
 import {isPresetName, PRESET_NAMES, presetHosts, type PresetHost, type PresetName} from '../config/presets.js'
 import {envNameFor} from '../config/secrets.js'
+import {offeredPhpVersions, phpVersionLabel} from '../php/eol.js'
+import type {HostFacts} from '../platform/facts.js'
 import {
   addressSchema,
   appSchema,
@@ -96,6 +98,22 @@ export function answersFromFlags(flags: InitFlags): InitAnswers {
       appPassword: envName('--db-app-password-env', flags['db-app-password-env'] ?? envNameFor('database.appPassword')),
     },
   }
+}
+
+export interface VersionChoice {
+  value: string
+  name: string
+}
+
+/**
+ * The PHP versions the wizard offers: the table's verified ones that build on every host whose facts are
+ * known (none known: all of them), newest first, each with its end-of-life note; the flags' version
+ * first when the table does not offer it, so enter still gives what `--yes` would.
+ */
+export function phpVersionChoices(defaultVersion: string, today: Date, facts: readonly HostFacts[] = []): VersionChoice[] {
+  const offered = offeredPhpVersions(today, facts).map((o) => ({value: o.version, name: o.label}))
+  if (offered.some((c) => c.value === defaultVersion)) return offered
+  return [{value: defaultVersion, name: phpVersionLabel(defaultVersion, today)}, ...offered]
 }
 
 /** The config the answers describe, validated: anything the schema refuses is a ConfigError. */

@@ -2,13 +2,21 @@ import {input, select} from '@inquirer/prompts'
 import {messages} from '../messages.js'
 import {PRESETS, PRESET_NAMES, presetHosts, type PresetHost} from '../config/presets.js'
 import {addressSchema, portSchema, userNameSchema, versionSchema} from '../config/schema.js'
-import {APP_KINDS, ENV_NAME, SESSION_HANDLERS, type InitAnswers} from './init-answers.js'
+import type {HostFacts} from '../platform/facts.js'
+import {APP_KINDS, ENV_NAME, phpVersionChoices, SESSION_HANDLERS, type InitAnswers} from './init-answers.js'
+
+export interface WizardOptions {
+  /** for the end-of-life notes of the PHP versions */
+  today: Date
+  /** facts of hosts already detected: PHP versions that cannot build on one of them are not offered */
+  facts?: readonly HostFacts[]
+}
 
 /**
  * The questions of `lnmp-deploy init`, each defaulting to what the flags (or the preset) already say, so
  * pressing enter all the way gives the same file as `--yes` with the same flags.
  */
-export async function askAnswers(defaults: InitAnswers): Promise<InitAnswers> {
+export async function askAnswers(defaults: InitAnswers, options: WizardOptions): Promise<InitAnswers> {
   const preset = await select({
     message: messages.init.presetQuestion,
     choices: PRESET_NAMES.map((name) => ({value: name, name, description: PRESETS[name].description})),
@@ -27,7 +35,7 @@ export async function askAnswers(defaults: InitAnswers): Promise<InitAnswers> {
   })
   const identityFile = (await input({message: messages.init.identityFileQuestion, default: defaults.ssh.identityFile ?? ''})).trim()
   const nginxVersion = await input({message: messages.init.nginxVersionQuestion, default: defaults.nginxVersion, validate: schemaCheck(versionSchema)})
-  const phpVersion = await input({message: messages.init.phpVersionQuestion, default: defaults.phpVersion, validate: schemaCheck(versionSchema)})
+  const phpVersion = await askPhpVersion(defaults.phpVersion, options)
   const sessionHandler = await select({
     message: messages.init.sessionHandlerQuestion,
     choices: SESSION_HANDLERS.map((value) => ({value})),
@@ -47,6 +55,18 @@ export async function askAnswers(defaults: InitAnswers): Promise<InitAnswers> {
     app,
     secretEnv: {rootPassword, appPassword},
   }
+}
+
+/** A choice of the table's versions with their end-of-life notes, or another one typed in. */
+async function askPhpVersion(fallback: string, options: WizardOptions): Promise<string> {
+  const OTHER = ''
+  const picked = await select({
+    message: messages.init.phpVersionQuestion,
+    choices: [...phpVersionChoices(fallback, options.today, options.facts), {value: OTHER, name: messages.init.otherVersion}],
+    default: fallback,
+  })
+  if (picked !== OTHER) return picked
+  return input({message: messages.init.otherPhpVersionQuestion, validate: schemaCheck(versionSchema)})
 }
 
 async function askHost(host: PresetHost): Promise<PresetHost> {

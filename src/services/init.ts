@@ -7,6 +7,7 @@ import {messages} from '../messages.js'
 import {schemaRefFor} from '../config/json-schema.js'
 import {renderConfig} from '../config/render.js'
 import type {Config} from '../config/schema.js'
+import {phpVersionWarnings} from '../php/eol.js'
 import type {HostFacts} from '../platform/facts.js'
 import {answersFromFlags, buildConfig, equivalentCommand, type InitAnswers, type InitFlags} from './init-answers.js'
 import {askAnswers} from './init-wizard.js'
@@ -31,6 +32,8 @@ export interface InitRequest {
   /** how the user calls the CLI, for the equivalent command */
   bin: string
   cwd?: string
+  /** for the PHP end-of-life notes and warnings; now when left out */
+  today?: Date
 }
 
 export interface InitResult {
@@ -44,6 +47,8 @@ export interface InitResult {
   command: string
   /** environment variables the config refers to, to export before plan/run */
   secretVariables: string[]
+  /** the chosen PHP near or past its end of life: printed, never a refusal */
+  warnings: string[]
 }
 
 export async function runInit(request: InitRequest, deps: InitDeps): Promise<InitResult> {
@@ -53,8 +58,10 @@ export async function runInit(request: InitRequest, deps: InitDeps): Promise<Ini
     throw new ConfigError(messages.init.outputExists(request.output), {hint: messages.init.outputExistsHint})
   }
 
+  const today = request.today ?? new Date()
   const defaults = answersFromFlags(request.flags)
-  const answers: InitAnswers = request.yes ? defaults : await askAnswers(defaults)
+  // no host is detected before the questions (connecting needs their answers): the wizard offers by table only
+  const answers: InitAnswers = request.yes ? defaults : await askAnswers(defaults, {today})
   const connect = request.yes ? request.connect : await confirm({message: messages.init.connectQuestion, default: request.connect})
   const config = buildConfig(answers)
   const command = equivalentCommand(answers, {
@@ -70,6 +77,7 @@ export async function runInit(request: InitRequest, deps: InitDeps): Promise<Ini
     facts: [],
     command,
     secretVariables: [answers.secretEnv.rootPassword, answers.secretEnv.appPassword],
+    warnings: phpVersionWarnings(config, today),
   }
   if (connect) {
     const knownHostsPath = path.resolve(path.dirname(configPath), config.ssh.knownHosts)

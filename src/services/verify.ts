@@ -3,6 +3,7 @@ import {rename, writeFile} from 'node:fs/promises'
 import {appliesTo, orderSteps} from '../engine/graph.js'
 import type {AnyStep, ClusterHost} from '../engine/step.js'
 import {DeployError, ExitCode, type ExitCodeValue} from '../errors.js'
+import {phpVersionWarnings} from '../php/eol.js'
 import {redact} from '../redact.js'
 import {STEPS} from '../steps/index.js'
 import {channelLimited} from '../verify/channel-limit.js'
@@ -29,6 +30,8 @@ export interface VerifyReport {
   checks: CheckOutcome[]
   unreachable: HostUnreachable[]
   counts: {passed: number; failed: number; skipped: number}
+  /** what the config should change soon (its PHP near or past end of life); never a failure, never the exit code */
+  warnings: string[]
 }
 
 export interface VerifyRequest {
@@ -49,6 +52,7 @@ export async function verifyCluster(session: ClusterSession, request: VerifyRequ
     hosts: session.select(request.hosts),
     steps: steps.filter((s) => selection.steps.includes(s.id)),
     clusterChecks: selection.clusterChecks,
+    today: new Date(),
   })
   if (request.junit) await writeJUnitReport(request.junit, report)
   return report
@@ -88,7 +92,10 @@ async function inPool<T, R>(items: readonly T[], limit: number, work: (item: T) 
  * host that cannot be reached is reported once, and what needed it is skipped, not failed: exit 4 says
  * "could not look".
  */
-export async function runVerify(env: CheckEnv, what: {hosts: ClusterHost[]; steps: readonly AnyStep[]; clusterChecks: readonly ClusterCheck[]; secrets?: readonly string[]}): Promise<VerifyReport> {
+export async function runVerify(
+  env: CheckEnv,
+  what: {hosts: ClusterHost[]; steps: readonly AnyStep[]; clusterChecks: readonly ClusterCheck[]; secrets?: readonly string[]; today?: Date},
+): Promise<VerifyReport> {
   const t0 = Date.now()
   const unreachable = new Map<string, HostUnreachable>()
   const noteUnreachable = (host: string, error: DeployError) => {
@@ -164,7 +171,8 @@ export async function runVerify(env: CheckEnv, what: {hosts: ClusterHost[]; step
   }
   const partial = {checks, unreachable: [...unreachable.values()]}
   const exitCode = verifyExitCode(partial)
-  return {ok: exitCode === ExitCode.ok, exitCode, durationMs: Date.now() - t0, hosts: what.hosts.map((h) => h.name), ...partial, counts}
+  const warnings = phpVersionWarnings(env.config, what.today ?? new Date())
+  return {ok: exitCode === ExitCode.ok, exitCode, durationMs: Date.now() - t0, hosts: what.hosts.map((h) => h.name), ...partial, counts, warnings}
 }
 
 /** A row as reported: secrets never leave (a login's output may echo a password), output cut to its tail. */
@@ -196,7 +204,15 @@ export function verifyExitCode(report: {checks: readonly Pick<CheckOutcome, 'sta
 
 /** The report as JUnit XML in `file` (for CI), written whole or not at all. */
 export async function writeJUnitReport(file: string, report: VerifyReport): Promise<void> {
-  const xml = toJUnit({name: 'lnmp-deploy verify', durationMs: report.durationMs, checks: report.checks, unreachable: report.unreachable, hosts: report.hosts, timestamp: new Date()})
+  const xml = toJUnit({
+    name: 'lnmp-deploy verify',
+    durationMs: report.durationMs,
+    checks: report.checks,
+    unreachable: report.unreachable,
+    hosts: report.hosts,
+    warnings: report.warnings,
+    timestamp: new Date(),
+  })
   const tmp = `${file}.${process.pid}.tmp`
   await writeFile(tmp, xml, 'utf8')
   await rename(tmp, file)

@@ -3,8 +3,9 @@ import type {CheckOutcome} from './types.js'
 /**
  * JUnit XML, the report format CI systems show as tests: one testsuite per host, one testcase per check,
  * a failure with its message (the detail) and its text (command, output tail, hint). An unreachable host is
- * a testsuite with one errored testcase. Written by hand: the format is small, and the escaping is the part
- * that matters (command output carries <, &, quotes and control characters).
+ * a testsuite with one errored testcase. A warning (PHP near its end of life) is a `warning` property of each
+ * testsuite: not a failure. Written by hand: the format is small, and the escaping is the part that matters
+ * (command output carries <, &, quotes and control characters).
  */
 export interface JUnitInput {
   name: string
@@ -13,6 +14,8 @@ export interface JUnitInput {
   unreachable: ReadonlyArray<{host: string; message: string; hint?: string}>
   /** host order of the report */
   hosts: readonly string[]
+  /** the report's warnings (not failures): a `warning` property of every testsuite */
+  warnings?: readonly string[]
   timestamp?: Date
 }
 
@@ -61,13 +64,15 @@ export function toJUnit(input: JUnitInput): string {
     const down = unreachable.get(host)
     const time = cs.reduce((t, c) => Math.max(t, c.durationMs), 0)
     const cases = cs.map(testcase)
+    const properties = (input.warnings ?? []).map((w) => `      <property${attrs({name: 'warning', value: w})}/>`)
     if (down) {
       cases.unshift(
         `    <testcase${attrs({classname: `${host}.ssh`, name: 'reachable', time: '0.000'})}>\n      <error${attrs({message: down.message, type: 'unreachable'})}>${xmlEscape(down.hint ? `hint: ${down.hint}` : '')}</error>\n    </testcase>`,
       )
     }
     const head = `  <testsuite${attrs({name: host, tests: cases.length, failures: count(cs, 'fail'), errors: down ? 1 : 0, skipped: count(cs, 'skipped'), time: seconds(time), ...(input.timestamp ? {timestamp: input.timestamp.toISOString().slice(0, 19)} : {})})}`
-    return cases.length === 0 ? `${head}/>` : `${head}>\n${cases.join('\n')}\n  </testsuite>`
+    const body = [...(properties.length > 0 ? ['    <properties>', ...properties, '    </properties>'] : []), ...cases]
+    return body.length === 0 ? `${head}/>` : `${head}>\n${body.join('\n')}\n  </testsuite>`
   })
   const all = input.checks
   const top = attrs({

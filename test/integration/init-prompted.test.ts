@@ -37,7 +37,7 @@ async function answer(text: string): Promise<void> {
   await screen.next()
 }
 
-/** Every question up to the host key: the lab preset, all hosts on the test sshd, PHP 8.3.4. */
+/** Every question up to the host key: the lab preset, all hosts on the test sshd, PHP 8.3.4 (typed in: the list offers the table's). */
 async function answerWizard(): Promise<void> {
   expect(screen.getScreen()).toContain('Which topology?')
   screen.keypress('down')
@@ -60,6 +60,11 @@ async function answerWizard(): Promise<void> {
   await answer(sshd.clientKeyPath)
   await answer('') // nginx version
   expect(screen.getScreen()).toContain('PHP version')
+  // a list of the table's verified versions; 8.3.4 is not one: "another version", then typed in
+  expect(screen.getScreen()).toContain('8.4.24 (supported until')
+  for (let i = 0; i < 3; i++) screen.keypress('down')
+  await answer('')
+  expect(screen.getScreen()).toContain('PHP version to build')
   await answer('8.3.4')
   expect(screen.getScreen()).toContain('PHP session handler')
   await answer('')
@@ -93,7 +98,7 @@ describe('init, prompted', () => {
     expect(config.database.appPassword).toBe('${env:SHOP_DB_PASSWORD}')
     expect(result.command).toBe(
       `lnmp-deploy init --yes --preset lab --host lb01=127.0.0.1 --host web01=127.0.0.1 --host web02=127.0.0.1 --host db01=127.0.0.1 ` +
-        `--user root --port ${sshd.port} --identity-file ${sshd.clientKeyPath} --nginx-version 1.22.1 --php-version 8.3.4 ` +
+        `--user root --port ${sshd.port} --identity-file ${sshd.clientKeyPath} --nginx-version 1.26.3 --php-version 8.3.4 ` +
         '--session-handler memcache --app session-demo --db-root-password-env LNMP_DATABASE_ROOT_PASSWORD ' +
         '--db-app-password-env SHOP_DB_PASSWORD',
     )

@@ -1,5 +1,5 @@
 import {describe, expect, it} from 'vitest'
-import {answersFromFlags, buildConfig, equivalentCommand} from '../../src/services/init-answers.js'
+import {answersFromFlags, buildConfig, equivalentCommand, phpVersionChoices} from '../../src/services/init-answers.js'
 import {ConfigError, ExitCode} from '../../src/errors.js'
 
 describe('answersFromFlags', () => {
@@ -13,8 +13,8 @@ describe('answersFromFlags', () => {
         {name: 'db01', address: '10.0.0.51', privateAddress: '172.16.1.51', roles: ['db', 'cache']},
       ],
       ssh: {user: 'root', port: 22},
-      nginxVersion: '1.22.1',
-      phpVersion: '8.2.32',
+      nginxVersion: '1.26.3',
+      phpVersion: '8.4.24',
       sessionHandler: 'memcache',
       app: 'session-demo',
       secretEnv: {rootPassword: 'LNMP_DATABASE_ROOT_PASSWORD', appPassword: 'LNMP_DATABASE_APP_PASSWORD'},
@@ -71,8 +71,8 @@ describe('equivalentCommand', () => {
     const answers = answersFromFlags({preset: 'lab', host: ['web01=10.77.0.99'], 'identity-file': '/home/me/my key', port: 2222})
     expect(equivalentCommand(answers, {bin: 'lnmp-deploy', output: 'lab.yml', connect: true, acceptNewHostKeys: false})).toBe(
       'lnmp-deploy init --yes --preset lab --host lb01=10.77.0.11 --host web01=10.77.0.99 --host web02=10.77.0.22 ' +
-        "--host db01=10.77.0.31 --user root --port 2222 --identity-file '/home/me/my key' --nginx-version 1.22.1 " +
-        '--php-version 8.2.32 --session-handler memcache --app session-demo ' +
+        "--host db01=10.77.0.31 --user root --port 2222 --identity-file '/home/me/my key' --nginx-version 1.26.3 " +
+        '--php-version 8.4.24 --session-handler memcache --app session-demo ' +
         '--db-root-password-env LNMP_DATABASE_ROOT_PASSWORD --db-app-password-env LNMP_DATABASE_APP_PASSWORD --output lab.yml',
     )
   })
@@ -83,5 +83,31 @@ describe('equivalentCommand', () => {
     expect(command).not.toContain('--output')
     expect(command.endsWith(' --no-connect')).toBe(true)
     expect(command).not.toContain('--accept-new-host-keys')
+  })
+})
+
+describe('phpVersionChoices', () => {
+  const today = new Date('2026-12-01T09:00:00Z')
+  const centos7 = {osId: 'centos', osVersion: '7', osFamily: 'rhel', packageManager: 'yum', arch: 'x86_64', cores: 2, initSystem: 'systemd'} as const
+
+  it('the verified versions, newest first, each with its end-of-life note', () => {
+    expect(phpVersionChoices('8.4.24', today)).toEqual([
+      {value: '8.4.24', name: '8.4.24 (supported until 2028-12-31)'},
+      {value: '8.2.36', name: '8.2.36 (end of life 2026-12-31, in 30 days)'},
+      {value: '8.2.32', name: '8.2.32 (end of life 2026-12-31, in 30 days)'},
+    ])
+  })
+
+  it('the flags\' version first when the table does not offer it', () => {
+    expect(phpVersionChoices('8.3.14', today).map((c) => c.name)).toEqual([
+      '8.3.14 (supported until 2027-12-31)',
+      '8.4.24 (supported until 2028-12-31)',
+      '8.2.36 (end of life 2026-12-31, in 30 days)',
+      '8.2.32 (end of life 2026-12-31, in 30 days)',
+    ])
+  })
+
+  it('with a host detected, only what builds there', () => {
+    expect(phpVersionChoices('8.2.36', today, [centos7]).map((c) => c.value)).toEqual(['8.2.36', '8.2.32'])
   })
 })

@@ -1,6 +1,6 @@
 import {describe, expect, it} from 'vitest'
 import {ConfigError} from '../../src/errors.js'
-import {expectedModules, NGINX_BUILD_NEEDS, PECL_BUILD_NEEDS, phpBuildNeeds, PRESETS} from '../../src/php/features.js'
+import {expectedModules, FEATURES, NGINX_BUILD_NEEDS, PECL_BUILD_NEEDS, phpBuildNeeds, PRESETS} from '../../src/php/features.js'
 import {checkFlags, featureFlags, featuresOf, phpConfigureArgs, SEED_PHP_FLAGS, translateSeedFlags} from '../../src/php/flags.js'
 import {compareVersions} from '../../src/php/version.js'
 
@@ -63,6 +63,55 @@ describe('checkFlags', () => {
     expect(() => checkFlags(['--enable-gd', '--with-sodium'], '7.1.33')).toThrow(
       'php.flags: 2 flag(s) PHP 7.1.33 does not accept:\n  --enable-gd: not known before PHP 7.4; use --with-gd\n  --with-sodium: not known before PHP 7.2; PHP before 7.2 has no ext/sodium; use PECL libsodium or a newer PHP',
     )
+  })
+})
+
+describe('PHP 8.4: the extensions it moved to PECL', () => {
+  const movedToPecl = ['--with-imap', '--with-imap-ssl', '--with-kerberos', '--with-pspell', '--with-oci8=instantclient,/opt/oracle', '--with-pdo-oci', '--with-zlib-dir=/usr']
+
+  it('8.3 still knows them', () => {
+    expect(() => checkFlags(movedToPecl, '8.3.14')).not.toThrow()
+    expect(() => checkFlags(movedToPecl, '8.2.32')).not.toThrow()
+  })
+  it('8.4 refuses every one in ONE ConfigError, each saying what to do instead', () => {
+    let error: unknown
+    try {
+      checkFlags(['--enable-fpm', ...movedToPecl], '8.4.24')
+    } catch (error_) {
+      error = error_
+    }
+    expect(error).toBeInstanceOf(ConfigError)
+    expect((error as ConfigError).message).toBe(
+      [
+        'php.flags: 7 flag(s) PHP 8.4.24 does not accept:',
+        '  --with-imap: removed in PHP 8.4; drop it (imap moved to PECL)',
+        '  --with-imap-ssl: removed in PHP 8.4; drop it (an imap option; imap moved to PECL)',
+        '  --with-kerberos: removed in PHP 8.4; drop it (an imap option; imap moved to PECL, and openssl dropped its own)',
+        '  --with-pspell: removed in PHP 8.4; drop it (pspell moved to PECL; --with-enchant is the bundled spell checker)',
+        '  --with-oci8=instantclient,/opt/oracle: removed in PHP 8.4; drop it (oci8 moved to PECL)',
+        '  --with-pdo-oci: removed in PHP 8.4; drop it (pdo_oci moved to PECL)',
+        '  --with-zlib-dir=/usr: removed in PHP 8.4; drop it (zlib is found by pkg-config)',
+      ].join('\n'),
+    )
+  })
+  it('the seed line translates for 8.4 as for 8.2: none of its flags went in 8.4', () => {
+    expect(translateSeedFlags(SEED_PHP_FLAGS, '8.4.24')).toEqual(translateSeedFlags(SEED_PHP_FLAGS, '8.2.32'))
+  })
+  it('the translation leaves out a flag 8.4 removed, as it does the seed\'s older ones', () => {
+    expect(translateSeedFlags(['--enable-fpm', '--with-imap'], '8.4.24')).toEqual(translateSeedFlags(['--enable-fpm'], '8.4.24'))
+    expect(translateSeedFlags(['--enable-fpm', '--with-imap'], '8.3.14').at(-1)).toBe('--with-imap')
+  })
+})
+
+describe('the feature table per version', () => {
+  // PHP 8.4.24's `./configure --help` lists every flag these produce (--with-mhash, --disable-opcache included)
+  it('gives 8.4 the same flags as 8.2 for every feature, and every feature\'s flags pass the checks of each version it knows', () => {
+    const all = FEATURES.map(([f]) => f)
+    expect(featureFlags(all, '8.4.24')).toEqual(featureFlags(all, '8.2.32'))
+    expect(featureFlags(PRESETS.seed, '8.4.24')).toEqual(featureFlags(PRESETS.seed, '8.2.32'))
+    for (const version of ['7.4.33', '8.0.30', '8.1.33', '8.2.32', '8.3.14', '8.4.24']) {
+      expect(() => checkFlags(featureFlags(all, version), version), version).not.toThrow()
+    }
   })
 })
 

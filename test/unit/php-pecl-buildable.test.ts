@@ -19,9 +19,30 @@ describe('checkBuildable', () => {
     expect(() => checkBuildable('nginx', '1.14.2', debian12, 'web01')).toThrow(
       'web01: nginx 1.14.2 cannot be built on debian 12: nginx before 1.21.5 knows neither PCRE2 nor OpenSSL 3',
     )
+    expect(() => checkBuildable('nginx', '1.14.2', debian12)).toThrow(expect.objectContaining({hint: 'set nginx.version to 1.22.1 or newer (1.26.3 is the tested default)'}))
     expect(() => checkBuildable('php', '8.0.30', rocky9, 'web02')).toThrow('PHP before 8.1 does not build against OpenSSL 3')
   })
+  it('refuses PHP 8.4 against OpenSSL 1.0 (it asks for 1.1.1), hinting at the default and what OpenSSL 1.0 can take', () => {
+    let error: unknown
+    try {
+      checkBuildable('php', '8.4.24', centos7, 'web01')
+    } catch (error_) {
+      error = error_
+    }
+    expect(error).toBeInstanceOf(ConfigError)
+    expect((error as ConfigError).message).toBe('web01: php 8.4.24 cannot be built on centos 7: PHP 8.4 and later need OpenSSL 1.1.1 or newer, and this system has OpenSSL 1.0')
+    expect((error as ConfigError).hint).toBe(
+      "set php.version to 8.1 or newer (8.4.24 is the tested default; with OpenSSL 1.0, 8.3 at most); the seed's flags are translated for it",
+    )
+    expect(() => checkBuildable('php', '8.3.14', centos7)).not.toThrow()
+    expect(() => checkBuildable('php', '8.4.24', alma8)).not.toThrow()
+  })
   it('accepts the defaults and what older systems can still build', () => {
+    for (const facts of [debian12, ubuntu2004, rocky9, alma8]) {
+      expect(() => checkBuildable('php', '8.4.24', facts)).not.toThrow()
+      expect(() => checkBuildable('nginx', '1.26.3', facts)).not.toThrow()
+    }
+    expect(() => checkBuildable('nginx', '1.26.3', centos7)).not.toThrow()
     expect(() => checkBuildable('php', '8.2.32', debian12)).not.toThrow()
     expect(() => checkBuildable('nginx', '1.22.1', debian12)).not.toThrow()
     expect(() => checkBuildable('php', '5.5.32', centos7)).not.toThrow()

@@ -8,7 +8,7 @@ import {FACTS, webCtx} from './steps-support-fixtures.js'
 describe('nginx-source inputs', () => {
   it('configures as the procedure does, into a directory named by version and flags', () => {
     const want = nginxSourceInputs(webCtx(FACTS.debian12))
-    expect(want.dir).toMatch(/^\/application\/nginx-1\.22\.1-[0-9a-f]{8}$/)
+    expect(want.dir).toMatch(/^\/application\/nginx-1\.26\.3-[0-9a-f]{8}$/)
     expect(want.job.configure).toEqual([
       './configure',
       `--prefix=${want.dir}`,
@@ -18,7 +18,7 @@ describe('nginx-source inputs', () => {
       '--with-http_stub_status_module',
     ])
     expect(want.job.id).toBe(want.dir.slice('/application/'.length))
-    expect(want.job.srcDir).toBe('/usr/local/src/lnmp-deploy/nginx-1.22.1')
+    expect(want.job.srcDir).toBe('/usr/local/src/lnmp-deploy/nginx-1.26.3')
     expect(want.home).toBe('/application/nginx')
     expect(want.confPath).toBe(`${want.dir}/conf/nginx.conf`)
     expect(want.job.afterInstall).toEqual([`mkdir -p ${want.dir}/conf/extra`])

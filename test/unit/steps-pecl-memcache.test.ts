@@ -3,7 +3,7 @@ import {describe, expect, it} from 'vitest'
 import {ConfigError} from '../../src/errors.js'
 import {judgeConnectTest, peclMemcache, peclMemcacheInputs, sessionStore} from '../../src/steps/pecl-memcache.js'
 import {phpBuild} from '../../src/steps/support/php-build.js'
-import {describeStepFixtures, loadStepFixtures, stepFixtureFolder} from './step-fixtures.js'
+import {describeStepFixtures, fixtureContext, loadStepFixtures, stepFixtureFolder} from './step-fixtures.js'
 import {FACTS, webCtx} from './steps-support-fixtures.js'
 
 describe('pecl-memcache inputs', () => {
@@ -45,8 +45,9 @@ describeStepFixtures(peclMemcache, stepFixtureFolder('pecl-memcache'))
 
 describe('pecl-memcache and the live build', () => {
   it('restarts FPM only for the build the link names, always out of the balancer\'s rotation', () => {
-    const want = peclMemcacheInputs(webCtx(FACTS.debian12))
     for (const {fixture} of loadStepFixtures(stepFixtureFolder('pecl-memcache'))) {
+      // each case's own config: the ones recorded on a live 8.2.32 build pin that version
+      const want = peclMemcacheInputs(fixtureContext(fixture))
       const restarts = fixture.expected.actions.filter((a) => a.kind === 'service')
       const live = (fixture.facts as {linkTarget?: string}).linkTarget === want.phpDir
       expect(restarts).toEqual(live && fixture.expected.actions.length > 0 ? [{kind: 'service', service: 'php-fpm', op: 'restart', ready: want.ready, behindBalancer: true}] : [])

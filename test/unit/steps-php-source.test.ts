@@ -9,7 +9,7 @@ import {FACTS, webCtx} from './steps-support-fixtures.js'
 
 describe('php-source inputs', () => {
   it('builds the seed\'s features (translated for 8.2, plus sodium) into a versioned dir with its own conf.d', () => {
-    const want = phpSourceInputs(webCtx(FACTS.debian12))
+    const want = phpSourceInputs(webCtx(FACTS.debian12, {php: {version: '8.2.32'}}))
     const dir = want.build.dir
     expect(dir).toMatch(/^\/application\/php-8\.2\.32-[0-9a-f]{8}$/)
     expect(want.job.configure).toEqual([
@@ -41,7 +41,7 @@ describe('php-source inputs', () => {
   it('copies php.ini-production as the procedure does, and keeps a copy to restore it from', () => {
     const want = phpSourceInputs(webCtx(FACTS.debian12))
     expect(want.job.afterInstall).toEqual([
-      `install -m 0644 /usr/local/src/lnmp-deploy/php-8.2.32/php.ini-production ${want.build.dir}/lib/php.ini-production`,
+      `install -m 0644 /usr/local/src/lnmp-deploy/php-8.4.24/php.ini-production ${want.build.dir}/lib/php.ini-production`,
       `if [ ! -e ${want.build.dir}/lib/php.ini ]; then cp ${want.build.dir}/lib/php.ini-production ${want.build.dir}/lib/php.ini; fi`,
       `mkdir -p ${want.build.dir}/etc/conf.d`,
     ])

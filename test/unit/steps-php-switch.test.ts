@@ -176,14 +176,14 @@ describe('the staged switch order (issue 8: stage, then switch, in one move)', (
 
   it('B is another directory than A', () => {
     expect(b.dir).not.toBe(a.dir)
-    expect(b.dir).toMatch(/^\/application\/php-8\.2\.32-[0-9a-f]{8}$/)
+    expect(b.dir).toMatch(/^\/application\/php-8\.4\.24-[0-9a-f]{8}$/)
   })
 
   it('each step, in order: B built, configured and completed beside A, and only php-switch moves the link and restarts', () => {
     expect(plans.map((p) => ({id: p.id, actions: brief(p.actions)}))).toEqual([
       {
         id: 'php-source',
-        actions: [`run:forget an earlier result of job ${b.id} whose install is gone`, `run:build PHP 8.2.32 into ${b.dir}`],
+        actions: [`run:forget an earlier result of job ${b.id} whose install is gone`, `run:build PHP 8.4.24 into ${b.dir}`],
       },
       {
         id: 'php-fpm',

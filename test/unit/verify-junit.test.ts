@@ -20,7 +20,7 @@ def case(c):
         if e is not None:
             out[kind] = {'attrs': e.attrib, 'text': e.text or ''}
     return out
-print(json.dumps({'tag': root.tag, 'attrs': root.attrib, 'suites': [{'attrs': s.attrib, 'cases': [case(c) for c in s.findall('testcase')]} for s in root.findall('testsuite')]}))
+print(json.dumps({'tag': root.tag, 'attrs': root.attrib, 'suites': [{'attrs': s.attrib, 'properties': [p.attrib for p in s.findall('properties/property')], 'cases': [case(c) for c in s.findall('testcase')]} for s in root.findall('testsuite')]}))
 `
   return JSON.parse(execFileSync('python3', ['-c', script], {input: xml, encoding: 'utf8'}))
 }
@@ -66,6 +66,29 @@ describe('toJUnit', () => {
     expect(web02.attrs).toMatchObject({name: 'web02', tests: '1', errors: '1'})
     expect(web02.cases[0].error.attrs).toEqual({message: 'web02: connection refused', type: 'unreachable'})
     expect(web02.cases[0].error.text).toBe('hint: is sshd running?')
+  })
+
+  it('has no properties without warnings', () => {
+    expect(doc.suites.map((s: any) => s.properties)).toEqual([[], [], []])
+  })
+
+  it('carries each warning as a property of every testsuite, counted nowhere as a failure', () => {
+    const warning = 'PHP 8.2.32 reaches its end of life on 2026-12-31 (30 days): set php.version to 8.4.24 & <soon>'
+    const warned = parseBack(
+      toJUnit({
+        name: 'lnmp-deploy verify',
+        durationMs: 10,
+        hosts: ['web01', 'web02'],
+        checks: [row({host: 'web01', check: 'php-fpm', name: 'php-fpm-t', status: 'pass'})],
+        unreachable: [],
+        warnings: [warning],
+      }),
+    )
+    expect(warned.attrs).toMatchObject({tests: '1', failures: '0', errors: '0'})
+    expect(warned.suites.map((s: any) => [s.attrs.name, s.properties, s.cases.length])).toEqual([
+      ['web01', [{name: 'warning', value: warning}], 1],
+      ['web02', [{name: 'warning', value: warning}], 0],
+    ])
   })
 
   it('escapes the five XML entities', () => {

@@ -138,4 +138,12 @@ describe('runVerify', () => {
     expect(report.unreachable.map((u) => u.host)).toEqual(['lb01'])
     expect(report.exitCode).toBe(4)
   })
+
+  it('warns when the configured PHP nears its end of life, and still passes: a warning is not a failure', async () => {
+    const today = new Date('2026-12-01T09:00:00Z')
+    const on82 = {...envFor(), config: {...config, php: {...config.php, version: '8.2.32'}}}
+    const report = await runVerify(on82, {hosts: cluster, steps: steps.slice(0, 1), clusterChecks: [], today})
+    expect(report).toMatchObject({ok: true, exitCode: 0, warnings: ['PHP 8.2.32 reaches its end of life on 2026-12-31 (30 days): set php.version to 8.4.24']})
+    expect((await runVerify(envFor(), {hosts: cluster, steps: steps.slice(0, 1), clusterChecks: [], today})).warnings).toEqual([])
+  })
 })
