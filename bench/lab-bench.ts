@@ -5,7 +5,7 @@
  */
 import {baseBuilt} from '../src/lab/base.js'
 import {labDestroy, labDown, labReset, labStatus, labUp} from '../src/lab/lab.js'
-import {labPaths} from '../src/lab/paths.js'
+import {basePath, labPaths} from '../src/lab/paths.js'
 
 interface Figure {
   what: string
@@ -21,7 +21,7 @@ async function timed(fn: () => Promise<unknown>): Promise<number> {
 
 const paths = labPaths()
 const wasUp = (await labStatus()).healthy
-if (!baseBuilt(paths)) {
+if (!baseBuilt(basePath(paths, 'bookworm'))) {
   process.stderr.write('no base yet: building it first (not timed, about 2-3 minutes)\n')
   await labUp()
 }

@@ -23,6 +23,8 @@ export interface StepContext {
   secrets: ReadonlyMap<string, string>
   /** local paths of artifacts the controller uploads, by artifact name, with their sha256 */
   artifacts: ReadonlyMap<string, {localPath: string; sha256: string; fileName: string}>
+  /** the controller's folder of source tarballs (config artifactCache), absolute; a table version found there is uploaded */
+  sourceCache?: string
 }
 
 /** How the engine knows a service really answers again after a restart or reload. */

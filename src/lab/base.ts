@@ -4,16 +4,16 @@ import path from 'node:path'
 
 import {LabError} from '../errors.js'
 import {run, tryRun} from './exec.js'
-import type {LabPaths} from './paths.js'
+import {basePath, legacyBasePath, type LabPaths} from './paths.js'
+import {hostAptSources, type LabRelease} from './release.js'
 import {APT_PROXY_PORT} from './topology.js'
 
 /**
- * The one Debian 12 root every host's overlay sits on. debootstrap takes minutes, so the base is built once
- * and kept in the lab dir; what the lab changes in it is versioned, so a changed customisation is re-applied
- * to the existing base instead of rebuilding it.
+ * The Debian root every host's overlay sits on, one per release. debootstrap takes minutes, so a base is
+ * built once and kept in the lab dir; what the lab changes in it is versioned, so a changed customisation is
+ * re-applied to the existing base instead of rebuilding it.
  */
 
-export const BASE_SUITE = 'bookworm'
 export const MIRROR = 'http://deb.debian.org/debian'
 export const BASE_PACKAGES = [
   'systemd', 'systemd-sysv', 'dbus', 'libpam-systemd', 'openssh-server', 'iproute2', 'iputils-ping', 'procps',
@@ -29,46 +29,46 @@ const MASKED_UNITS = [
   'systemd-pstore.service', 'man-db.timer', 'dpkg-db-backup.timer',
 ]
 
-export function baseBuilt(paths: LabPaths): boolean {
-  return existsSync(path.join(paths.base, 'usr/bin/apt-get'))
+export function baseBuilt(root: string): boolean {
+  return existsSync(path.join(root, 'usr/bin/apt-get'))
 }
 
-export async function baseVersion(paths: LabPaths): Promise<string | undefined> {
-  return (await readFile(path.join(paths.base, VERSION_FILE), 'utf8').catch(() => '')).trim() || undefined
+export async function baseVersion(root: string): Promise<string | undefined> {
+  return (await readFile(path.join(root, VERSION_FILE), 'utf8').catch(() => '')).trim() || undefined
 }
 
-export async function buildBase(paths: LabPaths, log: (m: string) => void): Promise<void> {
-  if (baseBuilt(paths)) return
-  const tmp = `${paths.base}.tmp`
+/** A lab from before releases were a choice kept its bookworm base at <dir>/base: it moves, not rebuilt. */
+async function adoptLegacyBase(paths: LabPaths, release: LabRelease, log: (m: string) => void): Promise<void> {
+  const legacy = legacyBasePath(paths)
+  if (release !== 'bookworm' || !baseBuilt(legacy) || existsSync(basePath(paths, release))) return
+  await mkdir(paths.bases, {recursive: true})
+  await rename(legacy, basePath(paths, release))
+  log(`moved the bookworm base to ${basePath(paths, release)}`)
+}
+
+export async function buildBase(paths: LabPaths, release: LabRelease, log: (m: string) => void): Promise<void> {
+  const root = basePath(paths, release)
+  if (baseBuilt(root)) return
+  const tmp = `${root}.tmp`
   await rm(tmp, {recursive: true, force: true})
-  await mkdir(path.dirname(paths.base), {recursive: true})
-  log(`debootstrap ${BASE_SUITE} into ${paths.base} (once; about 2 minutes)`)
+  await mkdir(paths.bases, {recursive: true})
+  log(`debootstrap ${release} into ${root} (once; about 2 minutes)`)
   const started = Date.now()
   // through the lab's apt proxy, so a rebuilt base comes from its cache
-  await run('debootstrap of the lab base', 'debootstrap', ['--variant=minbase', `--include=${BASE_PACKAGES.join(',')}`, BASE_SUITE, tmp, MIRROR], {
+  await run(`debootstrap of the lab's ${release} base`, 'debootstrap', ['--variant=minbase', `--include=${BASE_PACKAGES.join(',')}`, release, tmp, MIRROR], {
     env: {http_proxy: `http://127.0.0.1:${APT_PROXY_PORT}`},
   })
-  await rename(tmp, paths.base)
-  log(`base built in ${Math.round((Date.now() - started) / 1000)} s`)
+  await rename(tmp, root)
+  log(`${release} base built in ${Math.round((Date.now() - started) / 1000)} s`)
 }
 
-async function chroot(paths: LabPaths, what: string, args: string[]): Promise<void> {
-  await run(`${what} in the lab base`, 'chroot', [paths.base, ...args])
-}
-
-export async function customizeBase(paths: LabPaths, log: (m: string) => void): Promise<void> {
-  if ((await baseVersion(paths)) === BASE_VERSION) return
-  log(`customising the base (version ${BASE_VERSION})`)
-  const b = (p: string): string => path.join(paths.base, p)
-  await writeFile(
-    b('etc/apt/sources.list'),
-    [
-      `deb ${MIRROR} bookworm main`,
-      `deb ${MIRROR} bookworm-updates main`,
-      'deb http://deb.debian.org/debian-security bookworm-security main',
-      '',
-    ].join('\n'),
-  )
+export async function customizeBase(paths: LabPaths, release: LabRelease, log: (m: string) => void): Promise<void> {
+  const root = basePath(paths, release)
+  if ((await baseVersion(root)) === BASE_VERSION) return
+  log(`customising the ${release} base (version ${BASE_VERSION})`)
+  const b = (p: string): string => path.join(root, p)
+  const chroot = (what: string, args: string[]) => run(`${what} in the lab's ${release} base`, 'chroot', [root, ...args])
+  await writeFile(b('etc/apt/sources.list'), hostAptSources(release, MIRROR))
   // the mirror may be a frozen snapshot (as on the controller); translations are noise on a server
   await writeFile(b('etc/apt/apt.conf.d/90lab'), 'Acquire::Check-Valid-Until "false";\nAcquire::Languages "none";\n')
   // identity is per host: each delta gets its own host keys, machine-id and hostname
@@ -78,27 +78,28 @@ export async function customizeBase(paths: LabPaths, log: (m: string) => void): 
   await writeFile(b('etc/resolv.conf'), '# lnmp-deploy lab: no DNS on the lab network; lab names are in /etc/hosts\n')
   await mkdir(b('root/.ssh'), {recursive: true, mode: 0o700})
   await writeFile(b('etc/ssh/sshd_config.d/lab.conf'), 'UseDNS no\nPermitRootLogin prohibit-password\nPasswordAuthentication no\n')
-  if ((await tryRun('chroot', [paths.base, 'id', 'deploy'])).code !== 0) {
-    await chroot(paths, 'adding the deploy user', ['useradd', '-m', '-u', '1000', '-s', '/bin/bash', '-G', 'sudo', 'deploy'])
+  if ((await tryRun('chroot', [root, 'id', 'deploy'])).code !== 0) {
+    await chroot('adding the deploy user', ['useradd', '-m', '-u', '1000', '-s', '/bin/bash', '-G', 'sudo', 'deploy'])
   }
   await writeFile(b('etc/sudoers.d/deploy'), 'deploy ALL=(ALL) NOPASSWD:ALL\n')
   await chmod(b('etc/sudoers.d/deploy'), 0o440)
-  for (const unit of MASKED_UNITS) await tryRun('chroot', [paths.base, 'systemctl', 'mask', unit])
+  for (const unit of MASKED_UNITS) await tryRun('chroot', [root, 'systemctl', 'mask', unit])
   // services start on install, as on a real server
   await rm(b('usr/sbin/policy-rc.d'), {force: true})
-  await chroot(paths, 'apt-get clean', ['apt-get', 'clean'])
+  await chroot('apt-get clean', ['apt-get', 'clean'])
   // a fresh server has no package lists: deployments run apt-get update first, as they must on real hosts
   await rm(b('var/lib/apt/lists'), {recursive: true, force: true})
   await mkdir(b('var/lib/apt/lists/partial'), {recursive: true})
   await writeFile(b(VERSION_FILE), `${BASE_VERSION}\n`)
 }
 
-export async function ensureBase(paths: LabPaths, options: {hostsRunning: boolean; log: (m: string) => void}): Promise<void> {
-  await buildBase(paths, options.log)
-  if ((await baseVersion(paths)) !== BASE_VERSION && options.hostsRunning) {
+export async function ensureBase(paths: LabPaths, release: LabRelease, options: {hostsRunning: boolean; log: (m: string) => void}): Promise<void> {
+  if (!options.hostsRunning) await adoptLegacyBase(paths, release, options.log)
+  await buildBase(paths, release, options.log)
+  if ((await baseVersion(basePath(paths, release))) !== BASE_VERSION && options.hostsRunning) {
     throw new LabError('the lab base needs its customisation re-applied but hosts are running on it', {
       hint: 'run `lnmp-deploy lab down` first, then `lab up`',
     })
   }
-  await customizeBase(paths, options.log)
+  await customizeBase(paths, release, options.log)
 }

@@ -10,6 +10,7 @@ function table(rows: string[][]): string[] {
 export function formatStatus(s: LabStatus): string {
   const lines = [
     `lab dir    ${s.dir}`,
+    `hosts      ${s.state ? `Debian ${s.state.release}, config logs in as ${s.state.login}` : 'none made'}`,
     `bridge     ${s.bridge ?? 'absent'}`,
     `guard      ${s.guardRules} iptables rule(s)`,
     `apt proxy  ${s.aptProxyPid === undefined ? 'stopped' : `apt-cacher-ng pid ${s.aptProxyPid}`}`,
@@ -24,7 +25,7 @@ export function formatStatus(s: LabStatus): string {
 export function formatUp(r: LabUpResult, verb = 'up'): string {
   return [
     ...table(r.hosts.map((h) => [h.name, h.address, `systemd ${h.systemd}`])),
-    `lab ${verb} in ${r.seconds.toFixed(1)} s`,
+    `lab ${verb} in ${r.seconds.toFixed(1)} s (Debian ${r.state.release}, logging in as ${r.state.login})`,
     `config:      ${r.paths.config}`,
     `known_hosts: ${r.paths.knownHosts}`,
     `ssh:         ssh -F ${r.paths.sshConfig} web01`,

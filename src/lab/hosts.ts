@@ -5,7 +5,9 @@ import path from 'node:path'
 
 import {LabError} from '../errors.js'
 import {run, tryRun} from './exec.js'
-import {deltaDir, hostDir, type LabPaths} from './paths.js'
+import {basePath, deltaDir, hostDir, type LabPaths} from './paths.js'
+import type {LabRelease} from './release.js'
+import type {LabState} from './state.js'
 import {APT_PROXY_PORT, LAB_BRIDGE, LAB_GATEWAY, etcHostsFor, macFor, type LabHost} from './topology.js'
 
 /**
@@ -25,7 +27,11 @@ function lxcArch(): string {
 /** Where the build steps keep ccache's files on a host (CCACHE_DIR). */
 export const HOST_CCACHE_DIR = 'var/cache/lnmp-deploy/ccache'
 
-export function lxcConfig(host: Pick<LabHost, 'name' | 'address'> & {roles?: LabHost['roles']}, paths: Pick<LabPaths, 'base' | 'lxc' | 'ccache'>): string {
+export function lxcConfig(
+  host: Pick<LabHost, 'name' | 'address'> & {roles?: LabHost['roles']},
+  paths: Pick<LabPaths, 'bases' | 'lxc' | 'ccache'>,
+  release: LabRelease,
+): string {
   const dir = hostDir(paths, host.name)
   // the web hosts share one compiler cache kept on the controller: the second host to build PHP, and any host
   // rebuilt after a reset, compiles in ~80 s instead of ~7.5 min (the lab's hosts all share two cores)
@@ -35,7 +41,7 @@ export function lxcConfig(host: Pick<LabHost, 'name' | 'address'> & {roles?: Lab
     'lxc.include = /usr/share/lxc/config/common.conf',
     `lxc.arch = ${lxcArch()}`,
     `lxc.uts.name = ${host.name}`,
-    `lxc.rootfs.path = overlay:${paths.base}:${deltaDir(paths, host.name)}`,
+    `lxc.rootfs.path = overlay:${basePath(paths, release)}:${deltaDir(paths, host.name)}`,
     // privileged and unconfined: systemd as PID 1 needs to mount and manage cgroups like on a real server
     'lxc.apparmor.profile = unconfined',
     'lxc.mount.auto = proc:mixed sys:mixed cgroup:mixed',
@@ -93,13 +99,28 @@ async function installAuthorizedKeys(paths: LabPaths, name: string): Promise<voi
   }
 }
 
+/** sshd reads its drop-ins in name order and keeps the first value: this one comes before the base's lab.conf. */
+const LOGIN_POLICY = 'etc/ssh/sshd_config.d/00-lab-login.conf'
+
+/**
+ * With the `deploy` login, root may not log in over SSH at all, as on today's cloud images: a deployment
+ * that needs root gets it through sudo or not at all.
+ */
+async function writeLoginPolicy(paths: LabPaths, name: string, state: LabState): Promise<void> {
+  const file = path.join(deltaDir(paths, name), LOGIN_POLICY)
+  if (state.login === 'root') return rm(file, {force: true})
+  await mkdir(path.dirname(file), {recursive: true, mode: 0o755})
+  await writeFile(file, '# lnmp-deploy lab: the deploy login; root logs in through sudo only\nPermitRootLogin no\n')
+}
+
 /** Config and delta for a host; an existing delta (a host that was only stopped) is kept as it is. */
-export async function prepareHost(paths: LabPaths, host: LabHost): Promise<void> {
+export async function prepareHost(paths: LabPaths, host: LabHost, state: LabState): Promise<void> {
   await mkdir(deltaDir(paths, host.name), {recursive: true})
   await mkdir(paths.ccache, {recursive: true, mode: 0o755})
-  await writeFile(path.join(hostDir(paths, host.name), 'config'), lxcConfig(host, paths))
+  await writeFile(path.join(hostDir(paths, host.name), 'config'), lxcConfig(host, paths, state.release))
   if (!existsSync(path.join(deltaDir(paths, host.name), 'etc/hostname'))) await createIdentity(paths, host)
   await installAuthorizedKeys(paths, host.name)
+  await writeLoginPolicy(paths, host.name, state)
 }
 
 export async function startHost(paths: LabPaths, name: string): Promise<void> {

@@ -10,7 +10,9 @@ import {hostState, prepareHost, removeHost, startHost, stopHost, waitForMonitors
 import {withLabLock} from './lock.js'
 import {bridgeExists, ensureBridge, ensureGuard, guardRulesPresent, ipForwardEnabled, removeBridge, removeGuard} from './network.js'
 import {labPaths, type LabPaths} from './paths.js'
+import {DEFAULT_LAB_RELEASE, type LabLogin, type LabRelease} from './release.js'
 import {systemdState, waitForBoot} from './ssh-probe.js'
+import {readLabState, writeLabState, type LabState} from './state.js'
 import {ensureTools} from './tools.js'
 import {LAB_BRIDGE, LAB_GATEWAY, LAB_HOSTS, labHost, type LabHost} from './topology.js'
 
@@ -29,6 +31,8 @@ export interface LabHostStatus {
 
 export interface LabStatus {
   dir: string
+  /** undefined when no hosts were made */
+  state: LabState | undefined
   bridge: string | undefined
   guardRules: number
   aptProxyPid: number | undefined
@@ -41,6 +45,10 @@ export interface LabStatus {
 }
 
 export interface LabUpOptions {
+  /** the Debian release of new hosts; existing hosts keep theirs (a different one is refused) */
+  release?: LabRelease
+  /** who the lab's config logs in as */
+  login?: LabLogin
   /** install missing controller packages with apt-get (default) or only name them */
   install?: boolean
   bootTimeoutMs?: number
@@ -50,6 +58,7 @@ export interface LabUpOptions {
 
 export interface LabUpResult {
   seconds: number
+  state: LabState
   paths: LabPaths
   hosts: Array<{name: string; address: string; systemd: string}>
 }
@@ -86,6 +95,38 @@ async function anyRunning(paths: LabPaths): Promise<boolean> {
   return states.includes('RUNNING')
 }
 
+async function anyHost(paths: LabPaths): Promise<boolean> {
+  const states = await Promise.all(LAB_HOSTS.map((h) => hostState(paths, h.name)))
+  return states.some((s) => s !== 'ABSENT')
+}
+
+/**
+ * The release and login for this `up`: what was asked, else what the hosts were made with, else the
+ * defaults. Hosts are never silently remade on another release, and sshd's login policy is read at boot, so
+ * a change of either on existing hosts is refused with what to do instead.
+ */
+async function resolveState(paths: LabPaths, options: LabUpOptions): Promise<LabState> {
+  const hostsExist = await anyHost(paths)
+  const recorded = hostsExist ? readLabState(paths) : undefined
+  // hosts from before the lab recorded its state were bookworm hosts with the root login
+  const current: LabState | undefined = hostsExist ? (recorded ?? {release: 'bookworm', login: 'root'}) : undefined
+  const wanted: LabState = {
+    release: options.release ?? current?.release ?? DEFAULT_LAB_RELEASE,
+    login: options.login ?? current?.login ?? 'root',
+  }
+  if (current && current.release !== wanted.release) {
+    throw new LabError(`the lab's hosts run Debian ${current.release}; --os ${wanted.release} needs new hosts`, {
+      hint: `run \`lnmp-deploy lab destroy\` first (the ${current.release} base stays), then \`lab up --os ${wanted.release}\``,
+    })
+  }
+  if (current && current.login !== wanted.login && (await anyRunning(paths))) {
+    throw new LabError(`the lab's hosts run with the ${current.login} login; --login ${wanted.login} applies when they boot`, {
+      hint: `run \`lnmp-deploy lab down\` first, then \`lab up --login ${wanted.login}\``,
+    })
+  }
+  return wanted
+}
+
 /** Boots hosts that are prepared and waits until each answers SSH and systemd finished booting. */
 async function bootHosts(paths: LabPaths, hosts: readonly LabHost[], timeoutMs: number, log: Log): Promise<LabUpResult['hosts']> {
   const deadline = Date.now() + timeoutMs
@@ -112,12 +153,14 @@ export async function labUp(options: LabUpOptions = {}): Promise<LabUpResult> {
     await ensureGuard()
     if (await ipForwardEnabled()) log(`note: ip_forward is on here; the lab's guard rules keep its traffic on ${LAB_BRIDGE}`)
     await ensureAptProxy(paths)
-    await ensureBase(paths, {hostsRunning: await anyRunning(paths), log})
-    await Promise.all(LAB_HOSTS.map((h) => prepareHost(paths, h)))
+    const state = await resolveState(paths, options)
+    await ensureBase(paths, state.release, {hostsRunning: await anyRunning(paths), log})
+    await writeLabState(paths, state)
+    await Promise.all(LAB_HOSTS.map((h) => prepareHost(paths, h, state)))
     await writeClientFiles(paths)
-    log('starting lb01, web01, web02, db01')
+    log(`starting lb01, web01, web02, db01 (Debian ${state.release}, config logs in as ${state.login})`)
     const hosts = await bootHosts(paths, LAB_HOSTS, options.bootTimeoutMs ?? 90_000, log)
-    return {seconds: (Date.now() - started) / 1000, paths, hosts}
+    return {seconds: (Date.now() - started) / 1000, state, paths, hosts}
   })
 }
 
@@ -143,9 +186,9 @@ export async function labDestroy(options: {log?: Log; paths?: LabPaths} = {}): P
   const paths = options.paths ?? labPaths()
   await labDown({paths})
   await withLabLock(paths.lock, async () => {
-    for (const p of [paths.lxc, paths.knownHosts, paths.sshConfig, paths.config]) await rm(p, {recursive: true, force: true})
+    for (const p of [paths.lxc, paths.knownHosts, paths.sshConfig, paths.config, paths.state]) await rm(p, {recursive: true, force: true})
   })
-  options.log?.(`hosts destroyed (the base ${paths.base}, the key and the artifacts are kept)`)
+  options.log?.(`hosts destroyed (the bases in ${paths.bases}, the key and the artifacts are kept)`)
 }
 
 export async function labReset(name: string, options: {log?: Log; paths?: LabPaths; bootTimeoutMs?: number} = {}): Promise<LabUpResult> {
@@ -158,13 +201,14 @@ export async function labReset(name: string, options: {log?: Log; paths?: LabPat
     if (!(await bridgeExists()) || (await aptProxyPid(paths)) === undefined) {
       throw new LabError(`cannot reset ${name}: the lab is down`, {hint: 'run `lnmp-deploy lab up` first'})
     }
+    const state = readLabState(paths) ?? {release: DEFAULT_LAB_RELEASE, login: 'root'}
     await removeHost(paths, name)
-    await prepareHost(paths, host)
+    await prepareHost(paths, host, state)
     // the new host keys replace the old ones in known_hosts before anyone connects
     await writeClientFiles(paths)
     const hosts = await bootHosts(paths, [host], options.bootTimeoutMs ?? 90_000, options.log ?? noLog)
     options.log?.(`${name} is a brand-new host`)
-    return {seconds: (Date.now() - started) / 1000, paths, hosts}
+    return {seconds: (Date.now() - started) / 1000, state, paths, hosts}
   })
 }
 
@@ -187,6 +231,7 @@ export async function labStatus(options: {paths?: LabPaths} = {}): Promise<LabSt
   )
   return {
     dir: paths.dir,
+    state: readLabState(paths),
     bridge: bridgeUp ? `${LAB_BRIDGE} ${LAB_GATEWAY}/24` : undefined,
     guardRules: hasIptables ? await guardRulesPresent() : 0,
     aptProxyPid: await aptProxyPid(paths),

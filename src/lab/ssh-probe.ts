@@ -1,7 +1,9 @@
 import {LabError} from '../errors.js'
+import {quote} from '../ssh/shell.js'
 import {portOpen} from './apt-proxy.js'
 import {tryRun, type CommandResult} from './exec.js'
 import type {LabPaths} from './paths.js'
+import {readLabState} from './state.js'
 import {labHost} from './topology.js'
 
 /**
@@ -29,9 +31,15 @@ function addressOf(name: string): string {
   return host.address
 }
 
-/** Runs a command on a lab host as root (or user) and returns what it did; never throws for a non-zero exit. */
+/**
+ * Runs a command on a lab host as root (or user) and returns what it did; never throws for a non-zero exit.
+ * On a lab whose root may not log in, root's commands go through the deploy user's sudo.
+ */
 export function labSsh(paths: LabPaths, name: string, command: string, options: {user?: string; timeoutMs?: number} = {}): Promise<CommandResult> {
-  return tryRun('ssh', [...sshArgs(paths, addressOf(name), options.user), command], {timeout: options.timeoutMs ?? 30_000})
+  const user = options.user ?? 'root'
+  const throughSudo = user === 'root' && readLabState(paths)?.login === 'deploy'
+  const args = throughSudo ? [...sshArgs(paths, addressOf(name), 'deploy'), `sudo -n sh -c ${quote(command)}`] : [...sshArgs(paths, addressOf(name), user), command]
+  return tryRun('ssh', args, {timeout: options.timeoutMs ?? 30_000})
 }
 
 /**

@@ -72,6 +72,7 @@ export class ClusterSession {
     facts: await this.factsOf(host.name),
     secrets: this.secrets,
     artifacts: this.localArtifacts(),
+    ...(this.config.artifactCache === undefined ? {} : {sourceCache: resolve(this.loaded.dir, this.config.artifactCache)}),
   })
 
   /** Artifacts the controller uploads: config entries with a local file, resolved against the config's directory. */

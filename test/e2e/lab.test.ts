@@ -12,7 +12,7 @@ import {tryRun} from '../../src/lab/exec.js'
 import {hostState, monitorPids} from '../../src/lab/hosts.js'
 import {labDestroy, labDown, labReset, labStatus, labUp, type LabUpResult} from '../../src/lab/lab.js'
 import {bridgeExists, guardRulesPresent} from '../../src/lab/network.js'
-import {labPaths} from '../../src/lab/paths.js'
+import {basePath, labPaths} from '../../src/lab/paths.js'
 import {sshArgs} from '../../src/lab/ssh-probe.js'
 import {LAB_HOSTS} from '../../src/lab/topology.js'
 import {configSchema} from '../../src/config/schema.js'
@@ -110,25 +110,27 @@ describe('lnmp-deploy lab', () => {
     expect(r.exitCode).toBe(9)
   })
 
-  it('prepares the source artifacts, checked, and records them in the lab config', async () => {
-    const manifest = await prepareLabArtifacts({phpMyAdmin: true})
-    expect(Object.keys(manifest).sort()).toEqual(['memcache', 'nginx', 'php', 'phpmyadmin'])
-    expect(path.basename(manifest.nginx?.file ?? '')).toBe('nginx_1.22.1.orig.tar.gz')
-    expect(path.basename(manifest.php?.file ?? '')).toMatch(/^php8\.2_8\.2\.\d+\.orig\.tar\.xz$/)
-    expect(path.basename(manifest.memcache?.file ?? '')).toBe('php-memcache_8.2.orig.tar.gz')
-    for (const a of Object.values(manifest)) expect(await sha256File(a.file)).toBe(a.sha256)
+  it('prepares the source artifacts, checked against the artifact table, and names their cache in the lab config', async () => {
+    const sources = await prepareLabArtifacts({phpMyAdmin: true})
+    expect(sources.map((a) => `${a.name} ${a.version} ${path.basename(a.file)}`)).toEqual([
+      'nginx 1.26.3 nginx_1.26.3.orig.tar.gz',
+      'php 8.4.24 php8.4_8.4.24.orig.tar.xz',
+      'php 8.2.32 php8.2_8.2.32.orig.tar.xz',
+      'memcache 8.2 php-memcache_8.2.orig.tar.gz',
+      'phpmyadmin 5.2.1 phpMyAdmin-5.2.1-debian-lab.tar.gz',
+    ])
+    for (const a of sources) expect(await sha256File(a.file)).toBe(a.sha256)
     // the tarballs hold what their names promise
-    const listing = await tryRun('tar', ['-tzf', manifest.memcache?.file ?? ''])
-    expect(listing.stdout).toMatch(/memcache-8\.2\/src\/memcache\.c/)
+    const memcache = sources.find((a) => a.name === 'memcache')?.file ?? ''
+    expect((await tryRun('tar', ['-tzf', memcache])).stdout).toMatch(/memcache-8\.2\/src\/memcache\.c/)
     const config = configSchema.parse(YAML.parse(await readFile(paths.config, 'utf8')))
-    expect(config.artifacts.nginx?.sha256).toBe(manifest.nginx?.sha256)
-    expect(config.artifacts.phpmyadmin?.sha256).toBe(manifest.phpmyadmin?.sha256)
-    expect(config.php.version).toBe(manifest.php?.version)
+    expect(config.artifactCache).toBe(paths.sources)
+    expect(config.artifacts.phpmyadmin?.sha256).toBe(sources.find((a) => a.name === 'phpmyadmin')?.sha256)
+    expect(Object.keys(config.artifacts)).toEqual(['phpmyadmin'])
   }, 300_000)
 
   it("serves phpMyAdmin's login page from the artifact with Debian's PHP on a lab host", async () => {
-    const manifest = await prepareLabArtifacts({phpMyAdmin: true})
-    const tarball = manifest.phpmyadmin?.file ?? ''
+    const tarball = (await prepareLabArtifacts({phpMyAdmin: true})).find((a) => a.name === 'phpmyadmin')?.file ?? ''
     const copy = await tryRun('scp', ['-q', '-F', paths.sshConfig, tarball, 'web02:/tmp/pma.tar.gz'])
     expect(copy.code, copy.stderr).toBe(0)
     const r = await onLabHost(
@@ -177,6 +179,6 @@ describe('lnmp-deploy lab', () => {
     for (const h of LAB_HOSTS) expect(await hostState(paths, h.name)).toBe('STOPPED')
     const links = await tryRun('ip', ['-o', 'link', 'show'])
     expect(links.stdout).not.toMatch(/labbr0|v-(lb01|web01|web02|db01)/)
-    expect(existsSync(paths.base)).toBe(true)
+    expect(existsSync(basePath(paths, 'bookworm'))).toBe(true)
   }, 120_000)
 })

@@ -1,8 +1,9 @@
-import {prepareLabArtifacts, type PrepareArtifactsOptions} from '../../src/lab/artifacts.js'
-import type {LabArtifacts} from '../../src/lab/client-files.js'
+import {prepareLabArtifacts, type CachedSource, type PrepareArtifactsOptions} from '../../src/lab/artifacts.js'
 import type {CommandResult} from '../../src/lab/exec.js'
 import {labDestroy, labReset, labStatus, labUp} from '../../src/lab/lab.js'
 import {labPaths} from '../../src/lab/paths.js'
+import {DEFAULT_LAB_RELEASE} from '../../src/lab/release.js'
+import type {LabState} from '../../src/lab/state.js'
 import {labSsh} from '../../src/lab/ssh-probe.js'
 
 /**
@@ -28,10 +29,16 @@ export function labFiles(): LabFiles {
   return {dir: p.dir, config: p.config, knownHosts: p.knownHosts, key: p.key, sshConfig: p.sshConfig}
 }
 
-/** Brings the lab up, or reuses it when all four hosts already answer SSH with systemd running. */
-export async function ensureLabUp(): Promise<LabFiles> {
+/**
+ * Brings the lab up, or reuses it when all four hosts already answer SSH with systemd running. A suite that
+ * names a release or login gets hosts made that way: others are destroyed first (their bases stay).
+ */
+export async function ensureLabUp(wanted: Partial<LabState> = {}): Promise<LabFiles> {
   const status = await labStatus()
-  if (!status.healthy) await labUp({log: (m) => process.stderr.write(`[lab] ${m}\n`)})
+  const state = status.state ?? {release: DEFAULT_LAB_RELEASE, login: 'root'}
+  const differs = (wanted.release ?? state.release) !== state.release || (wanted.login ?? state.login) !== state.login
+  if (differs) await labDestroy()
+  if (differs || !status.healthy) await labUp({...wanted, log: (m) => process.stderr.write(`[lab] ${m}\n`)})
   return labFiles()
 }
 
@@ -50,10 +57,10 @@ export async function removeLabHosts(): Promise<void> {
 }
 
 /**
- * The source tarballs (nginx, PHP, PECL memcache) with sha256, also written into the lab's config;
+ * The source tarballs (nginx, PHP, PECL memcache) in the lab's source cache, which the lab's config names;
  * with `{phpMyAdmin: true}` the phpMyAdmin tarball too, whichever suite runs first.
  */
-export async function ensureLabArtifacts(options: Pick<PrepareArtifactsOptions, 'phpMyAdmin'> = {}): Promise<LabArtifacts> {
+export async function ensureLabArtifacts(options: Pick<PrepareArtifactsOptions, 'phpMyAdmin'> = {}): Promise<CachedSource[]> {
   return prepareLabArtifacts(options)
 }
 

@@ -1,17 +1,21 @@
 import {describe, expect, it} from 'vitest'
 
 import {aptProxyConfig} from '../../src/lab/apt-proxy.js'
-import {aptOptions, aptSourcesList} from '../../src/lab/artifacts.js'
+import {aptOptions} from '../../src/lab/artifacts.js'
 import {libraryPackages} from '../../src/lab/phpmyadmin-artifact.js'
 import {lxcConfig} from '../../src/lab/hosts.js'
 
 describe('lxcConfig', () => {
-  const text = lxcConfig({name: 'web01', address: '10.77.0.21'}, {base: '/var/tmp/lnmp-lab/base', lxc: '/var/tmp/lnmp-lab/lxc', ccache: '/var/tmp/lnmp-lab/ccache'})
+  const paths = {bases: '/var/tmp/lnmp-lab/bases', lxc: '/var/tmp/lnmp-lab/lxc', ccache: '/var/tmp/lnmp-lab/ccache'}
+  const text = lxcConfig({name: 'web01', address: '10.77.0.21'}, paths, 'bookworm')
   const lines = text.split('\n')
 
-  it('puts the host on an overlay of the shared base with its own delta', () => {
-    expect(lines).toContain('lxc.rootfs.path = overlay:/var/tmp/lnmp-lab/base:/var/tmp/lnmp-lab/lxc/web01/delta0')
+  it("puts the host on an overlay of its release's base with its own delta", () => {
+    expect(lines).toContain('lxc.rootfs.path = overlay:/var/tmp/lnmp-lab/bases/bookworm:/var/tmp/lnmp-lab/lxc/web01/delta0')
     expect(lines).toContain('lxc.uts.name = web01')
+    expect(lxcConfig({name: 'web01', address: '10.77.0.21'}, paths, 'trixie').split('\n')).toContain(
+      'lxc.rootfs.path = overlay:/var/tmp/lnmp-lab/bases/trixie:/var/tmp/lnmp-lab/lxc/web01/delta0',
+    )
   })
 
   it('gives it one veth on the lab bridge with its fixed address and the bridge as gateway', () => {
@@ -29,11 +33,11 @@ describe('lxcConfig', () => {
 })
 
 describe('lxcConfig compiler cache', () => {
-  const paths = {base: '/b', lxc: '/l', ccache: '/var/tmp/lnmp-lab/ccache'}
+  const paths = {bases: '/b', lxc: '/l', ccache: '/var/tmp/lnmp-lab/ccache'}
   it('bind-mounts the shared ccache into web hosts only', () => {
     const mount = 'lxc.mount.entry = /var/tmp/lnmp-lab/ccache var/cache/lnmp-deploy/ccache none bind,create=dir 0 0'
-    expect(lxcConfig({name: 'web02', address: '10.77.0.22', roles: ['web']}, paths).split('\n')).toContain(mount)
-    expect(lxcConfig({name: 'db01', address: '10.77.0.31', roles: ['db', 'cache']}, paths)).not.toContain('lxc.mount.entry')
+    expect(lxcConfig({name: 'web02', address: '10.77.0.22', roles: ['web']}, paths, 'bookworm').split('\n')).toContain(mount)
+    expect(lxcConfig({name: 'db01', address: '10.77.0.31', roles: ['db', 'cache']}, paths, 'bookworm')).not.toContain('lxc.mount.entry')
   })
 })
 
@@ -65,14 +69,6 @@ describe('the artifacts apt setup', () => {
       '-o', 'Acquire::Check-Valid-Until=false',
       '-o', 'Acquire::Languages=none',
       '-o', 'APT::Sandbox::User=root',
-    ])
-  })
-
-  it('lists source packages of bookworm, its security updates and trixie', () => {
-    expect(aptSourcesList().split('\n').filter((l) => l.startsWith('deb'))).toEqual([
-      'deb-src http://deb.debian.org/debian bookworm main',
-      'deb-src http://deb.debian.org/debian-security bookworm-security main',
-      'deb-src http://deb.debian.org/debian trixie main',
     ])
   })
 })

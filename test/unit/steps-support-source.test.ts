@@ -76,4 +76,32 @@ describe('source tarballs', () => {
       expect.objectContaining({exitCode: ExitCode.artifact, message: 'web01: nginx 1.25.9: no verified sha256 for nginx 1.25.9; set artifacts.nginx.sha256'}),
     )
   })
+
+  it("uploads a table version found in the controller's artifactCache, checked against the table's sha256", () => {
+    const f = localFile('nginx source')
+    const cache = join(f.path, '..')
+    const ctx = {...webCtx(FACTS.debian12), sourceCache: cache}
+    // the table's sha256 is not this file's: the cached file is refused with what to do, before anything changes
+    expect(() => sourceTarball('nginx', '1.22.1', ctx)).toThrow(
+      expect.objectContaining({
+        exitCode: ExitCode.artifact,
+        message: `web01: nginx 1.22.1: ${f.path} in artifactCache has sha256 ${f.sha256}, the artifact table says ${NGINX_SHA}`,
+      }),
+    )
+    // a version the cache does not hold is downloaded by the host as before
+    expect(sourceTarball('nginx', '1.26.3', ctx).url).toBe('http://deb.debian.org/debian/pool/main/n/nginx/nginx_1.26.3.orig.tar.gz')
+  })
+
+  it('takes the cached file when its sha256 is the table one', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'lnmp-src-'))
+    const content = 'stand-in for the verified tarball'
+    const sha = createHash('sha256').update(content).digest('hex')
+    writeFileSync(join(dir, 'php-8.3.14.tar.xz'), content)
+    // 8.3.14 has no table sha256: the config gives one with a url, and the cache answers for that file name
+    const ctx = {...webCtx(FACTS.debian12, {artifacts: {php: {url: 'https://www.php.net/distributions/php-8.3.14.tar.xz', sha256: sha}}}), sourceCache: dir}
+    const t = sourceTarball('php', '8.3.14', ctx)
+    expect(fetchTarballActions(t, undefined)).toEqual([
+      {kind: 'upload', path: '/var/lib/lnmp-deploy/src/php-8.3.14.tar.xz', localPath: join(dir, 'php-8.3.14.tar.xz'), sha256: sha, mode: 0o644},
+    ])
+  })
 })

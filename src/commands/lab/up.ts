@@ -4,16 +4,27 @@ import {prepareLabArtifacts} from '../../lab/artifacts.js'
 import {BaseCommand} from '../../cli/base-command.js'
 import {formatUp} from '../../lab/format.js'
 import {labUp} from '../../lab/lab.js'
+import {LAB_LOGINS, LAB_RELEASES, parseLabRelease} from '../../lab/release.js'
 
 export default class LabUp extends BaseCommand {
   static override summary = 'Bring up the four lab hosts (lb01, web01, web02, db01) as local LXC containers'
   static override description =
-    'Needs root. Installs lxc, debootstrap, apt-cacher-ng and iptables when missing, builds the Debian 12 base once, ' +
-    'and writes a ready lnmp-deploy.yml and known_hosts for the lab. Idempotent.'
+    'Needs root. Installs lxc, debootstrap, apt-cacher-ng and iptables when missing, builds the base of the chosen ' +
+    'Debian release once (kept), and writes a ready lnmp-deploy.yml and known_hosts for the lab. Idempotent: without ' +
+    '--os and --login the hosts come back as they were made.'
 
-  static override examples = ['<%= config.bin %> lab up', '<%= config.bin %> lab up --with-artifacts']
+  static override examples = [
+    '<%= config.bin %> lab up',
+    '<%= config.bin %> lab up --os trixie --login deploy',
+    '<%= config.bin %> lab up --with-artifacts',
+  ]
 
   static override flags = {
+    os: Flags.string({description: 'Debian release of new hosts (default bookworm); existing hosts keep theirs', options: [...LAB_RELEASES]}),
+    login: Flags.string({
+      description: "who the lab config logs in as: root, or deploy (passwordless sudo; root's SSH login off, as on cloud images)",
+      options: [...LAB_LOGINS],
+    }),
     'with-artifacts': Flags.boolean({description: 'also prepare the source tarballs the deployment uploads'}),
     'no-install': Flags.boolean({description: 'do not apt-get install missing tools; name them and stop'}),
   }
@@ -21,7 +32,12 @@ export default class LabUp extends BaseCommand {
   async run(): Promise<void> {
     const {flags} = await this.parse(LabUp)
     const log = (m: string): void => this.logToStderr(`[lab] ${m}`)
-    const result = await labUp({install: !flags['no-install'], log})
+    const result = await labUp({
+      install: !flags['no-install'],
+      log,
+      ...(flags.os === undefined ? {} : {release: parseLabRelease(flags.os)}),
+      ...(flags.login === undefined ? {} : {login: flags.login === 'deploy' ? 'deploy' : 'root'}),
+    })
     if (flags['with-artifacts']) await prepareLabArtifacts({log})
     this.log(formatUp(result))
   }

@@ -1,8 +1,8 @@
 import {createHash} from 'node:crypto'
-import {readFileSync, statSync} from 'node:fs'
+import {existsSync, readFileSync, statSync} from 'node:fs'
 import {posix} from 'node:path'
 
-import {type ArtifactName, resolveArtifact} from '../../artifacts.js'
+import {type ArtifactName, type ResolvedArtifact, resolveArtifact} from '../../artifacts.js'
 import type {Action, StepContext} from '../../engine/step.js'
 import {ArtifactError, DeployError} from '../../errors.js'
 import {cmd, quote} from '../../ssh/shell.js'
@@ -38,6 +38,17 @@ export function cachedTarballPath(fileName: string): string {
   return path
 }
 
+/**
+ * A table version of the tarball in the controller's artifactCache, by its table file name: uploaded from
+ * there instead of each host downloading it (and checked by the same sha256). Not for config overrides,
+ * which name their own file or url.
+ */
+function inSourceCache(resolved: ResolvedArtifact, ctx: StepContext): {localPath: string; sha256: string; fromCache: true} | undefined {
+  if (ctx.sourceCache === undefined || resolved.file !== undefined) return undefined
+  const localPath = posix.join(ctx.sourceCache, resolved.fileName)
+  return existsSync(localPath) ? {localPath, sha256: resolved.sha256, fromCache: true} : undefined
+}
+
 const localSums = new Map<string, string>()
 
 /** sha256 of a controller file, computed once per file version (the PHP tarball is 12 MB). */
@@ -69,7 +80,8 @@ export function sourceTarball(artifact: ArtifactName, version: string, ctx: Step
     throw error
   }
   const base = {artifact, version, fileName: resolved.fileName, sha256: resolved.sha256, path}
-  const local = ctx.artifacts.get(artifact)
+  const configured = ctx.artifacts.get(artifact)
+  const local: {localPath: string; sha256: string; fromCache?: true} | undefined = configured ?? inSourceCache(resolved, ctx)
   if (local) {
     let actual: string
     try {
@@ -77,10 +89,16 @@ export function sourceTarball(artifact: ArtifactName, version: string, ctx: Step
     } catch (error) {
       throw new ArtifactError(`${host}: ${artifact} ${version}: cannot read ${local.localPath}: ${(error as Error).message}`, {
         host,
-        hint: `fix artifacts.${artifact}.file in the config`,
+        hint: local.fromCache ? `remove ${local.localPath} from artifactCache` : `fix artifacts.${artifact}.file in the config`,
       })
     }
     if (actual !== local.sha256) {
+      if (local.fromCache) {
+        throw new ArtifactError(`${host}: ${artifact} ${version}: ${local.localPath} in artifactCache has sha256 ${actual}, the artifact table says ${local.sha256}`, {
+          host,
+          hint: `remove ${local.localPath}: the host then downloads ${resolved.url ?? 'it'} and checks it`,
+        })
+      }
       throw new ArtifactError(`${host}: ${artifact} ${version}: ${local.localPath} has sha256 ${actual}, the config says ${local.sha256}`, {
         host,
         hint: `check the file against its publisher's checksum and fix artifacts.${artifact}.sha256 or the file`,

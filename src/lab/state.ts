@@ -1,0 +1,38 @@
+import {readFileSync} from 'node:fs'
+import {writeFile} from 'node:fs/promises'
+
+import {LabError} from '../errors.js'
+import type {LabPaths} from './paths.js'
+import {LAB_LOGINS, LAB_RELEASES, type LabLogin, type LabRelease} from './release.js'
+
+/**
+ * What the lab's hosts were made as: their release and the account the config logs in with. Written when
+ * hosts are made, removed with them, so `lab up` without options brings back the same lab.
+ */
+export interface LabState {
+  release: LabRelease
+  login: LabLogin
+}
+
+export function readLabState(paths: Pick<LabPaths, 'state'>): LabState | undefined {
+  let raw: string
+  try {
+    raw = readFileSync(paths.state, 'utf8')
+  } catch {
+    return undefined
+  }
+  let parsed: Partial<LabState>
+  try {
+    parsed = JSON.parse(raw) as Partial<LabState>
+  } catch (error) {
+    throw new LabError(`${paths.state} is not valid JSON`, {cause: error, hint: 'run `lnmp-deploy lab destroy`, then `lab up`'})
+  }
+  const release = LAB_RELEASES.find((r) => r === parsed.release)
+  const login = LAB_LOGINS.find((l) => l === parsed.login)
+  if (!release || !login) throw new LabError(`${paths.state} names no known release and login`, {hint: 'run `lnmp-deploy lab destroy`, then `lab up`'})
+  return {release, login}
+}
+
+export async function writeLabState(paths: Pick<LabPaths, 'state'>, state: LabState): Promise<void> {
+  await writeFile(paths.state, `${JSON.stringify(state)}\n`)
+}
