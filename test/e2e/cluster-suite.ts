@@ -9,351 +9,416 @@ import YAML from 'yaml'
 import {PRESETS} from '../../src/php/features.js'
 import {secretsPath} from '../../src/secrets/store.js'
 import {lnmpDeploy, runSummary, startLnmpDeploy, stepEnds} from '../helpers/cli.js'
+import {tryRun} from '../../src/lab/exec.js'
+import {labPaths} from '../../src/lab/paths.js'
+import type {LabLogin, LabRelease} from '../../src/lab/release.js'
+import {sshArgs} from '../../src/lab/ssh-probe.js'
 import {ensureLabArtifacts, ensureLabUp, labFiles, onLabHost, removeLabHosts, resetHosts} from '../helpers/lab.js'
 import {describeLoop, logIn, type LoopReport, RequestLoop} from '../helpers/request-loop.js'
 import {Browser, hiddenInputs, isLoggedIn, isLoginPage} from '../helpers/phpmyadmin.js'
 import {verifyFaultSuite} from './verify-faults.js'
 
-/**
- * The whole procedure on four fresh lab hosts: compiled nginx and PHP, PHP-FPM, phpMyAdmin, MariaDB,
- * memcached, PECL memcache, the balancer. First with PHP's default `files` session handler, which is the
- * seed's problem (a login through the balancer does not survive), then with `memcache`, which fixes it.
- * The config lives in a directory of the test's own, beside its generated secrets and run logs.
- */
 const LB = '10.77.0.11'
 const SERVER_NAME = 'phpmyadmin.oldboy.com'
-let dir: string
-let config: string
 
-async function editConfig(change: (doc: Record<string, any>) => void): Promise<void> {
-  const doc = YAML.parse(await readFile(config, 'utf8')) as Record<string, any>
-  change(doc)
-  await writeFile(config, YAML.stringify(doc))
+export interface ClusterSuiteOptions {
+  release: LabRelease
+  /** who the config logs in as: root, or `deploy` through sudo (root's SSH login is off on such a lab) */
+  login: LabLogin
+  /** the PHP the first deploy builds */
+  firstPhp: string
+  /** a live upgrade of PHP to this version, under load, after the first changes */
+  upgradeTo?: string
+  /**
+   * the rebuilding live changes (a changed flag with a killed controller and a failed PECL build, rollback):
+   * the same engine on every release, and minutes of compiling each, so one suite carries them
+   */
+  rebuilds: boolean
 }
 
-const run = (...args: string[]) => lnmpDeploy(['run', '-c', config, '--json', ...args], {timeoutMs: 40 * 60_000})
-async function verify(...args: string[]): Promise<{exitCode: number; stdout: string; stderr: string}> {
-  const once = () => lnmpDeploy(['verify', '-c', config, '--json', ...args], {timeoutMs: 120_000})
-  const first = await once()
-  if (first.exitCode !== 4) return first
-  // as in verify-faults.ts: a lab host that once did not answer SSH is asked once more, and said on stderr
-  process.stderr.write(`[verify] exit 4: ${first.stdout.slice(0, 2000)}; once more\n`)
-  return once()
-}
-const changed = (stdout: string) =>
-  stepEnds(stdout)
-    .filter((e) => e.status === 'changed')
-    .map((e) => `${e.host}:${e.step}`)
-    .sort()
+/**
+ * The whole procedure on four fresh lab hosts of one Debian release: compiled nginx and PHP, PHP-FPM,
+ * phpMyAdmin, MariaDB, memcached, PECL memcache, the balancer. First with PHP's default `files` session
+ * handler, which is the seed's problem (a login through the balancer does not survive), then with `memcache`,
+ * which fixes it; then live changes under a logged-in request loop. The config lives in a directory of the
+ * suite's own, beside its generated secrets and run logs. Prints the suite's time and its PHP builds.
+ */
+export function clusterSuite(options: ClusterSuiteOptions): void {
+    const suite = `${options.release}, ${options.login} login`
+    let dir: string
+    let config: string
+    let started = 0
+    const phpBuilds: string[] = []
+    const livePhp = options.upgradeTo ?? options.firstPhp
 
-function failureText(r: {stdout: string; stderr: string}): string {
-  try {
-    return JSON.stringify(runSummary(r.stdout), null, 1).slice(-6000) + r.stderr
-  } catch {
-    return r.stdout.slice(-6000) + r.stderr
+  async function editConfig(change: (doc: Record<string, any>) => void): Promise<void> {
+    const doc = YAML.parse(await readFile(config, 'utf8')) as Record<string, any>
+    change(doc)
+    await writeFile(config, YAML.stringify(doc))
   }
-}
 
-beforeAll(async () => {
-  await ensureLabUp()
-  await ensureLabArtifacts({phpMyAdmin: true})
-  await resetHosts(['lb01', 'web01', 'web02', 'db01'])
-  dir = await mkdtemp(join(tmpdir(), 'lnmp-cluster-'))
-  config = join(dir, 'lnmp-deploy.yml')
-  await copyFile(labFiles().config, config)
-  await editConfig((doc) => {
-    doc.app = {kind: 'phpmyadmin', serverName: SERVER_NAME}
-    // the procedure as it stood before its fix: each web host keeps its own sessions
-    doc.session = {handler: 'files'}
+  /** a run; every PHP build it finished is counted for the suite's summary */
+  const run = async (...args: string[]) => {
+    const r = await lnmpDeploy(['run', '-c', config, '--json', ...args], {timeoutMs: 40 * 60_000})
+    for (const e of stepEnds(r.stdout)) if (e.step === 'php-source' && e.status === 'changed') phpBuilds.push(e.host)
+    return r
+  }
+  async function verify(...args: string[]): Promise<{exitCode: number; stdout: string; stderr: string}> {
+    const once = () => lnmpDeploy(['verify', '-c', config, '--json', ...args], {timeoutMs: 120_000})
+    const first = await once()
+    if (first.exitCode !== 4) return first
+    // as in verify-faults.ts: a lab host that once did not answer SSH is asked once more, and said on stderr
+    process.stderr.write(`[verify] exit 4: ${first.stdout.slice(0, 2000)}; once more\n`)
+    return once()
+  }
+  const changed = (stdout: string) =>
+    stepEnds(stdout)
+      .filter((e) => e.status === 'changed')
+      .map((e) => `${e.host}:${e.step}`)
+      .sort()
+
+  function failureText(r: {stdout: string; stderr: string}): string {
+    try {
+      return JSON.stringify(runSummary(r.stdout), null, 1).slice(-6000) + r.stderr
+    } catch {
+      return r.stdout.slice(-6000) + r.stderr
+    }
+  }
+
+  beforeAll(async () => {
+    started = Date.now()
+    await ensureLabUp({release: options.release, login: options.login})
+    await ensureLabArtifacts({phpMyAdmin: true})
+    await resetHosts(['lb01', 'web01', 'web02', 'db01'])
+    dir = await mkdtemp(join(tmpdir(), 'lnmp-cluster-'))
+    config = join(dir, 'lnmp-deploy.yml')
+    await copyFile(labFiles().config, config)
+    await editConfig((doc) => {
+      doc.app = {kind: 'phpmyadmin', serverName: SERVER_NAME}
+      doc.php = {version: options.firstPhp}
+      // the procedure as it stood before its fix: each web host keeps its own sessions
+      doc.session = {handler: 'files'}
+    })
+  }, 900_000)
+
+  afterAll(async () => {
+    process.stderr.write(`[cluster ${suite}] ${Math.round((Date.now() - started) / 1000)} s, ${phpBuilds.length} PHP build(s): ${phpBuilds.join(', ')}\n`)
+    await removeLabHosts()
+    if (dir) await rm(dir, {recursive: true, force: true})
+  }, 300_000)
+
+  describe(`the cluster on Debian ${suite}, from four fresh hosts`, () => {
+    it(`logs in as ${options.login}, and the hosts run Debian ${options.release}`, async () => {
+      const cfg = YAML.parse(await readFile(config, 'utf8')) as {ssh: {user: string}}
+      expect(cfg.ssh.user).toBe(options.login)
+      expect((await onHost('web01', '. /etc/os-release && echo $VERSION_CODENAME'))).toBe(options.release)
+      // root cannot log in over SSH on a deploy-login lab: whatever the run does as root, it does through sudo
+      const rootLogin = await tryRun('ssh', [...sshArgs(labPaths(), '10.77.0.21', 'root'), 'true'])
+      expect(rootLogin.code, rootLogin.stderr).toBe(options.login === 'deploy' ? 255 : 0)
+    })
+
+    it('run deploys every milestone on every host', async () => {
+      const t0 = Date.now()
+      const r = await run()
+      process.stderr.write(`[cluster ${suite}] first run: ${Math.round((Date.now() - t0) / 1000)} s\n`)
+      expect(r.exitCode, failureText(r)).toBe(0)
+      const done = changed(r.stdout)
+      for (const web of ['web01', 'web02']) {
+        for (const step of ['www-user', 'build-deps', 'nginx-source', 'php-source', 'php-fpm', 'pecl-memcache', 'php-session', 'app']) {
+          expect(done).toContain(`${web}:${step}`)
+        }
+      }
+      expect(done).toEqual(expect.arrayContaining(['db01:mariadb', 'db01:memcached', 'db01:db-firewall', 'lb01:lb-upstream']))
+    }, 40 * 60_000)
+
+    it("with the files handler the session proof fails: the procedure's original problem", async () => {
+      const r = await verify('--check', 'session-proof')
+      expect(r.exitCode, r.stdout).toBe(6)
+      const report = JSON.parse(r.stdout) as {checks: Array<{name: string; status: string; detail?: string}>}
+      const proof = report.checks.find((c) => c.name === 'session-proof')
+      expect(proof?.status).toBe('fail')
+      expect(proof?.detail).toMatch(/files|not read|missing/i)
+    }, 120_000)
+
+    it('switching the handler to memcache changes only php-session, and verify passes', async () => {
+      await editConfig((doc) => {
+        doc.session = {handler: 'memcache'}
+      })
+      const r = await run()
+      expect(r.exitCode, failureText(r)).toBe(0)
+      expect(changed(r.stdout)).toEqual(['web01:php-session', 'web02:php-session'])
+      const v = await verify()
+      expect(v.exitCode, v.stdout).toBe(0)
+    }, 600_000)
+
+    it("the seed's last check: logged into phpMyAdmin through lb01, pages from both web hosts, still logged in", async () => {
+      const secrets = JSON.parse(await readFile(secretsPath(dir), 'utf8')) as Record<string, string>
+      const browser = new Browser(LB, SERVER_NAME)
+      const loginPage = await browser.get('/index.php')
+      expect(loginPage.status).toBe(200)
+      expect(isLoginPage(loginPage.body)).toBe(true)
+      const form = hiddenInputs(loginPage.body)
+      const login = await browser.post('/index.php?route=/', {
+        ...form,
+        pma_username: 'oldboy',
+        pma_password: secrets['database.appPassword'] ?? '',
+        server: '1',
+      })
+      expect([200, 302]).toContain(login.status)
+
+      const backends = new Set<string>()
+      for (let i = 0; i < 8 && backends.size < 2; i++) {
+        const page = await browser.get('/index.php?route=/')
+        expect(page.status).toBe(200)
+        expect(isLoggedIn(page.body), `request ${i} served by ${page.backend} is not logged in`).toBe(true)
+        if (page.backend) backends.add(page.backend)
+      }
+      expect([...backends].sort()).toEqual(['web01', 'web02'])
+    }, 120_000)
+
+    it('a second run changes nothing and compiles nothing', async () => {
+      const r = await run()
+      expect(r.exitCode, failureText(r)).toBe(0)
+      expect(runSummary(r.stdout).counts.changed).toBe(0)
+    }, 600_000)
   })
-}, 900_000)
 
-afterAll(async () => {
-  await removeLabHosts()
-  if (dir) await rm(dir, {recursive: true, force: true})
-}, 300_000)
+  describe('verify against faults', () => {
+    verifyFaultSuite(() => config)
+  })
 
-describe('the cluster, from four fresh hosts', () => {
-  it('run deploys every milestone on every host', async () => {
-    const t0 = Date.now()
-    const r = await run()
-    process.stderr.write(`[cluster] first run: ${Math.round((Date.now() - t0) / 1000)} s\n`)
-    expect(r.exitCode, failureText(r)).toBe(0)
-    const done = changed(r.stdout)
-    for (const web of ['web01', 'web02']) {
-      for (const step of ['www-user', 'build-deps', 'nginx-source', 'php-source', 'php-fpm', 'pecl-memcache', 'php-session', 'app']) {
-        expect(done).toContain(`${web}:${step}`)
+  /** A logged-in user asks for a page through lb01 five times a second while `change` runs. */
+  async function underLoad(what: string, change: () => Promise<void>): Promise<LoopReport> {
+    const secrets = JSON.parse(await readFile(secretsPath(dir), 'utf8')) as Record<string, string>
+    const browser = await logIn(LB, SERVER_NAME, 'oldboy', secrets['database.appPassword'] ?? '')
+    const loop = RequestLoop.start(browser, {intervalMs: 200, maxMs: 25 * 60_000})
+    let report: LoopReport | undefined
+    try {
+      await change()
+    } finally {
+      report = await loop.stop()
+      process.stderr.write(`${describeLoop(what, report)}\n`)
+    }
+    expect(report.failed, report.problems.join('\n')).toBe(0)
+    expect(report.loggedOut, report.problems.join('\n')).toBe(0)
+    return report
+  }
+
+  async function onHost(host: string, command: string): Promise<string> {
+    const r = await onLabHost(host, command)
+    if (r.code !== 0) throw new Error(`${host}: ${command}: exit ${r.code}\n${r.stdout}${r.stderr}`)
+    return r.stdout.trim()
+  }
+
+  /** Starts `run`, and SIGKILLs it (as a CI timeout would) once `when` says so about a line of its events. */
+  async function runKilledWhen(when: (event: Record<string, unknown>) => Promise<boolean> | boolean): Promise<void> {
+    const started = startLnmpDeploy(['run', '-c', config, '--json', '--clear-stale-lock'])
+    for await (const line of started.lines) {
+      let event: Record<string, unknown>
+      try {
+        event = JSON.parse(line) as Record<string, unknown>
+      } catch {
+        continue
+      }
+      if (await when(event)) {
+        process.kill(started.pid, 'SIGKILL')
+        break
       }
     }
-    expect(done).toEqual(expect.arrayContaining(['db01:mariadb', 'db01:memcached', 'db01:db-firewall', 'lb01:lb-upstream']))
-  }, 40 * 60_000)
-
-  it("with the files handler the session proof fails: the procedure's original problem", async () => {
-    const r = await verify('--check', 'session-proof')
-    expect(r.exitCode, r.stdout).toBe(6)
-    const report = JSON.parse(r.stdout) as {checks: Array<{name: string; status: string; detail?: string}>}
-    const proof = report.checks.find((c) => c.name === 'session-proof')
-    expect(proof?.status).toBe('fail')
-    expect(proof?.detail).toMatch(/files|not read|missing/i)
-  }, 120_000)
-
-  it('switching the handler to memcache changes only php-session, and verify passes', async () => {
-    await editConfig((doc) => {
-      doc.session = {handler: 'memcache'}
-    })
-    const r = await run()
-    expect(r.exitCode, failureText(r)).toBe(0)
-    expect(changed(r.stdout)).toEqual(['web01:php-session', 'web02:php-session'])
-    const v = await verify()
-    expect(v.exitCode, v.stdout).toBe(0)
-  }, 600_000)
-
-  it("the seed's last check: logged into phpMyAdmin through lb01, pages from both web hosts, still logged in", async () => {
-    const secrets = JSON.parse(await readFile(secretsPath(dir), 'utf8')) as Record<string, string>
-    const browser = new Browser(LB, SERVER_NAME)
-    const loginPage = await browser.get('/index.php')
-    expect(loginPage.status).toBe(200)
-    expect(isLoginPage(loginPage.body)).toBe(true)
-    const form = hiddenInputs(loginPage.body)
-    const login = await browser.post('/index.php?route=/', {
-      ...form,
-      pma_username: 'oldboy',
-      pma_password: secrets['database.appPassword'] ?? '',
-      server: '1',
-    })
-    expect([200, 302]).toContain(login.status)
-
-    const backends = new Set<string>()
-    for (let i = 0; i < 8 && backends.size < 2; i++) {
-      const page = await browser.get('/index.php?route=/')
-      expect(page.status).toBe(200)
-      expect(isLoggedIn(page.body), `request ${i} served by ${page.backend} is not logged in`).toBe(true)
-      if (page.backend) backends.add(page.backend)
-    }
-    expect([...backends].sort()).toEqual(['web01', 'web02'])
-  }, 120_000)
-
-  it('a second run changes nothing and compiles nothing', async () => {
-    const r = await run()
-    expect(r.exitCode, failureText(r)).toBe(0)
-    expect(runSummary(r.stdout).counts.changed).toBe(0)
-  }, 600_000)
-})
-
-describe('verify against faults', () => {
-  verifyFaultSuite(() => config)
-})
-
-/** A logged-in user asks for a page through lb01 five times a second while `change` runs. */
-async function underLoad(what: string, change: () => Promise<void>): Promise<LoopReport> {
-  const secrets = JSON.parse(await readFile(secretsPath(dir), 'utf8')) as Record<string, string>
-  const browser = await logIn(LB, SERVER_NAME, 'oldboy', secrets['database.appPassword'] ?? '')
-  const loop = RequestLoop.start(browser, {intervalMs: 200, maxMs: 25 * 60_000})
-  let report: LoopReport | undefined
-  try {
-    await change()
-  } finally {
-    report = await loop.stop()
-    process.stderr.write(`${describeLoop(what, report)}\n`)
+    const end = await started.child
+    expect(end.signal, 'the run ended before the moment it was to be killed at').toBe('SIGKILL')
   }
-  expect(report.failed, report.problems.join('\n')).toBe(0)
-  expect(report.loggedOut, report.problems.join('\n')).toBe(0)
-  return report
-}
 
-async function onHost(host: string, command: string): Promise<string> {
-  const r = await onLabHost(host, command)
-  if (r.code !== 0) throw new Error(`${host}: ${command}: exit ${r.code}\n${r.stdout}${r.stderr}`)
-  return r.stdout.trim()
-}
+  const links = async (): Promise<string[]> => Promise.all(['web01', 'web02'].map((h) => onHost(h, 'readlink /application/php')))
 
-/** Starts `run`, and SIGKILLs it (as a CI timeout would) once `when` says so about a line of its events. */
-async function runKilledWhen(when: (event: Record<string, unknown>) => Promise<boolean> | boolean): Promise<void> {
-  const started = startLnmpDeploy(['run', '-c', config, '--json', '--clear-stale-lock'])
-  for await (const line of started.lines) {
-    let event: Record<string, unknown>
-    try {
-      event = JSON.parse(line) as Record<string, unknown>
-    } catch {
-      continue
-    }
-    if (await when(event)) {
-      process.kill(started.pid, 'SIGKILL')
-      break
-    }
-  }
-  const end = await started.child
-  expect(end.signal, 'the run ended before the moment it was to be killed at').toBe('SIGKILL')
-}
+  describe('changing the live cluster: one web host at a time out of rotation, nothing lost (issue 8)', () => {
+    it('php.fpmListen 9000 -> 9001 -> 9000: the pool and the vhost change together on each host, 0 failed, 0 logouts', async () => {
+      onTestFinished(() => editConfig((doc) => void (doc.php = {...doc.php, fpmListen: '127.0.0.1:9000'})))
+      await underLoad('fpmListen 9000 -> 9001 -> 9000', async () => {
+        for (const listen of ['127.0.0.1:9001', '127.0.0.1:9000']) {
+          await editConfig((doc) => {
+            doc.php = {...doc.php, fpmListen: listen}
+          })
+          const r = await run()
+          expect(r.exitCode, failureText(r)).toBe(0)
+          expect(changed(r.stdout)).toEqual(expect.arrayContaining(['web01:app', 'web01:php-fpm', 'web02:app', 'web02:php-fpm']))
+        }
+      })
+      const v = await verify()
+      expect(v.exitCode, v.stdout).toBe(0)
+    }, 10 * 60_000)
 
-const links = async (): Promise<string[]> => Promise.all(['web01', 'web02'].map((h) => onHost(h, 'readlink /application/php')))
-
-describe('changing the live cluster: one web host at a time out of rotation, nothing lost (issue 8)', () => {
-  it('php.fpmListen 9000 -> 9001 -> 9000: the pool and the vhost change together on each host, 0 failed, 0 logouts', async () => {
-    onTestFinished(() => editConfig((doc) => void (doc.php = {...doc.php, fpmListen: '127.0.0.1:9000'})))
-    await underLoad('fpmListen 9000 -> 9001 -> 9000', async () => {
-      for (const listen of ['127.0.0.1:9001', '127.0.0.1:9000']) {
+    it('a pool FPM cannot start on: the old one is put back and serves, and the next run recovers by itself', async () => {
+      const restore = () => editConfig((doc) => void (doc.php = {...doc.php, fpmListen: '127.0.0.1:9000'}))
+      onTestFinished(restore)
+      await underLoad('a pool on a socket in a missing directory, then fixed', async () => {
         await editConfig((doc) => {
-          doc.php = {...doc.php, fpmListen: listen}
+          doc.php = {...doc.php, fpmListen: '/run/lnmp-missing/php-fpm.sock'}
+        })
+        const bad = await run()
+        expect(bad.exitCode, failureText(bad)).toBe(5)
+        const failures = (runSummary(bad.stdout) as unknown as {failures: Array<{host: string; step: string; message: string}>}).failures
+        expect(failures.map((f) => `${f.host}:${f.step}`).sort()).toEqual(['web01:php-fpm', 'web02:php-fpm'])
+        for (const f of failures) expect(f.message).toMatch(/the previous state is back .* and php-fpm runs on it again/)
+        await editConfig((doc) => {
+          doc.php = {...doc.php, fpmListen: '127.0.0.1:9000'}
+        })
+        const fixed = await run()
+        expect(fixed.exitCode, failureText(fixed)).toBe(0)
+        // nothing was left half-changed: the put-back pool is the wanted one, nothing owed
+        expect(changed(fixed.stdout)).toEqual([])
+      })
+      const status = await lnmpDeploy(['status', '-c', config, '--json'])
+      const rows = (JSON.parse(status.stdout) as {hosts: Array<{owed: string[]}>}).hosts
+      expect(rows.flatMap((r) => r.owed)).toEqual([])
+    }, 10 * 60_000)
+
+    it('a vhost value the whole nginx configuration refuses: the old vhost stays and serves; set back, the next run is clean', async () => {
+      // a valid DNS name nginx cannot hash with its default server_names_hash_bucket_size (64): `nginx -t` fails
+      const tooLong = 'phpmyadmin-cluster-of-the-oldboy-education-lnmp-tutorial-served.behind-one-balancer.lab.test'
+      onTestFinished(() => editConfig((doc) => void (doc.app = {...doc.app, serverName: SERVER_NAME})))
+      await underLoad('a server name nginx -t refuses, then set back', async () => {
+        await editConfig((doc) => {
+          doc.app = {...doc.app, serverName: tooLong}
+        })
+        const refused = await run()
+        expect(refused.exitCode, failureText(refused)).toBe(5)
+        const failures = (runSummary(refused.stdout) as unknown as {failures: Array<{host: string; step: string; message: string}>}).failures
+        expect(failures.map((f) => `${f.host}:${f.step}`).sort()).toEqual(['web01:app', 'web02:app'])
+        for (const f of failures) expect(f.message).toMatch(/app\.conf does not pass .*; the old file is untouched/)
+        // the old vhost is in place on both, and nothing of the candidate is left beside it
+        for (const web of ['web01', 'web02']) {
+          expect(await onHost(web, `grep -c 'server_name ${SERVER_NAME};' /application/nginx/conf/extra/app.conf`)).toBe('1')
+          expect(await onHost(web, 'ls -a /application/nginx/conf/extra/ | grep -c lnmp || true')).toBe('0')
+        }
+        await editConfig((doc) => {
+          doc.app = {...doc.app, serverName: SERVER_NAME}
+        })
+        const back = await run()
+        expect(back.exitCode, failureText(back)).toBe(0)
+        expect(changed(back.stdout)).toEqual([])
+      })
+    }, 10 * 60_000)
+
+    it.runIf(options.upgradeTo !== undefined)(`PHP ${options.firstPhp} -> ${options.upgradeTo}, live: staged beside the old build, one host at a time, the user logged in before still logged in, the old build kept for rollback`, async () => {
+      const to = options.upgradeTo ?? ''
+      const before = await links()
+      expect(before.every((l) => l.startsWith(`/application/php-${options.firstPhp}-`)), before.join(' ')).toBe(true)
+      await underLoad(`PHP ${options.firstPhp} -> ${to}`, async () => {
+        await editConfig((doc) => {
+          doc.php = {...doc.php, version: to}
         })
         const r = await run()
         expect(r.exitCode, failureText(r)).toBe(0)
-        expect(changed(r.stdout)).toEqual(expect.arrayContaining(['web01:app', 'web01:php-fpm', 'web02:app', 'web02:php-fpm']))
+        const done = changed(r.stdout)
+        for (const web of ['web01', 'web02']) expect(done).toEqual(expect.arrayContaining([`${web}:php-source`, `${web}:pecl-memcache`, `${web}:php-switch`]))
+      })
+      for (const web of ['web01', 'web02']) expect(await onHost(web, '/application/php/bin/php -r "echo PHP_VERSION;"')).toBe(to)
+      const after = await links()
+      expect(after.every((l) => l.startsWith(`/application/php-${to}-`)), after.join(' ')).toBe(true)
+      // the old build stays for rollback
+      const status = JSON.parse((await lnmpDeploy(['status', '-c', config, '--json'])).stdout) as {builds: Array<{host: string; component: string; dir: string; live: boolean}>}
+      for (const [i, web] of ['web01', 'web02'].entries()) {
+        expect(status.builds.find((b) => b.host === web && b.dir === before[i])?.live).toBe(false)
       }
-    })
-    const v = await verify()
-    expect(v.exitCode, v.stdout).toBe(0)
-  }, 10 * 60_000)
+      const v = await verify()
+      expect(v.exitCode, v.stdout).toBe(0)
+    }, 40 * 60_000)
 
-  it('a pool FPM cannot start on: the old one is put back and serves, and the next run recovers by itself', async () => {
-    const restore = () => editConfig((doc) => void (doc.php = {...doc.php, fpmListen: '127.0.0.1:9000'}))
-    onTestFinished(restore)
-    await underLoad('a pool on a socket in a missing directory, then fixed', async () => {
-      await editConfig((doc) => {
-        doc.php = {...doc.php, fpmListen: '/run/lnmp-missing/php-fpm.sock'}
-      })
-      const bad = await run()
-      expect(bad.exitCode, failureText(bad)).toBe(5)
-      const failures = (runSummary(bad.stdout) as unknown as {failures: Array<{host: string; step: string; message: string}>}).failures
-      expect(failures.map((f) => `${f.host}:${f.step}`).sort()).toEqual(['web01:php-fpm', 'web02:php-fpm'])
-      for (const f of failures) expect(f.message).toMatch(/the previous state is back .* and php-fpm runs on it again/)
-      await editConfig((doc) => {
-        doc.php = {...doc.php, fpmListen: '127.0.0.1:9000'}
-      })
-      const fixed = await run()
-      expect(fixed.exitCode, failureText(fixed)).toBe(0)
-      // nothing was left half-changed: the put-back pool is the wanted one, nothing owed
-      expect(changed(fixed.stdout)).toEqual([])
-    })
-    const status = await lnmpDeploy(['status', '-c', config, '--json'])
-    const rows = (JSON.parse(status.stdout) as {hosts: Array<{owed: string[]}>}).hosts
-    expect(rows.flatMap((r) => r.owed)).toEqual([])
-  }, 10 * 60_000)
-
-  it('a vhost value the whole nginx configuration refuses: the old vhost stays and serves; set back, the next run is clean', async () => {
-    // a valid DNS name nginx cannot hash with its default server_names_hash_bucket_size (64): `nginx -t` fails
-    const tooLong = 'phpmyadmin-cluster-of-the-oldboy-education-lnmp-tutorial-served.behind-one-balancer.lab.test'
-    onTestFinished(() => editConfig((doc) => void (doc.app = {...doc.app, serverName: SERVER_NAME})))
-    await underLoad('a server name nginx -t refuses, then set back', async () => {
-      await editConfig((doc) => {
-        doc.app = {...doc.app, serverName: tooLong}
-      })
-      const refused = await run()
-      expect(refused.exitCode, failureText(refused)).toBe(5)
-      const failures = (runSummary(refused.stdout) as unknown as {failures: Array<{host: string; step: string; message: string}>}).failures
-      expect(failures.map((f) => `${f.host}:${f.step}`).sort()).toEqual(['web01:app', 'web02:app'])
-      for (const f of failures) expect(f.message).toMatch(/app\.conf does not pass .*; the old file is untouched/)
-      // the old vhost is in place on both, and nothing of the candidate is left beside it
-      for (const web of ['web01', 'web02']) {
-        expect(await onHost(web, `grep -c 'server_name ${SERVER_NAME};' /application/nginx/conf/extra/app.conf`)).toBe('1')
-        expect(await onHost(web, 'ls -a /application/nginx/conf/extra/ | grep -c lnmp || true')).toBe('0')
-      }
-      await editConfig((doc) => {
-        doc.app = {...doc.app, serverName: SERVER_NAME}
-      })
-      const back = await run()
-      expect(back.exitCode, failureText(back)).toBe(0)
-      expect(changed(back.stdout)).toEqual([])
-    })
-  }, 10 * 60_000)
-
-  it('a changed PHP flag: staged and switched one host at a time, through a killed controller and a failed PECL build', async () => {
-    const before = await links()
-    // a PECL memcache source that cannot build: the staged PHP must never go live without it
-    const broken = join(dir, 'memcache-8.2-broken.tgz')
-    execFileSync('bash', ['-c', `d=$(mktemp -d) && mkdir -p "$d/memcache-8.2" && echo broken > "$d/memcache-8.2/README" && tar -czf ${broken} -C "$d" memcache-8.2 && rm -rf "$d"`])
-    const brokenSha = createHash('sha256').update(await readFile(broken)).digest('hex')
-    let phpJob = ''
-    let labMemcache: unknown
-    onTestFinished(async () => {
-      if (labMemcache !== undefined) await editConfig((doc) => void (doc.artifacts = {...doc.artifacts, memcache: labMemcache}))
-    })
-    await underLoad('a changed PHP flag, killed twice, a failed PECL build, then done', async () => {
-      // short-tags is a no-op for PHP 8's configure: the arguments change (a new build directory), php_config.h
-      // does not, so the shared ccache answers nearly every object and the test stays minutes, not a quarter hour
-      await editConfig((doc) => {
-        doc.php = {...doc.php, features: PRESETS.seed.filter((f) => f !== 'short-tags')}
-        labMemcache = doc.artifacts.memcache
-        doc.artifacts = {...doc.artifacts, memcache: {file: broken, sha256: brokenSha}}
-      })
-      // killed while web01 compiles the new build: make goes on, detached
-      const earlierJobs = (await onHost('web01', 'ls /var/lib/lnmp-deploy/jobs/')).split('\n')
-      await runKilledWhen(async (e) => {
-        if (e.type !== 'step-start' || e.host !== 'web01' || e.step !== 'php-source') return false
-        for (let i = 0; i < 900; i++) {
-          const r = await onLabHost('web01', "grep -l '^== make -j' /var/lib/lnmp-deploy/jobs/php-*/log 2>/dev/null || true")
-          const fresh = r.stdout.split('\n').map((l) => l.split('/').at(-2) ?? '').find((job) => job !== '' && !earlierJobs.includes(job))
-          if (fresh) {
-            phpJob = fresh
-            return true
+    it.runIf(options.rebuilds)('a changed PHP flag: staged and switched one host at a time, through a killed controller and a failed PECL build', async () => {
+      const before = await links()
+      // a PECL memcache source that cannot build: the staged PHP must never go live without it
+      const broken = join(dir, 'memcache-8.2-broken.tgz')
+      execFileSync('bash', ['-c', `d=$(mktemp -d) && mkdir -p "$d/memcache-8.2" && echo broken > "$d/memcache-8.2/README" && tar -czf ${broken} -C "$d" memcache-8.2 && rm -rf "$d"`])
+      const brokenSha = createHash('sha256').update(await readFile(broken)).digest('hex')
+      let phpJob = ''
+      // the lab's memcache comes from its source cache: no artifacts.memcache entry to put back, only to remove
+      const labMemcache = () => editConfig((doc) => void delete doc.artifacts.memcache)
+      onTestFinished(labMemcache)
+      await underLoad('a changed PHP flag, killed twice, a failed PECL build, then done', async () => {
+        // short-tags is a no-op for PHP 8's configure: the arguments change (a new build directory), php_config.h
+        // does not, so the shared ccache answers nearly every object and the test stays minutes, not a quarter hour
+        await editConfig((doc) => {
+          doc.php = {...doc.php, features: PRESETS.seed.filter((f) => f !== 'short-tags')}
+          doc.artifacts = {...doc.artifacts, memcache: {file: broken, sha256: brokenSha}}
+        })
+        // killed while web01 compiles the new build: make goes on, detached
+        const earlierJobs = (await onHost('web01', 'ls /var/lib/lnmp-deploy/jobs/')).split('\n')
+        await runKilledWhen(async (e) => {
+          if (e.type !== 'step-start' || e.host !== 'web01' || e.step !== 'php-source') return false
+          for (let i = 0; i < 900; i++) {
+            const r = await onLabHost('web01', "grep -l '^== make -j' /var/lib/lnmp-deploy/jobs/php-*/log 2>/dev/null || true")
+            const fresh = r.stdout.split('\n').map((l) => l.split('/').at(-2) ?? '').find((job) => job !== '' && !earlierJobs.includes(job))
+            if (fresh) {
+              phpJob = fresh
+              return true
+            }
+            await new Promise((res) => setTimeout(res, 1000))
           }
-          await new Promise((res) => setTimeout(res, 1000))
+          return false
+        })
+        expect(phpJob).toMatch(new RegExp(`^php-${livePhp.replaceAll('.', '\\.')}-[0-9a-f]{8}$`))
+        const failedPecl = await run('--clear-stale-lock')
+        expect(failedPecl.exitCode, failureText(failedPecl)).toBe(5)
+        const ends = stepEnds(failedPecl.stdout)
+        for (const web of ['web01', 'web02']) {
+          expect(ends.find((e) => e.host === web && e.step === 'pecl-memcache')?.status).toBe('failed')
+          expect(ends.find((e) => e.host === web && e.step === 'php-switch')?.status).toBe('skipped')
         }
-        return false
-      })
-      expect(phpJob).toMatch(/^php-8\.2\.\d+-[0-9a-f]{8}$/)
-      const failedPecl = await run('--clear-stale-lock')
-      expect(failedPecl.exitCode, failureText(failedPecl)).toBe(5)
-      const ends = stepEnds(failedPecl.stdout)
-      for (const web of ['web01', 'web02']) {
-        expect(ends.find((e) => e.host === web && e.step === 'pecl-memcache')?.status).toBe('failed')
-        expect(ends.find((e) => e.host === web && e.step === 'php-switch')?.status).toBe('skipped')
-      }
-      // both hosts still run the old build, with its sessions (the loop proves them)
-      expect(await links()).toEqual(before)
+        // both hosts still run the old build, with its sessions (the loop proves them)
+        expect(await links()).toEqual(before)
 
-      await editConfig((doc) => {
-        doc.artifacts = {...doc.artifacts, memcache: labMemcache}
+        await labMemcache()
+        // killed as web01 switches: the next run finds it wherever it stopped
+        await runKilledWhen(async (e) => {
+          if (e.type !== 'step-start' || e.host !== 'web01' || e.step !== 'php-switch') return false
+          await new Promise((res) => setTimeout(res, 1500))
+          return true
+        })
+        const done = await run('--clear-stale-lock')
+        expect(done.exitCode, failureText(done)).toBe(0)
       })
-      // killed as web01 switches: the next run finds it wherever it stopped
-      await runKilledWhen(async (e) => {
-        if (e.type !== 'step-start' || e.host !== 'web01' || e.step !== 'php-switch') return false
-        await new Promise((res) => setTimeout(res, 1500))
-        return true
+      const after = await links()
+      expect(after[0]).toBe(after[1])
+      expect(after[0]).not.toBe(before[0])
+      // one compile on web01 for this build: the killed run's make was reattached, never started again
+      expect(await onHost('web01', `grep -c '^== make -j' /var/lib/lnmp-deploy/jobs/${phpJob}/log`)).toBe('1')
+      const status = await lnmpDeploy(['status', '-c', config, '--json'])
+      expect((JSON.parse(status.stdout) as {hosts: Array<{owed: string[]}>}).hosts.flatMap((r) => r.owed)).toEqual([])
+      const v = await verify()
+      expect(v.exitCode, v.stdout).toBe(0)
+    }, 40 * 60_000)
+
+    it.runIf(options.rebuilds)('rollback: the previous build again, one host at a time, verified; the next run keeps it', async () => {
+      const live = await links()
+      const statusBefore = JSON.parse((await lnmpDeploy(['status', '-c', config, '--json'])).stdout) as {builds: Array<{host: string; component: string; dir: string; live: boolean}>}
+      const phpBuilds = statusBefore.builds.filter((b) => b.host === 'web01' && b.component === 'php')
+      expect(phpBuilds.length).toBeGreaterThanOrEqual(2)
+      expect(phpBuilds.find((b) => b.live)?.dir).toBe(live[0])
+      await underLoad('rollback of PHP', async () => {
+        const r = await lnmpDeploy(['rollback', '-c', config, '--json'], {timeoutMs: 10 * 60_000})
+        expect(r.exitCode, r.stdout + r.stderr).toBe(0)
       })
-      const done = await run('--clear-stale-lock')
-      expect(done.exitCode, failureText(done)).toBe(0)
-    })
-    const after = await links()
-    expect(after[0]).toBe(after[1])
-    expect(after[0]).not.toBe(before[0])
-    // one compile on web01 for this build: the killed run's make was reattached, never started again
-    expect(await onHost('web01', `grep -c '^== make -j' /var/lib/lnmp-deploy/jobs/${phpJob}/log`)).toBe('1')
-    const status = await lnmpDeploy(['status', '-c', config, '--json'])
-    expect((JSON.parse(status.stdout) as {hosts: Array<{owed: string[]}>}).hosts.flatMap((r) => r.owed)).toEqual([])
-    const v = await verify()
-    expect(v.exitCode, v.stdout).toBe(0)
-  }, 40 * 60_000)
+      const back = await links()
+      expect(back[0]).not.toBe(live[0])
+      expect(back[0]).toBe(back[1])
+      const v = await verify()
+      expect(v.exitCode, v.stdout).toBe(0)
+      const again = await run()
+      expect(again.exitCode, failureText(again)).toBe(0)
+      expect(changed(again.stdout)).toEqual([])
+      expect(await links()).toEqual(back)
+    }, 15 * 60_000)
 
-  it('rollback: the previous build again, one host at a time, verified; the next run keeps it', async () => {
-    const live = await links()
-    const statusBefore = JSON.parse((await lnmpDeploy(['status', '-c', config, '--json'])).stdout) as {builds: Array<{host: string; component: string; dir: string; live: boolean}>}
-    const phpBuilds = statusBefore.builds.filter((b) => b.host === 'web01' && b.component === 'php')
-    expect(phpBuilds.length).toBeGreaterThanOrEqual(2)
-    expect(phpBuilds.find((b) => b.live)?.dir).toBe(live[0])
-    await underLoad('rollback of PHP', async () => {
-      const r = await lnmpDeploy(['rollback', '-c', config, '--json'], {timeoutMs: 10 * 60_000})
-      expect(r.exitCode, r.stdout + r.stderr).toBe(0)
-    })
-    const back = await links()
-    expect(back[0]).not.toBe(live[0])
-    expect(back[0]).toBe(back[1])
-    const v = await verify()
-    expect(v.exitCode, v.stdout).toBe(0)
-    const again = await run()
-    expect(again.exitCode, failureText(again)).toBe(0)
-    expect(changed(again.stdout)).toEqual([])
-    expect(await links()).toEqual(back)
-  }, 15 * 60_000)
-
-  it('lab reset web02 then run: only web02 is rebuilt, and the proof passes', async () => {
-    await resetHosts(['web02'])
-    const r = await run()
-    expect(r.exitCode, failureText(r)).toBe(0)
-    const done = changed(r.stdout)
-    expect(done.length).toBeGreaterThan(0)
-    expect(done.every((d) => d.startsWith('web02:'))).toBe(true)
-    const v = await verify()
-    expect(v.exitCode, v.stdout).toBe(0)
-  }, 30 * 60_000)
-})
+    it('lab reset web02 then run: only web02 is rebuilt, and the proof passes', async () => {
+      await resetHosts(['web02'])
+      const r = await run()
+      expect(r.exitCode, failureText(r)).toBe(0)
+      const done = changed(r.stdout)
+      expect(done.length).toBeGreaterThan(0)
+      expect(done.every((d) => d.startsWith('web02:'))).toBe(true)
+      const v = await verify()
+      expect(v.exitCode, v.stdout).toBe(0)
+    }, 30 * 60_000)
+  })
+}
