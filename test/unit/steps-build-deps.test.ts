@@ -14,8 +14,8 @@ describe('build-deps inputs: the seed features, nginx, PECL, ccache and download
     expect(want.installCommand).toContain('apt-get -o DPkg::Lock::Timeout=600')
   })
 
-  it('Ubuntu 24.04: the same apt names', () => {
-    expect(buildDepsInputs(webCtx(FACTS.ubuntu2404)).packages).toEqual(buildDepsInputs(webCtx(FACTS.debian12)).packages)
+  it('Debian 13 and Ubuntu 24.04: the same apt names', () => {
+    for (const facts of [FACTS.debian13, FACTS.ubuntu2404]) expect(buildDepsInputs(webCtx(facts)).packages).toEqual(buildDepsInputs(webCtx(FACTS.debian12)).packages)
   })
 
   it('Rocky 9: -devel names, CRB and EPEL enabled first', () => {

@@ -8,6 +8,7 @@ import {DeployError} from '../../src/errors.js'
 import type {HostFacts} from '../../src/platform/facts.js'
 import {NFT_RULES_PATH, firewalldRichRules} from '../../src/platform/firewall.js'
 import {type DbFirewallFacts, NFT_UNIT_PATH, dbFirewall, dbFirewallInputs, planDbFirewall} from '../../src/steps/db-firewall.js'
+import {FACTS} from './steps-support-fixtures.js'
 
 const debian12: HostFacts = {osId: 'debian', osVersion: '12', osFamily: 'debian', packageManager: 'apt', arch: 'x86_64', cores: 2, initSystem: 'systemd'}
 const ubuntu2404: HostFacts = {osId: 'ubuntu', osVersion: '24.04', osFamily: 'debian', packageManager: 'apt', arch: 'x86_64', cores: 4, initSystem: 'systemd'}
@@ -63,6 +64,9 @@ describe('db-firewall', () => {
     ])
     expect(want.rules).toContain('elements = { 172.16.1.7, 172.16.1.8 }')
     expect(want.unit).toContain(`ExecStart=/usr/sbin/nft -f ${NFT_RULES_PATH}`)
+    // Debian 13: the same nftables package, paths and unit, so the same plan
+    const trixie = ctxFor(FACTS.debian13)
+    expect(planDbFirewall(nothing, dbFirewallInputs(trixie), trixie)).toEqual(plan)
   })
 
   it('Ubuntu 24.04 in place: nothing to do; a web host added: new rules loaded in one nft transaction', () => {

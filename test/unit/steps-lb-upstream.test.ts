@@ -42,6 +42,7 @@ describe('lb-upstream', () => {
   it('Debian and Ubuntu have a default site to remove; the RHEL family has none; CentOS 7 needs EPEL', () => {
     expect(lbUpstreamInputs(lbCtx(FACTS.debian12)).defaultSite).toBe('/etc/nginx/sites-enabled/default')
     expect(lbUpstreamInputs(lbCtx(FACTS.ubuntu2404)).defaultSite).toBe('/etc/nginx/sites-enabled/default')
+    expect(lbUpstreamInputs(lbCtx(FACTS.debian13)).defaultSite).toBe('/etc/nginx/sites-enabled/default')
     expect(lbUpstreamInputs(lbCtx(FACTS.rocky9)).defaultSite).toBeUndefined()
     expect(lbUpstreamInputs(lbCtx(FACTS.rocky9)).installCommand).toBe('dnf install -y nginx')
     expect(lbUpstreamInputs(lbCtx(FACTS.centos7)).installCommand).toBe('{ rpm -q epel-release >/dev/null 2>&1 || yum install -y epel-release; } && yum install -y nginx')

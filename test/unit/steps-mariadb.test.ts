@@ -30,6 +30,7 @@ import {
   sqlString,
 } from '../../src/steps/mariadb.js'
 import {describeStepFixtures, loadStepFixtures, planFixture, stepFixtureFolder} from './step-fixtures.js'
+import {FACTS} from './steps-support-fixtures.js'
 
 const debian12: HostFacts = {osId: 'debian', osVersion: '12', osFamily: 'debian', packageManager: 'apt', arch: 'x86_64', cores: 2, initSystem: 'systemd'}
 const ubuntu2404: HostFacts = {osId: 'ubuntu', osVersion: '24.04', osFamily: 'debian', packageManager: 'apt', arch: 'x86_64', cores: 4, initSystem: 'systemd'}
@@ -90,8 +91,8 @@ function done(ctx: StepContext): MariadbFacts {
 }
 
 describe('mariadb inputs per platform', () => {
-  it('Debian 12 and Ubuntu 24.04: apt, a conf.d file after 50-server.cnf, root keeps unix_socket', () => {
-    for (const facts of [debian12, ubuntu2404]) {
+  it('Debian 12 and 13, Ubuntu 24.04: apt, a conf.d file after 50-server.cnf, root keeps unix_socket', () => {
+    for (const facts of [debian12, FACTS.debian13, ubuntu2404]) {
       const want = mariadbInputs(ctxFor(facts))
       expect(want.packages).toEqual(['mariadb-server', 'mariadb-client'])
       expect(want.configPath).toBe('/etc/mysql/mariadb.conf.d/60-lnmp-deploy.cnf')
@@ -189,8 +190,8 @@ describe('mariadb plan', () => {
     expect((plan.actions[5] as Extract<Action, {kind: 'run'}>).command).toContain('--defaults-extra-file=/root/.my.cnf')
   })
 
-  it('Rocky 9 and Ubuntu 24.04 already done: nothing to do, with the reason', () => {
-    for (const facts of [rocky9, ubuntu2404]) {
+  it('Rocky 9, Ubuntu 24.04 and Debian 13 already done: nothing to do, with the reason', () => {
+    for (const facts of [rocky9, ubuntu2404, FACTS.debian13]) {
       const ctx = ctxFor(facts)
       const plan = planMariadb(done(ctx), mariadbInputs(ctx), ctx)
       expect(plan).toEqual({

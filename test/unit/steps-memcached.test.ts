@@ -5,6 +5,7 @@ import {sha256Of} from '../../src/engine/actions.js'
 import type {StepContext} from '../../src/engine/step.js'
 import type {HostFacts} from '../../src/platform/facts.js'
 import {judgeSetGet, memcachedInputs, planMemcached} from '../../src/steps/memcached.js'
+import {FACTS} from './steps-support-fixtures.js'
 
 const debian12: HostFacts = {osId: 'debian', osVersion: '12', osFamily: 'debian', packageManager: 'apt', arch: 'x86_64', cores: 2, initSystem: 'systemd'}
 const rocky9: HostFacts = {osId: 'rocky', osVersion: '9.4', osFamily: 'rhel', packageManager: 'dnf', arch: 'x86_64', cores: 2, initSystem: 'systemd'}
@@ -30,13 +31,15 @@ function ctxFor(facts: HostFacts, memcached = {}): StepContext {
 }
 
 describe('memcached inputs', () => {
-  it('binds the private address with UDP off on Debian', () => {
-    const want = memcachedInputs(ctxFor(debian12))
-    expect(want.configPath).toBe('/etc/memcached.conf')
-    expect(want.config).toContain('\n-l 172.16.1.51\n')
-    expect(want.config).toContain('\n-U 0\n')
-    expect(want.config).toContain('\n-p 11211\n')
-    expect(want.listen).toBe('172.16.1.51')
+  it('binds the private address with UDP off on Debian 12 and 13', () => {
+    for (const facts of [debian12, FACTS.debian13]) {
+      const want = memcachedInputs(ctxFor(facts))
+      expect(want.configPath).toBe('/etc/memcached.conf')
+      expect(want.config).toContain('\n-l 172.16.1.51\n')
+      expect(want.config).toContain('\n-U 0\n')
+      expect(want.config).toContain('\n-p 11211\n')
+      expect(want.listen).toBe('172.16.1.51')
+    }
   })
 
   it('uses /etc/sysconfig/memcached on Rocky', () => {

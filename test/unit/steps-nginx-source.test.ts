@@ -35,7 +35,7 @@ describe('nginx-source inputs', () => {
   })
 
   it('refuses the seed\'s nginx 1.14.2 where it cannot build, before anything runs', () => {
-    for (const facts of [FACTS.debian12, FACTS.ubuntu2404, FACTS.rocky9]) {
+    for (const facts of [FACTS.debian12, FACTS.debian13, FACTS.ubuntu2404, FACTS.rocky9]) {
       expect(() => nginxSourceInputs(webCtx(facts, {nginx: {version: '1.14.2'}}))).toThrow(ConfigError)
     }
     expect(() => nginxSourceInputs(webCtx(FACTS.debian12, {nginx: {version: '1.14.2'}}))).toThrow(

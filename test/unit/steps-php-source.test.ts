@@ -79,7 +79,7 @@ describe('php-source inputs', () => {
   })
 
   it('refuses the seed\'s PHP 5.5.32 with the reason, on every current target', () => {
-    for (const facts of [FACTS.debian12, FACTS.ubuntu2404, FACTS.rocky9]) {
+    for (const facts of [FACTS.debian12, FACTS.debian13, FACTS.ubuntu2404, FACTS.rocky9]) {
       expect(() => phpSourceInputs(webCtx(facts, {php: {version: '5.5.32'}}))).toThrow(ConfigError)
     }
     expect(() => phpSourceInputs(webCtx(FACTS.debian12, {php: {version: '5.5.32'}}))).toThrow(
