@@ -1,6 +1,7 @@
 import chalk from 'chalk'
 
-import type {RunSummary, StepResult} from '../engine/events.js'
+import type {Problem, RunSummary, StepFailure, StepResult} from '../engine/events.js'
+import {briefOf, problemKey} from '../engine/problems.js'
 import type {BuildRow, StepStatusRow} from '../services/status.js'
 import type {VerifyReport} from '../services/verify.js'
 
@@ -24,14 +25,33 @@ export function formatRunSummary(summary: RunSummary): string[] {
       ? `${c.changed} changed, ${c.unchanged} unchanged, ${c.failed} failed, ${c.skipped} skipped in ${(summary.durationMs / 1000).toFixed(1)} s`
       : `${c['will run']} will run, ${c['up to date']} up to date, ${c.unknown} unknown, ${c.failed} failed`,
   ]
-  for (const f of summary.failures) {
-    lines.push('', chalk.red(`✖ ${f.host} ${f.step}: ${f.message}`))
-    if (f.outputTail) lines.push('--- last output ---', f.outputTail.trimEnd(), '---')
-    if (f.logPath) lines.push(`log: ${f.logPath}`)
-    if (f.hint) lines.push(`hint: ${f.hint}`)
+  for (const problem of summary.problems) {
+    lines.push('', ...formatProblem(problem, summary.failures.filter((f) => (f.problem ?? problemKey(f)) === problem.id)))
   }
   if (summary.logDir) lines.push(`logs: ${summary.logDir}`)
   return lines
+}
+
+/** A problem said once: a step's own failure with its output, or one cause with every step it stops. */
+function formatProblem(problem: Problem, failures: StepFailure[]): string[] {
+  const [only] = failures
+  if (failures.length === 1 && only) {
+    return [
+      chalk.red(`✖ ${only.host} ${only.step}: ${only.message}`),
+      ...(only.outputTail ? ['--- last output ---', only.outputTail.trimEnd(), '---'] : []),
+      ...(only.logPath ? [`log: ${only.logPath}`] : []),
+      ...(only.hint ? [`hint: ${only.hint}`] : []),
+    ]
+  }
+  const byHost = new Map<string, string[]>()
+  for (const {host, step} of problem.steps) byHost.set(host, [...(byHost.get(host) ?? []), step])
+  return [
+    chalk.red(`✖ ${problem.message}`),
+    ...[...byHost].map(([host, steps]) => `stops ${host}: ${steps.join(', ')}`),
+    // each step's output is in its log: the cause is the same, the output around it is not worth the screen
+    ...failures.flatMap((f) => (f.logPath ? [`log: ${f.logPath}`] : [])),
+    ...(problem.hint ? [`hint: ${problem.hint}`] : []),
+  ]
 }
 
 export function formatPlan(summary: RunSummary): string[] {
@@ -50,7 +70,8 @@ function planStatus(r: StepResult): string {
   const reason = r.reason ? ` (${r.reason})` : ''
   if (r.status === 'will run') return chalk.yellow('will run')
   if (r.status === 'up to date') return chalk.green('up to date') + reason
-  if (r.status === 'failed') return chalk.red(`failed: ${r.error?.message ?? ''}`)
+  // the whole problem is said once, below
+  if (r.status === 'failed') return chalk.red(`failed: ${briefOf(r.error?.message ?? '')}`)
   return `${r.status}${reason}`
 }
 

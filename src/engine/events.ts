@@ -17,6 +17,23 @@ export interface StepFailure {
   hint?: string
   /** the exit code this failure maps to (src/errors.ts): locked, connection, artifact, step failed ... */
   exitCode: number
+  /** the id of its Problem: failures with the same cause share one (problems.ts) */
+  problem?: string
+}
+
+/**
+ * One cause behind failed steps, said once. A config that several steps read (php.flags) or a host that
+ * cannot be reached (its changed host key) fails every step that meets it with the same error: those
+ * failures are one problem, naming the hosts and steps it stops, instead of the same text per step.
+ */
+export interface Problem {
+  /** StepFailure.problem of each failure it caused */
+  id: string
+  message: string
+  hint?: string
+  exitCode: number
+  /** the steps it failed, in the run's order */
+  steps: Array<{host: string; step: string}>
 }
 
 export interface PlannedAction {
@@ -47,6 +64,8 @@ export interface RunSummary {
   results: StepResult[]
   counts: Record<StepStatus | PlanStatus, number>
   failures: StepFailure[]
+  /** the failures by cause: each said once, with the steps it failed */
+  problems: Problem[]
   ok: boolean
 }
 

@@ -1,6 +1,6 @@
 /** The engine's public face for src/services and src/commands. */
 export {runSteps, type RunOptions} from './runner.js'
-export type {EngineEvent, EventSink, PlannedAction, PlanStatus, RunSummary, StepFailure, StepResult, StepStatus} from './events.js'
+export type {EngineEvent, EventSink, PlannedAction, PlanStatus, Problem, RunSummary, StepFailure, StepResult, StepStatus} from './events.js'
 export {jsonLinesSink, listrSink, type RenderSink} from './renderers.js'
 export {runLogDir} from './logs.js'
 export {readJournal, type JournalData, type JournalEntry, type OwedService} from './journal.js'

@@ -2,6 +2,7 @@ import {Listr, ListrLogger, ProcessOutput, type ListrTaskWrapper} from 'listr2'
 
 import {BATCH_MARK} from '../platform/batch-probe.js'
 import type {EngineEvent, EventSink, HostOutline, StepResult} from './events.js'
+import {briefOf} from './problems.js'
 
 /** A sink that also tells when its rendering is finished (listr2 draws asynchronously). */
 export interface RenderSink {
@@ -60,6 +61,8 @@ export function listrSink(options: ListrSinkOptions = {}): RenderSink {
   const key = (host: string, step: string): string => `${host}\u0000${step}`
   const lastShown = new Map<string, number>()
   const outline = new Map<string, {host: string; step: string; title: string}>()
+  // problem id -> the step that showed it in full; a later step with the same cause says it in short
+  const said = new Map<string, {host: string; step: string}>()
   let running: Promise<unknown> = Promise.resolve()
 
   const start = (hosts: HostOutline[]): void => {
@@ -81,7 +84,7 @@ export function listrSink(options: ListrSinkOptions = {}): RenderSink {
               task: async (__: unknown, task: ListrTaskWrapper<unknown, never, never>) => {
                 tasks.set(key(h.host, s.id), task)
                 const result = await (ends.get(key(h.host, s.id)) as Deferred).promise
-                show(task, result, renderer === 'simple' ? `${h.host}: ` : '')
+                show(task, result, renderer === 'simple' ? `${h.host}: ` : '', said)
               },
             })),
             {concurrent: false, exitOnError: false},
@@ -140,11 +143,14 @@ export function listrSink(options: ListrSinkOptions = {}): RenderSink {
   return {sink, done: () => running.then(() => undefined), interrupt}
 }
 
-function show(task: ListrTaskWrapper<unknown, never, never>, result: StepResult, prefix: string): void {
+function show(task: ListrTaskWrapper<unknown, never, never>, result: StepResult, prefix: string, said: Map<string, {host: string; step: string}>): void {
   const suffix = result.reason ? `: ${result.reason}` : ''
   switch (result.status) {
     case 'failed': {
       const e = result.error
+      const first = e?.problem ? said.get(e.problem) : undefined
+      if (e && first) throw new Error(`same as ${first.host} ${first.step}: ${briefOf(e.message)}`)
+      if (e?.problem) said.set(e.problem, {host: result.host, step: result.step})
       const lines = [e?.message ?? 'failed', e?.outputTail ? `--- last output ---\n${e.outputTail}` : '', e?.logPath ? `log: ${e.logPath}` : '']
       throw new Error(lines.filter(Boolean).join('\n'))
     }

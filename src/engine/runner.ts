@@ -8,6 +8,7 @@ import {HostJournal, type JournalStore, remoteJournalStore} from './journal.js'
 import {type HostLock, type LockOptions, acquireLock} from './lock.js'
 import {RunLogs, type StepLog, loggingRemote} from './logs.js'
 import {findInputProblems, inputProblemsError} from './preflight.js'
+import {groupProblems, problemKey} from './problems.js'
 import type {Rotation} from './rotation.js'
 import {Slots} from './slots.js'
 import {applyStep, planStep, toFailure} from './step-exec.js'
@@ -104,7 +105,9 @@ export async function runSteps(options: RunOptions): Promise<RunSummary> {
   const buildSlots = new Slots(options.parallelBuilds ?? 0)
   const outcomes = new Outcomes()
   const results: StepResult[] = []
-  const finish = (result: StepResult): void => {
+  const finish = (ended: StepResult): void => {
+    // a failure names its problem from the start, so a renderer can say a cause it already showed in short
+    const result = ended.error ? {...ended, error: {...ended.error, problem: problemKey(ended.error)}} : ended
     results.push(result)
     emit({type: 'step-end', ...result})
     outcomes.settle({host: result.host, stepId: result.step}, result.status)
@@ -188,14 +191,17 @@ export async function runSteps(options: RunOptions): Promise<RunSummary> {
   const counts = emptyCounts()
   for (const r of results) counts[r.status]++
   const failures = results.flatMap((r) => (r.error ? [r.error] : []))
+  const ordered = orderLike(results, plan.flatMap((h) => h.units))
   const summary: RunSummary = {
     mode: options.mode,
     startedAt: started.toISOString(),
     durationMs: now().getTime() - started.getTime(),
     ...(options.logDir && options.mode === 'run' ? {logDir: options.logDir} : {}),
-    results: orderLike(results, plan.flatMap((h) => h.units)),
+    results: ordered,
     counts,
     failures,
+    // by host and step, as the results: a problem's steps read in the order they run
+    problems: groupProblems(ordered.flatMap((r) => (r.error ? [r.error] : []))),
     // skipped steps only follow failures; 'unknown' in a plan is normal (a dependency not done yet)
     ok: failures.length === 0,
   }

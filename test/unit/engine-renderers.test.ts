@@ -26,7 +26,7 @@ const result = (host: string, step: string, extra: Partial<StepResult>): StepRes
   ...extra,
 })
 
-const summary: RunSummary = {mode: 'run', startedAt: 't', durationMs: 1, results: [], counts: emptyCounts(), failures: [], ok: true}
+const summary: RunSummary = {mode: 'run', startedAt: 't', durationMs: 1, results: [], counts: emptyCounts(), failures: [], problems: [], ok: true}
 
 const events: EngineEvent[] = [
   {

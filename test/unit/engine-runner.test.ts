@@ -187,7 +187,11 @@ describe('runSteps', () => {
         message: 'db01: command failed with exit code 1: do-memcached\nline 1\nit broke',
         outputTail: 'line 1\nit broke',
         exitCode: 5,
+        problem: summary.problems[0]?.id,
       },
+    ])
+    expect(summary.problems).toEqual([
+      {id: expect.stringMatching(/^[0-9a-f]{12}$/), message: summary.failures[0]?.message, exitCode: 5, steps: [{host: 'db01', step: 'memcached'}]},
     ])
     expect(summary.ok).toBe(false)
   })
