@@ -1,3 +1,8 @@
+/** The command that applies one step again: on one host, or without a host on every host of the step's roles. */
+function rerunCommand(step: string, host?: string): string {
+  return `lnmp-deploy run --step ${step}${host === undefined ? '' : ` --host ${host}`}`
+}
+
 /**
  * User-facing words in one place, so wording stays consistent and reviewable apart from the logic.
  * Group by area; functions take the values a message names.
@@ -42,6 +47,11 @@ export const messages = {
     pastEolLabel: (version: string, eol: string) => `${version} (end of life since ${eol})`,
   },
   warning: (text: string) => `Warning: ${text}`,
+  rerun: {
+    command: rerunCommand,
+    /** the hint of a check that running its step again repairs */
+    hint: (step: string, host: string) => `run: ${rerunCommand(step, host)}`,
+  },
   init: {
     needsTerminal: 'init asks questions but stdin is not a terminal; pass --yes with flags (see --help)',
     presetQuestion: 'Which topology?',

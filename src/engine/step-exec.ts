@@ -10,6 +10,7 @@ import type {HostJournal, OwedService} from './journal.js'
 import type {StepLog} from './logs.js'
 import type {Rotation} from './rotation.js'
 import type {Slots} from './slots.js'
+import {messages} from '../messages.js'
 import {redact} from '../redact.js'
 import type {Action, AnyStep, CheckResult, StepContext, VerifyEnv} from './step.js'
 
@@ -215,7 +216,7 @@ async function putBack(run: StepRun, action: ServiceAction, env: ActionEnv, undo
     `${reason}; the previous state is back (${restored.map(describeUndo).join('; ')}) and ${action.service} runs on it again`,
     {
       outputTail: (cause as {outputTail?: string}).outputTail,
-      hint: `the new configuration does not start ${action.service}: fix the config and run again (lnmp-deploy run --step ${run.step.id} --host ${host})`,
+      hint: `the new configuration does not start ${action.service}: fix the config and run again (${messages.rerun.command(run.step.id, host)})`,
     },
   )
 }

@@ -1,4 +1,4 @@
-import {cmd} from '../ssh/shell.js'
+import {and, cmd, or} from '../ssh/shell.js'
 import {osMajor, UnsupportedPlatformError} from './detect.js'
 import type {HostFacts} from './facts.js'
 
@@ -139,23 +139,23 @@ export function repoSetupCommand(repos: readonly ExtraRepo[], facts: HostFacts):
     // RHEL proper has no epel-release in its own repositories and enables CRB through subscription-manager
     const parts: string[] = []
     if (repos.includes('epel')) {
-      parts.push(`{ rpm -q epel-release >/dev/null 2>&1 || dnf install -y https://dl.fedoraproject.org/pub/epel/epel-release-latest-${major}.noarch.rpm; }`)
+      parts.push(or('rpm -q epel-release >/dev/null 2>&1', `dnf install -y https://dl.fedoraproject.org/pub/epel/epel-release-latest-${major}.noarch.rpm`))
     }
     if (repos.includes('crb') || repos.includes('powertools')) {
       parts.push(`subscription-manager repos --enable codeready-builder-for-rhel-${major}-$(arch)-rpms`)
     }
-    return parts.join(' && ')
+    return and(...parts)
   }
 
   const pm = facts.packageManager === 'yum' ? 'yum' : 'dnf'
   const parts: string[] = []
-  if (repos.includes('epel')) parts.push(`{ rpm -q epel-release >/dev/null 2>&1 || ${pm} install -y epel-release; }`)
+  if (repos.includes('epel')) parts.push(or('rpm -q epel-release >/dev/null 2>&1', `${pm} install -y epel-release`))
   const toEnable = repos.filter((r) => r !== 'epel')
   if (toEnable.length > 0) {
-    parts.push('{ rpm -q dnf-plugins-core >/dev/null 2>&1 || dnf install -y dnf-plugins-core; }', cmd('dnf', 'config-manager', '--set-enabled', ...toEnable))
+    parts.push(or('rpm -q dnf-plugins-core >/dev/null 2>&1', 'dnf install -y dnf-plugins-core'), cmd('dnf', 'config-manager', '--set-enabled', ...toEnable))
   }
-  // each `a || b` is braced: sh's && and || bind equally, and a failed EPEL install must stop the chain
-  return parts.join(' && ')
+  // or() braces each `a || b` (sh's && and || bind equally): a failed EPEL install stops the chain
+  return and(...parts)
 }
 
 const APT = 'apt-get -o DPkg::Lock::Timeout=600'
@@ -175,7 +175,7 @@ export function installCommand(packages: readonly string[], facts: HostFacts): s
   const repos = reposFor(packages, facts)
   const setup = repoSetupCommand(repos, facts)
   const install = `${facts.packageManager} install -y ${cmd(...packages)}`
-  return setup ? `${setup} && ${install}` : install
+  return setup ? and(setup, install) : install
 }
 
 /** Lists which of the packages are installed; feed its stdout to parseMissingPackages. Exit code is not meaningful. */

@@ -4,13 +4,16 @@ import {hostsWithRole} from '../config/hosts.js'
 import {sha256Of} from '../engine/actions.js'
 import type {Action, CheckResult, Step, StepContext, StepPlan} from '../engine/step.js'
 import {ConfigError} from '../errors.js'
+import {messages} from '../messages.js'
 import {fastcgiPass} from '../php/fpm.js'
 import {batchCommand, firstWord, parseBatch} from '../platform/batch-probe.js'
 import {httpGetCommand, parseHttpResponse} from '../platform/lb.js'
 import {COMPILED_UNITS} from '../platform/services.js'
-import {cmd, quote} from '../ssh/shell.js'
+import {and, cmd, quote, withCleanup} from '../ssh/shell.js'
 import {renderTemplate, templatePath} from '../templates.js'
 import {MYSQL_PORT} from './mariadb.js'
+import {check} from './support/checks.js'
+import {phpString} from './support/escape.js'
 import {nginxReloadedReadiness} from './support/nginx-reload.js'
 import {type SourceTarball, fetchTarballActions, sourceTarball, tarballSumCommand} from './support/source.js'
 
@@ -66,11 +69,6 @@ export interface AppFacts {
   unpackedSha256: string | undefined
   linkTarget: string | undefined
   probeDir: boolean
-}
-
-/** A PHP single-quoted string literal. */
-export function phpString(value: string): string {
-  return `'${value.replaceAll('\\', '\\\\').replaceAll("'", "\\'")}'`
 }
 
 export function renderPhpMyAdminConfig(dbHost: string, blowfishSecret: string): string {
@@ -143,16 +141,16 @@ export function appInputs(ctx: StepContext): AppInputs {
  */
 export function vhostValidateCommand(nginx: string, confDir: string, vhostPath: string): string {
   const relative = vhostPath.slice(confDir.length + 1)
-  return [
-    `d=$(mktemp -d) && ${cmd('cp', '-a', `${confDir}/.`)} "$d"/ && cp {} "$d"/${quote(relative)}`,
-    `${cmd(nginx, '-t', '-q', '-c')} "$d"/nginx.conf; rc=$?; rm -rf "$d"; exit $rc`,
-  ].join(' && ')
+  return withCleanup(
+    and('d=$(mktemp -d)', `${cmd('cp', '-a', `${confDir}/.`)} "$d"/`, `cp {} "$d"/${quote(relative)}`, `${cmd(nginx, '-t', '-q', '-c')} "$d"/nginx.conf`),
+    'rm -rf "$d"',
+  )
 }
 
 /** Unpack into a temp directory, mark it complete last, then move it into place: a half unpack is never served. */
 export function unpackCommand(tarballPath: string, dir: string, sha: string): string {
   const tmp = `${dir}.lnmp-unpack`
-  return [
+  return and(
     cmd('rm', '-rf', tmp),
     cmd('mkdir', '-p', `${tmp}/tmp`),
     cmd('tar', '-xf', tarballPath, '-C', tmp, '--strip-components=1', '--no-same-owner'),
@@ -160,7 +158,7 @@ export function unpackCommand(tarballPath: string, dir: string, sha: string): st
     cmd('chown', '-R', 'www:www', tmp),
     cmd('rm', '-rf', dir),
     cmd('mv', tmp, dir),
-  ].join(' && ')
+  )
 }
 
 export function planApp(facts: AppFacts, want: AppInputs): StepPlan {
@@ -188,13 +186,13 @@ export function planApp(facts: AppFacts, want: AppInputs): StepPlan {
     actions.push({
       kind: 'run',
       description: `serve ${want.dir} as ${want.root}`,
-      command: `${cmd('ln', '-sfn', want.dir, `${want.root}.lnmp-new`)} && ${cmd('mv', '-Tf', `${want.root}.lnmp-new`, want.root)}`,
+      command: and(cmd('ln', '-sfn', want.dir, `${want.root}.lnmp-new`), cmd('mv', '-Tf', `${want.root}.lnmp-new`, want.root)),
     })
   }
   if (!want.dir && facts.rootOwner !== 'www:www') {
-    actions.push({kind: 'run', description: `${want.root} owned by www`, command: `${cmd('mkdir', '-p', want.root)} && ${cmd('chown', '-R', 'www:www', want.root)}`})
+    actions.push({kind: 'run', description: `${want.root} owned by www`, command: and(cmd('mkdir', '-p', want.root), cmd('chown', '-R', 'www:www', want.root))})
   }
-  if (!facts.probeDir) actions.push({kind: 'run', description: `create ${PROBE_DIR} for verify's short-lived probes`, command: `${cmd('mkdir', '-p', PROBE_DIR)} && ${cmd('chmod', '0755', PROBE_DIR)}`})
+  if (!facts.probeDir) actions.push({kind: 'run', description: `create ${PROBE_DIR} for verify's short-lived probes`, command: and(cmd('mkdir', '-p', PROBE_DIR), cmd('chmod', '0755', PROBE_DIR))})
   if (facts.vhostSha256 !== sha256Of(want.vhost)) {
     const confDir = want.vhostPath.replace(/\/extra\/[^/]+$/, '')
     actions.push(
@@ -220,7 +218,7 @@ export const app: Step<AppInputs, AppFacts> = {
       vhost: cmd('sha256sum', want.vhostPath),
       owner: cmd('stat', '-L', '-c', '%U:%G', want.root),
       link: cmd('readlink', want.root),
-      probes: `${cmd('test', '-d', PROBE_DIR)} && echo yes`,
+      probes: and(cmd('test', '-d', PROBE_DIR), 'echo yes'),
       ...(want.tarball ? {tarball: tarballSumCommand(want.tarball)} : {}),
       ...(want.dir ? {unpacked: cmd('cat', `${want.dir}/${ARTIFACT_MARKER}`)} : {}),
     }
@@ -244,27 +242,23 @@ export const app: Step<AppInputs, AppFacts> = {
     const want = appInputs(ctx)
     const checks: CheckResult[] = []
     const test = await remote.exec(`${cmd(want.nginx, '-t')} 2>&1`, {sudo: true})
-    checks.push({
-      name: 'app-vhost-nginx-t',
-      ok: test.code === 0,
-      detail: test.code === 0 ? 'configuration ok' : test.stdout.trim().split('\n').at(-1) ?? '',
-      command: `${want.nginx} -t`,
-      ...(test.code === 0 ? {} : {hint: `fix ${want.vhostPath}`, output: test.stdout}),
-    })
+    checks.push(
+      check('app-vhost-nginx-t', test.code === 0, test.code === 0 ? 'configuration ok' : test.stdout.trim().split('\n').at(-1) ?? '', {
+        command: cmd(want.nginx, '-t'),
+        hint: `fix ${want.vhostPath}`,
+        output: test.stdout,
+      }),
+    )
 
-    const owner = (await remote.exec(cmd('stat', '-L', '-c', '%U:%G', want.root), {sudo: true})).stdout.trim()
-    checks.push({
-      name: 'app-owned-by-www',
-      ok: owner === 'www:www',
-      detail: `${want.root} ${owner || 'missing'}`,
-      command: `stat -L -c %U:%G ${want.root}`,
-      ...(owner === 'www:www' ? {} : {hint: `run: lnmp-deploy run --step app --host ${ctx.host.name}`}),
-    })
+    const stat = cmd('stat', '-L', '-c', '%U:%G', want.root)
+    const owner = (await remote.exec(stat, {sudo: true})).stdout.trim()
+    checks.push(check('app-owned-by-www', owner === 'www:www', `${want.root} ${owner || 'missing'}`, {command: stat, hint: messages.rerun.hint('app', ctx.host.name)}))
 
     // from the host itself, as the balancer will ask: the app answers, not nginx's default page
     const raw = (await remote.exec(httpGetCommand({address: '127.0.0.1', hostHeader: want.serverName}))).stdout
     const r = parseHttpResponse(raw)
     const ok = r?.status === 200 && r.body.includes(want.marker)
+    // not check(): its output is a log's last lines, and of an HTTP answer the head (status, headers) tells
     checks.push({
       name: 'app-http',
       ok,

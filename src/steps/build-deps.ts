@@ -1,7 +1,9 @@
-import type {CheckResult, Step, StepContext, StepPlan} from '../engine/step.js'
+import type {Step, StepContext, StepPlan} from '../engine/step.js'
+import {messages} from '../messages.js'
 import {batchCommand, parseBatch} from '../platform/batch-probe.js'
 import {installCommand, type PackageNeed, packageQueryCommand, packagesFor, parseMissingPackages} from '../platform/packages.js'
 import {NGINX_BUILD_NEEDS, PECL_BUILD_NEEDS, phpBuildNeeds} from '../php/features.js'
+import {check} from './support/checks.js'
 import {phpBuild} from './support/php-build.js'
 
 /**
@@ -69,22 +71,16 @@ export const buildDeps: Step<BuildDepsInputs, BuildDepsFacts> = {
     const want = buildDepsInputs(ctx)
     const absent = await missing(remote, want, ctx)
     const cc = await remote.exec('cc --version')
-    const checks: CheckResult[] = [
-      {
-        name: 'build-packages',
-        ok: absent.length === 0,
-        detail: absent.length === 0 ? `${want.packages.length} packages installed` : `missing: ${absent.join(' ')}`,
+    return [
+      check('build-packages', absent.length === 0, absent.length === 0 ? `${want.packages.length} packages installed` : `missing: ${absent.join(' ')}`, {
         command: packageQueryCommand(want.packages, ctx.facts),
-        ...(absent.length === 0 ? {} : {hint: `run: lnmp-deploy run --step build-deps --host ${ctx.host.name}`}),
-      },
-      {
-        name: 'cc-runs',
-        ok: cc.code === 0,
-        detail: cc.code === 0 ? (cc.stdout.split('\n')[0] ?? '').trim() : `exit ${cc.code}`,
+        hint: messages.rerun.hint('build-deps', ctx.host.name),
+      }),
+      check('cc-runs', cc.code === 0, cc.code === 0 ? (cc.stdout.split('\n')[0] ?? '').trim() : `exit ${cc.code}`, {
         command: 'cc --version',
-        ...(cc.code === 0 ? {} : {hint: 'the C compiler does not run: reinstall build-essential (gcc on RHEL)', output: cc.stderr}),
-      },
+        hint: 'the C compiler does not run: reinstall build-essential (gcc on RHEL)',
+        output: cc.stderr,
+      }),
     ]
-    return checks
   },
 }

@@ -2,6 +2,7 @@
 import {hostsWithRole} from '../config/hosts.js'
 import {sha256Of} from '../engine/actions.js'
 import type {Action, CheckResult, Step, StepContext, StepPlan} from '../engine/step.js'
+import {messages} from '../messages.js'
 import {batchCommand, firstWord, parseBatch} from '../platform/batch-probe.js'
 import type {HostFacts} from '../platform/facts.js'
 import {
@@ -18,9 +19,10 @@ import {
 } from '../platform/firewall.js'
 import {installCommand, packageQueryCommand, packagesFor, parseMissingPackages} from '../platform/packages.js'
 import type {Remote} from '../ssh/remote.js'
-import {cmd} from '../ssh/shell.js'
+import {and, cmd} from '../ssh/shell.js'
 import {renderTemplate} from '../templates.js'
 import {MYSQL_PORT} from './mariadb.js'
+import {check} from './support/checks.js'
 
 /**
  * The procedure binds memcached (and here MariaDB) to db01's private address, but binding alone leaves
@@ -102,13 +104,13 @@ export function planDbFirewall(facts: DbFirewallFacts, want: DbFirewallInputs, c
 async function probeDbFirewall(remote: Remote, want: DbFirewallInputs, facts: HostFacts): Promise<DbFirewallFacts> {
   const {stdout} = await remote.exec(
     batchCommand({
-      firewalld: `${FIREWALLD_ACTIVE_COMMAND} && echo active`,
+      firewalld: and(FIREWALLD_ACTIVE_COMMAND, 'echo active'),
       packages: packageQueryCommand(want.packages, facts),
       rules: cmd('sha256sum', NFT_RULES_PATH),
       unit: cmd('sha256sum', NFT_UNIT_PATH),
       enabled: cmd('systemctl', 'is-enabled', NFT_UNIT),
       active: cmd('systemctl', 'is-active', NFT_UNIT),
-      table: `${cmd('nft', 'list', 'table', 'inet', 'lnmp_deploy')} >/dev/null && echo loaded`,
+      table: and(`${cmd('nft', 'list', 'table', 'inet', 'lnmp_deploy')} >/dev/null`, 'echo loaded'),
       rich: cmd('firewall-cmd', '--permanent', '--list-rich-rules'),
     }),
     {sudo: true},
@@ -150,23 +152,20 @@ export const dbFirewall: Step<DbFirewallInputs, DbFirewallFacts> = {
     const kind = chooseFirewall(ctx.host.name, ctx.facts, facts.firewalldActive)
     const checks: CheckResult[] = []
     if (kind === 'nftables') {
-      const ok = facts.tableLoaded && facts.enabled
-      checks.push({
-        name: 'firewall-table',
-        ok,
-        detail: `table ${NFT_TABLE} ${facts.tableLoaded ? 'loaded' : 'missing'}; ${NFT_UNIT} ${facts.enabled ? 'enabled' : 'not enabled'}`,
-        command: `nft list table ${NFT_TABLE}`,
-        ...(ok ? {} : {hint: `run: lnmp-deploy run --step db-firewall --host ${ctx.host.name}`}),
-      })
+      checks.push(
+        check('firewall-table', facts.tableLoaded && facts.enabled, `table ${NFT_TABLE} ${facts.tableLoaded ? 'loaded' : 'missing'}; ${NFT_UNIT} ${facts.enabled ? 'enabled' : 'not enabled'}`, {
+          command: `nft list table ${NFT_TABLE}`,
+          hint: messages.rerun.hint('db-firewall', ctx.host.name),
+        }),
+      )
     } else {
       const missing = want.richRules.filter((r) => !facts.richRules.includes(r))
-      checks.push({
-        name: 'firewall-rich-rules',
-        ok: missing.length === 0,
-        detail: missing.length === 0 ? `${want.richRules.length} rich rules present` : `missing: ${missing.join('; ')}`,
-        command: 'firewall-cmd --permanent --list-rich-rules',
-        ...(missing.length === 0 ? {} : {hint: `run: lnmp-deploy run --step db-firewall --host ${ctx.host.name}`}),
-      })
+      checks.push(
+        check('firewall-rich-rules', missing.length === 0, missing.length === 0 ? `${want.richRules.length} rich rules present` : `missing: ${missing.join('; ')}`, {
+          command: 'firewall-cmd --permanent --list-rich-rules',
+          hint: messages.rerun.hint('db-firewall', ctx.host.name),
+        }),
+      )
     }
 
     // what counts is what other hosts see: the web hosts get in, every other host of the cluster does not
@@ -182,20 +181,14 @@ export const dbFirewall: Step<DbFirewallInputs, DbFirewallFacts> = {
           const from = await remoteOf(host.name)
           const command = tcpOpenCommand(target, port)
           const open = (await from.exec(command)).code === 0
-          const ok = open === allowed
-          checks.push({
-            name: `${name}-${allowed ? 'open-to' : 'closed-to'}-${host.name}`,
-            ok,
-            detail: `${target}:${port} is ${open ? 'open' : 'closed'} from ${host.name}`,
-            command: `${command} on ${host.name}`,
-            ...(ok
-              ? {}
-              : {
-                  hint: allowed
-                    ? `${host.name} is a web host and must reach ${name}: is it running on ${target}:${port}, and is ${host.privateAddress} in the firewall's allow list?`
-                    : `${name} on ${ctx.host.name} must not be reachable from ${host.name}: run lnmp-deploy run --step db-firewall --host ${ctx.host.name}`,
-                }),
-          })
+          checks.push(
+            check(`${name}-${allowed ? 'open-to' : 'closed-to'}-${host.name}`, open === allowed, `${target}:${port} is ${open ? 'open' : 'closed'} from ${host.name}`, {
+              command: `${command} on ${host.name}`,
+              hint: allowed
+                ? `${host.name} is a web host and must reach ${name}: is it running on ${target}:${port}, and is ${host.privateAddress} in the firewall's allow list?`
+                : `${name} on ${ctx.host.name} must not be reachable from ${host.name}: run ${messages.rerun.command('db-firewall', ctx.host.name)}`,
+            }),
+          )
         }),
       ),
     )

@@ -6,7 +6,8 @@ import {batchCommand, firstWord, parseBatch} from '../platform/batch-probe.js'
 import {DEBIAN_DEFAULT_SITE, LB_CONF_PATH, confSumWithoutRotationCommand, httpGetCommand, parseHttpResponse, renderLbUpstream} from '../platform/lb.js'
 import {installCommand, packageQueryCommand, packagesFor, parseMissingPackages} from '../platform/packages.js'
 import {serviceName} from '../platform/services.js'
-import {cmd, quote} from '../ssh/shell.js'
+import {and, cmd, withCleanup} from '../ssh/shell.js'
+import {check} from './support/checks.js'
 
 /**
  * The procedure's load balancer milestones on lb01: "install nginx from packages, start and enable it;
@@ -58,28 +59,33 @@ export function lbUpstreamInputs(ctx: Pick<StepContext, 'config' | 'cluster' | '
  * paths pointed at the copy, the new file put in it, `nginx -t -c` on the copy. The live folder is untouched
  * until the check passes. (No literal `{}` here: the engine puts the temp path there.)
  */
-export const LB_CONF_VALIDATE = [
-  `d=$(mktemp -d) && cp -a /etc/nginx/. "$d"/ && cp {} "$d"/conf.d/${LB_CONF_PATH.split('/').pop()}`,
-  `grep -rlF /etc/nginx/ "$d" | while read -r f; do sed -i "s#/etc/nginx/#$d/#g" "$f"; done`,
-  `nginx -t -q -c "$d"/nginx.conf; rc=$?; rm -rf "$d"; exit $rc`,
-].join(' && ')
+export const LB_CONF_VALIDATE = withCleanup(
+  and(
+    'd=$(mktemp -d)',
+    'cp -a /etc/nginx/. "$d"/',
+    `cp {} "$d"/conf.d/${LB_CONF_PATH.split('/').pop()}`,
+    `grep -rlF /etc/nginx/ "$d" | while read -r f; do sed -i "s#/etc/nginx/#$d/#g" "$f"; done`,
+    'nginx -t -q -c "$d"/nginx.conf',
+  ),
+  'rm -rf "$d"',
+)
 
 export function planLbUpstream(facts: LbUpstreamFacts, want: LbUpstreamInputs): StepPlan {
   const actions: Action[] = []
   const ready = {tcp: {host: '127.0.0.1', port: PORT}}
-  const installed = facts.missingPackages.length > 0
-  if (installed) actions.push({kind: 'run', description: `install ${facts.missingPackages.join(' ')}`, command: want.installCommand})
+  const installing = facts.missingPackages.length > 0
+  if (installing) actions.push({kind: 'run', description: `install ${facts.missingPackages.join(' ')}`, command: want.installCommand})
   const confChanged = facts.confSha256 !== sha256Of(want.conf)
   if (confChanged) actions.push({kind: 'write-file', path: want.confPath, content: want.conf, mode: 0o644, validate: LB_CONF_VALIDATE})
   // a fresh Debian install enables the default site too: it goes whatever the probe saw before the install
-  const dropDefault = want.defaultSite !== undefined && (facts.defaultSitePresent || installed)
+  const dropDefault = want.defaultSite !== undefined && (facts.defaultSitePresent || installing)
   if (want.defaultSite !== undefined && dropDefault) {
     actions.push({kind: 'run', description: `remove the distribution's default site ${want.defaultSite}`, command: cmd('rm', '-f', want.defaultSite)})
   }
-  const changed = installed || confChanged || dropDefault
+  const changed = installing || confChanged || dropDefault
   // a changed file was checked whole, in place, before it replaced the old one; these changes were not
-  if (installed || dropDefault) actions.push({kind: 'run', description: 'check the whole nginx configuration', command: 'nginx -t -q'})
-  if (installed) {
+  if (installing || dropDefault) actions.push({kind: 'run', description: 'check the whole nginx configuration', command: 'nginx -t -q'})
+  if (installing) {
     // Debian's package starts nginx on its default config: a restart makes it take ours
     actions.push({kind: 'service', service: want.service, op: 'restart', ready}, {kind: 'service', service: want.service, op: 'enable-now'})
   } else if (!facts.active || !facts.enabled) {
@@ -128,7 +134,7 @@ export const lbUpstream: Step<LbUpstreamInputs, LbUpstreamFacts> = {
         packages: packageQueryCommand(want.packages, ctx.facts),
         // a web host out of rotation right now (marked `down`) is the rotation's business, not a drift
         conf: confSumWithoutRotationCommand(want.confPath),
-        default: want.defaultSite ? `test -e ${quote(want.defaultSite)} && echo present` : 'true',
+        default: want.defaultSite ? and(cmd('test', '-e', want.defaultSite), 'echo present') : 'true',
         enabled: cmd('systemctl', 'is-enabled', want.service),
         active: cmd('systemctl', 'is-active', want.service),
       }),
@@ -150,46 +156,42 @@ export const lbUpstream: Step<LbUpstreamInputs, LbUpstreamFacts> = {
     const want = lbUpstreamInputs(ctx)
     const checks: CheckResult[] = []
     const test = await remote.exec('nginx -t 2>&1', {sudo: true})
-    checks.push({
-      name: 'lb-nginx-t',
-      ok: test.code === 0,
-      detail: test.code === 0 ? 'configuration ok' : test.stdout.trim().split('\n').at(-1) ?? '',
-      command: 'nginx -t',
-      ...(test.code === 0 ? {} : {hint: `fix ${want.confPath} or /etc/nginx/nginx.conf`, output: test.stdout}),
-    })
+    checks.push(
+      check('lb-nginx-t', test.code === 0, test.code === 0 ? 'configuration ok' : test.stdout.trim().split('\n').at(-1) ?? '', {
+        command: 'nginx -t',
+        hint: `fix ${want.confPath} or /etc/nginx/nginx.conf`,
+        output: test.stdout,
+      }),
+    )
     const state = await remote.exec(`${cmd('systemctl', 'is-active', want.service)}; ${cmd('systemctl', 'is-enabled', want.service)}`)
     const [active, enabled] = state.stdout.trim().split('\n')
-    const running = active === 'active' && enabled === 'enabled'
-    checks.push({
-      name: 'lb-nginx-service',
-      ok: running,
-      detail: `${active ?? '?'}, ${enabled ?? '?'}`,
-      command: `systemctl is-active ${want.service}; systemctl is-enabled ${want.service}`,
-      ...(running ? {} : {hint: `systemctl enable --now ${want.service}; journalctl -u ${want.service}`}),
-    })
+    checks.push(
+      check('lb-nginx-service', active === 'active' && enabled === 'enabled', `${active ?? '?'}, ${enabled ?? '?'}`, {
+        command: `systemctl is-active ${want.service}; systemctl is-enabled ${want.service}`,
+        hint: `systemctl enable --now ${want.service}; journalctl -u ${want.service}`,
+      }),
+    )
 
     // round robin: two rounds over the backends reach each at least once when all answer
     const rounds = Array.from({length: want.backends.length * 2}, () => httpGetCommand({address: '127.0.0.1', hostHeader: want.serverName}))
     const answers = await Promise.all(rounds.map(async (c) => (await remote.exec(c)).stdout))
     const {seen, bad} = judgeBackends(answers, want.backends)
-    checks.push({
-      name: 'lb-reaches-each-web-host',
-      ok: bad.length === 0,
-      detail: [...[...seen].map(([u, s]) => `${u} ${s}`), ...bad].join('; '),
-      command: `GET / Host: ${want.serverName} through 127.0.0.1:${PORT} on ${ctx.host.name}, ${rounds.length} times`,
-      ...(bad.length === 0 ? {} : {hint: `each web host must answer on :${PORT}: run lnmp-deploy verify --host <web host>; see /var/log/nginx/error.log on ${ctx.host.name}`}),
-    })
+    checks.push(
+      check('lb-reaches-each-web-host', bad.length === 0, [...[...seen].map(([u, s]) => `${u} ${s}`), ...bad].join('; '), {
+        command: `GET / Host: ${want.serverName} through 127.0.0.1:${PORT} on ${ctx.host.name}, ${rounds.length} times`,
+        hint: `each web host must answer on :${PORT}: run lnmp-deploy verify --host <web host>; see /var/log/nginx/error.log on ${ctx.host.name}`,
+      }),
+    )
     if (want.defaultSite !== undefined) {
       const raw = (await remote.exec(httpGetCommand({address: '127.0.0.1'}))).stdout
       const r = parseHttpResponse(raw)
       const ok = r !== undefined && r.headers.has('x-upstream') && r.status < 500
-      checks.push({
-        name: 'lb-without-host-header',
-        ok,
-        detail: r ? `${r.status}${r.headers.has('x-upstream') ? ` from ${r.headers.get('x-upstream')}` : ', not proxied'}` : 'no HTTP answer',
-        command: `GET / without a Host header through 127.0.0.1:${PORT}`,
-        ...(ok ? {} : {hint: `another server claims :${PORT} (is ${want.defaultSite} back?)`}),
-      })
+      checks.push(
+        check('lb-without-host-header', ok, r ? `${r.status}${r.headers.has('x-upstream') ? ` from ${r.headers.get('x-upstream')}` : ', not proxied'}` : 'no HTTP answer', {
+          command: `GET / without a Host header through 127.0.0.1:${PORT}`,
+          hint: `another server claims :${PORT} (is ${want.defaultSite} back?)`,
+        }),
+      )
     }
     return checks
   },

@@ -2,14 +2,16 @@
 import {hostsWithRole} from '../config/hosts.js'
 import {sha256Of} from '../engine/actions.js'
 import type {Action, CheckResult, Step, StepContext, StepPlan} from '../engine/step.js'
+import {messages} from '../messages.js'
 import {batchCommand, firstWord, parseBatch} from '../platform/batch-probe.js'
 import {osMajor} from '../platform/detect.js'
 import type {HostFacts} from '../platform/facts.js'
 import {installCommand, packageQueryCommand, packagesFor, parseMissingPackages} from '../platform/packages.js'
 import {serviceName} from '../platform/services.js'
 import type {Remote} from '../ssh/remote.js'
-import {cmd, quote} from '../ssh/shell.js'
-import {check} from './support/checks.js'
+import {cmd, quote, withCleanup} from '../ssh/shell.js'
+import {check, listeningCommand} from './support/checks.js'
+import {optionFileString, phpString, sqlString} from './support/escape.js'
 
 /**
  * The procedure's database milestones on db01: "install mariadb-server, start and enable it, set the root
@@ -55,11 +57,6 @@ export function renderMariadbConfig(listen: string): string {
     'skip-name-resolve',
     '',
   ].join('\n')
-}
-
-/** A SQL string literal: MariaDB's default sql_mode treats backslash as an escape, so both are escaped. */
-export function sqlString(value: string): string {
-  return `'${value.replaceAll('\\', '\\\\').replaceAll("'", "\\'")}'`
 }
 
 /**
@@ -315,19 +312,18 @@ export function sqlDrift(sql: MariadbSqlFacts | undefined, want: MariadbInputs):
 }
 
 export function rootClientCnf(rootPassword: string): string {
-  // option files take quoted values with backslash escapes
-  return `# managed by lnmp-deploy: root's MariaDB password for the next run\n[client]\nuser = root\npassword = "${rootPassword.replaceAll('\\', '\\\\').replaceAll('"', '\\"')}"\n`
+  return `# managed by lnmp-deploy: root's MariaDB password for the next run\n[client]\nuser = root\npassword = ${optionFileString(rootPassword)}\n`
 }
 
 export function planMariadb(facts: MariadbFacts, want: MariadbInputs, ctx: Pick<StepContext, 'secrets'>): StepPlan {
   const actions: Action[] = []
   const ready = {tcp: {host: want.listen, port: want.port}}
-  const installed = facts.missingPackages.length > 0
-  if (installed) actions.push({kind: 'run', description: `install ${facts.missingPackages.join(' ')}`, command: want.installCommand})
+  const installing = facts.missingPackages.length > 0
+  if (installing) actions.push({kind: 'run', description: `install ${facts.missingPackages.join(' ')}`, command: want.installCommand})
   const configChanged = facts.configSha256 !== sha256Of(want.config)
   if (configChanged) actions.push({kind: 'write-file', path: want.configPath, content: want.config, mode: 0o644})
   // the package starts MariaDB on 127.0.0.1: only a restart moves it onto the private address
-  if (configChanged || installed) {
+  if (configChanged || installing) {
     actions.push({kind: 'service', service: want.service, op: 'restart', ready})
     if (!facts.enabled) actions.push({kind: 'service', service: want.service, op: 'enable-now'})
   } else if (!facts.enabled || !facts.active) {
@@ -374,7 +370,7 @@ export function planMariadb(facts: MariadbFacts, want: MariadbInputs, ctx: Pick<
 
 /** `mysql` as root reads a root-only SQL file, removed whatever its exit: the SQL never is on a command line. */
 export function sqlFileCommand(auth: RootAuth, path: string): string {
-  return `${mysqlRootCommand(auth)} < ${quote(path)}; rc=$?; rm -f ${quote(path)}; exit $rc`
+  return withCleanup(`${mysqlRootCommand(auth)} < ${quote(path)}`, cmd('rm', '-f', path))
 }
 
 /** The probe's questions to the host (packages, config file, service), one round trip, read only. */
@@ -405,11 +401,10 @@ async function probeSqlFacts(remote: Remote, want: MariadbInputs, ctx: StepConte
 
 /** The web host logs in with the app user through the compiled PHP's mysqli; the script (and password) on stdin. */
 export function mysqliLoginScript(host: string, user: string, password: string, database: string): string {
-  const s = (v: string) => `'${v.replaceAll('\\', '\\\\').replaceAll("'", "\\'")}'`
   return [
     '<?php',
     'mysqli_report(MYSQLI_REPORT_OFF);',
-    `$db = @new mysqli(${s(host)}, ${s(user)}, ${s(password)}, ${s(database)}, ${MYSQL_PORT});`,
+    `$db = @new mysqli(${phpString(host)}, ${phpString(user)}, ${phpString(password)}, ${phpString(database)}, ${MYSQL_PORT});`,
     "if ($db->connect_errno) { echo 'error ', $db->connect_error, \"\\n\"; exit(1); }",
     "$row = $db->query('SELECT CURRENT_USER()')->fetch_row();",
     "echo 'ok ', $row[0], \"\\n\";",
@@ -440,35 +435,32 @@ export const mariadb: Step<MariadbInputs, MariadbFacts> = {
     const state = await remote.exec(`${cmd('systemctl', 'is-active', want.service)}; ${cmd('systemctl', 'is-enabled', want.service)}`)
     const [active, enabled] = state.stdout.trim().split('\n')
     const running = active === 'active' && enabled === 'enabled'
-    checks.push({
-      name: 'mariadb-service',
-      ok: running,
-      detail: `${active ?? '?'}, ${enabled ?? '?'}`,
-      command: `systemctl is-active ${want.service}; systemctl is-enabled ${want.service}`,
-      ...(running ? {} : {hint: `systemctl enable --now ${want.service}; journalctl -u ${want.service}`}),
-    })
+    checks.push(
+      check('mariadb-service', running, `${active ?? '?'}, ${enabled ?? '?'}`, {
+        command: `systemctl is-active ${want.service}; systemctl is-enabled ${want.service}`,
+        hint: `systemctl enable --now ${want.service}; journalctl -u ${want.service}`,
+      }),
+    )
 
-    const ss = cmd('ss', '-Hlnt', 'sport', '=', `:${want.port}`)
+    const ss = listeningCommand(want.port)
     const sockets = (await remote.exec(ss, {sudo: true})).stdout.trim().split('\n').filter(Boolean).map((l) => l.trim().split(/\s+/)[3] ?? '')
     const listenOk = sockets.length > 0 && sockets.every((s) => s === `${want.listen}:${want.port}`)
-    checks.push({
-      name: 'mariadb-listening',
-      ok: listenOk,
-      detail: sockets.length > 0 ? sockets.join(', ') : 'nothing listens',
-      command: ss,
-      ...(listenOk ? {} : {hint: `MariaDB should listen on ${want.listen}:${want.port} only; see ${want.configPath}`}),
-    })
+    checks.push(
+      check('mariadb-listening', listenOk, sockets.length > 0 ? sockets.join(', ') : 'nothing listens', {
+        command: ss,
+        hint: `MariaDB should listen on ${want.listen}:${want.port} only; see ${want.configPath}`,
+      }),
+    )
 
     const sql = running ? await probeSqlFacts(remote, want, ctx) : undefined
     const {problems} = sqlDrift(sql, want)
     const accountHosts = sql?.accounts.map((a) => a.host).sort() ?? []
-    checks.push({
-      name: 'mariadb-accounts',
-      ok: problems.length === 0,
-      detail: problems.length === 0 ? `root as configured; ${want.appUser}@{${accountHosts.join(',')}} on ${want.database}` : problems.join('; '),
-      command: `${mysqlRootCommand(want.rootAuth)} < (read-only SQL on stdin)`,
-      ...(problems.length === 0 ? {} : {hint: `run: lnmp-deploy run --step mariadb --host ${ctx.host.name}`}),
-    })
+    checks.push(
+      check('mariadb-accounts', problems.length === 0, problems.length === 0 ? `root as configured; ${want.appUser}@{${accountHosts.join(',')}} on ${want.database}` : problems.join('; '), {
+        command: `${mysqlRootCommand(want.rootAuth)} < (read-only SQL on stdin)`,
+        hint: messages.rerun.hint('mariadb', ctx.host.name),
+      }),
+    )
     const leftovers = sql ? hardeningProblems(sql.hardening) : undefined
     const hardenedDetail = !leftovers
       ? 'the server could not be asked (not installed or not running)'
@@ -478,7 +470,7 @@ export const mariadb: Step<MariadbInputs, MariadbFacts> = {
     checks.push(
       check('mariadb-hardened', leftovers?.length === 0, hardenedDetail, {
         command: `${mysqlRootCommand(want.rootAuth)} < (read-only SQL on stdin)`,
-        hint: `${ctx.host.name} keeps what mysql_secure_installation removes; run: lnmp-deploy run --step mariadb --host ${ctx.host.name}`,
+        hint: `${ctx.host.name} keeps what mysql_secure_installation removes; ${messages.rerun.hint('mariadb', ctx.host.name)}`,
       }),
     )
 
@@ -488,29 +480,28 @@ export const mariadb: Step<MariadbInputs, MariadbFacts> = {
       const reach = await from.exec(cmd('timeout', 3, 'bash', '-c', `</dev/tcp/${want.listen}/${want.port}`))
       const php = `${ctx.config.prefix}/php/bin/php`
       if (reach.code !== 0) {
-        checks.push({
-          name: `mariadb-login-from-${web.name}`,
-          ok: false,
-          detail: `${web.name} cannot open a TCP connection to ${want.listen}:${want.port}`,
-          command: `bash -c '</dev/tcp/${want.listen}/${want.port}' on ${web.name}`,
-          hint: `is MariaDB running and bound to ${want.listen}, and is the port open to ${web.privateAddress}?`,
-        })
+        checks.push(
+          check(`mariadb-login-from-${web.name}`, false, `${web.name} cannot open a TCP connection to ${want.listen}:${want.port}`, {
+            command: `bash -c '</dev/tcp/${want.listen}/${want.port}' on ${web.name}`,
+            hint: `is MariaDB running and bound to ${want.listen}, and is the port open to ${web.privateAddress}?`,
+          }),
+        )
         continue
       }
       const hasPhp = (await from.exec(cmd('test', '-x', php))).code === 0
       if (!hasPhp) {
-        checks.push({name: `mariadb-login-from-${web.name}`, ok: true, detail: `port reachable; login skipped: no PHP at ${php} on ${web.name} yet`})
+        checks.push(check(`mariadb-login-from-${web.name}`, true, `port reachable; login skipped: no PHP at ${php} on ${web.name} yet`))
         continue
       }
       const login = await from.exec(cmd(php, '-n', '-d', 'display_errors=stderr'), {stdin: mysqliLoginScript(want.listen, want.appUser, secrets.appPassword, want.database)})
       const ok = login.code === 0 && login.stdout.startsWith('ok ')
-      checks.push({
-        name: `mariadb-login-from-${web.name}`,
-        ok,
-        detail: ok ? `logged in as ${login.stdout.trim().slice(3)}` : (login.stdout + login.stderr).trim().split('\n').slice(-1)[0] ?? `exit ${login.code}`,
-        command: `${php} (mysqli login script on stdin) on ${web.name}`,
-        ...(ok ? {} : {hint: `run: lnmp-deploy run --step mariadb --host ${ctx.host.name}; does ${php} -m list mysqli?`, output: login.stdout + login.stderr}),
-      })
+      checks.push(
+        check(`mariadb-login-from-${web.name}`, ok, ok ? `logged in as ${login.stdout.trim().slice(3)}` : (login.stdout + login.stderr).trim().split('\n').slice(-1)[0] ?? `exit ${login.code}`, {
+          command: `${php} (mysqli login script on stdin) on ${web.name}`,
+          hint: `${messages.rerun.hint('mariadb', ctx.host.name)}; does ${php} -m list mysqli?`,
+          output: login.stdout + login.stderr,
+        }),
+      )
     }
     return checks
   },

@@ -10,6 +10,7 @@ import {installCommand, packageQueryCommand, packagesFor, parseMissingPackages} 
 import {serviceName} from '../platform/services.js'
 import {cmd} from '../ssh/shell.js'
 import {templatePath} from '../templates.js'
+import {check} from './support/checks.js'
 
 /**
  * The procedure's memcache server milestones on db01: install memcached, start and enable it, check that it
@@ -51,13 +52,12 @@ export function memcachedInputs(ctx: StepContext): MemcachedInputs {
 export function planMemcached(facts: MemcachedFacts, want: MemcachedInputs): StepPlan {
   const actions: Action[] = []
   const ready = {tcp: {host: want.listen === '0.0.0.0' ? '127.0.0.1' : want.listen, port: want.port}}
-  if (facts.missingPackages.length > 0) {
-    actions.push({kind: 'run', description: `install ${facts.missingPackages.join(' ')}`, command: want.installCommand})
-  }
+  const installing = facts.missingPackages.length > 0
+  if (installing) actions.push({kind: 'run', description: `install ${facts.missingPackages.join(' ')}`, command: want.installCommand})
   const configChanged = facts.configSha256 !== sha256Of(want.config)
   if (configChanged) actions.push({kind: 'write-file', path: want.configPath, content: want.config, mode: 0o644})
   // a package install starts memcached with the distribution's config: it must be restarted to take ours
-  const needsRestart = configChanged || facts.missingPackages.length > 0
+  const needsRestart = configChanged || installing
   if (needsRestart) {
     actions.push({kind: 'service', service: want.service, op: 'restart', ready})
     if (!facts.enabled) actions.push({kind: 'service', service: want.service, op: 'enable-now'})
@@ -109,17 +109,17 @@ export const memcached: Step<MemcachedInputs, MemcachedFacts> = {
   async verify({remote, remoteOf}, ctx) {
     const want = memcachedInputs(ctx)
     const checks: CheckResult[] = []
-    const listening = await remote.exec(cmd('ss', '-Hlntu', 'sport', '=', `:${want.port}`), {sudo: true})
-    const sockets = listening.stdout.trim().split('\n').filter(Boolean)
+    // TCP and UDP (listeningCommand asks for TCP only): UDP must be off
+    const ss = cmd('ss', '-Hlntu', 'sport', '=', `:${want.port}`)
+    const sockets = (await remote.exec(ss, {sudo: true})).stdout.trim().split('\n').filter(Boolean)
     const tcpOk = sockets.some((s) => s.startsWith('tcp') && s.includes(`${want.listen}:${want.port}`))
     const udp = sockets.filter((s) => s.startsWith('udp'))
-    checks.push({
-      name: 'memcached-listening',
-      ok: tcpOk && udp.length === 0,
-      detail: sockets.length > 0 ? sockets.map((s) => s.replace(/\s+/g, ' ')).join('; ') : 'nothing listens',
-      command: cmd('ss', '-Hlntu', 'sport', '=', `:${want.port}`),
-      ...(tcpOk && udp.length === 0 ? {} : {hint: `memcached should listen on tcp ${want.listen}:${want.port} only (UDP off); see ${want.configPath}`}),
-    })
+    checks.push(
+      check('memcached-listening', tcpOk && udp.length === 0, sockets.length > 0 ? sockets.map((s) => s.replace(/\s+/g, ' ')).join('; ') : 'nothing listens', {
+        command: ss,
+        hint: `memcached should listen on tcp ${want.listen}:${want.port} only (UDP off); see ${want.configPath}`,
+      }),
+    )
 
     // the web hosts are the clients: prove each can store and read a value, not just connect
     const clients = hostsWithRole(ctx.cluster, 'web')
@@ -130,13 +130,13 @@ export const memcached: Step<MemcachedInputs, MemcachedFacts> = {
       const from = client.name === ctx.host.name ? remote : await remoteOf(client.name)
       const result = await from.exec(cmd('bash', '-s', '--', target, want.port, key, value), {stdin: SET_GET_SCRIPT()})
       const judged = judgeSetGet(result.stdout, key, value)
-      checks.push({
-        name: `memcached-set-get-from-${client.name}`,
-        ok: judged.ok,
-        detail: judged.detail,
-        command: `memcached set/get/delete ${target}:${want.port} from ${client.name}`,
-        ...(judged.ok ? {} : {hint: `${client.name} cannot use memcached on ${ctx.host.name} (${target}:${want.port}): is it running and bound there, and is the port open to ${client.name}?`, output: result.stdout + result.stderr}),
-      })
+      checks.push(
+        check(`memcached-set-get-from-${client.name}`, judged.ok, judged.detail, {
+          command: `memcached set/get/delete ${target}:${want.port} from ${client.name}`,
+          hint: `${client.name} cannot use memcached on ${ctx.host.name} (${target}:${want.port}): is it running and bound there, and is the port open to ${client.name}?`,
+          output: result.stdout + result.stderr,
+        }),
+      )
     }
     return checks
   },

@@ -1,9 +1,10 @@
 import type {Action, Step, StepContext, StepPlan} from '../engine/step.js'
 import {sha256Of} from '../engine/actions.js'
+import {messages} from '../messages.js'
 import {batchCommand, firstWord, parseBatch} from '../platform/batch-probe.js'
 import {COMPILED_UNITS} from '../platform/services.js'
 import {checkBuildable} from '../php/buildable.js'
-import {cmd, quote} from '../ssh/shell.js'
+import {and, cmd, quote} from '../ssh/shell.js'
 import {renderTemplate} from '../templates.js'
 import {
   BUILD_ROOT,
@@ -109,10 +110,7 @@ export function nginxSourceInputs(ctx: StepContext): NginxSourceInputs {
  */
 export function stageVhostsCommand(home: string, dir: string): string {
   const oldExtra = `${home}/conf/extra`
-  return [
-    `if [ -d ${quote(oldExtra)} ]; then ${cmd('cp', '-an', `${oldExtra}/.`, `${dir}/conf/extra/`)}; fi`,
-    cmd(`${dir}/sbin/nginx`, '-t', '-q'),
-  ].join(' && ')
+  return and(`if [ -d ${quote(oldExtra)} ]; then ${cmd('cp', '-an', `${oldExtra}/.`, `${dir}/conf/extra/`)}; fi`, cmd(`${dir}/sbin/nginx`, '-t', '-q'))
 }
 
 export function planNginxSource(facts: NginxSourceFacts, want: NginxSourceInputs): StepPlan {
@@ -207,7 +205,7 @@ export const nginxSource: Step<NginxSourceInputs, NginxSourceFacts> = {
     })
     const get = (k: string) => a.get(k) ?? {code: 255, out: ''}
     const target = liveBuild(want.dir, parsePin(get('pin').out))
-    const rerun = `run: lnmp-deploy run --step nginx-source --host ${ctx.host.name}`
+    const rerun = messages.rerun.hint('nginx-source', ctx.host.name)
     const argsLine = `configure arguments: ${want.job.marker.args.join(' ')}`
     const v = get('version').out
     const versionOk = get('version').code === 0 && v.includes(`nginx version: nginx/${want.version}`) && v.split('\n').some((l) => l.trim() === argsLine)

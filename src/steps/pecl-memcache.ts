@@ -4,6 +4,7 @@ import {hostsWithRole} from '../config/hosts.js'
 import type {Action, ClusterHost, Step, StepContext, StepPlan} from '../engine/step.js'
 import {sha256Of} from '../engine/actions.js'
 import {ConfigError} from '../errors.js'
+import {messages} from '../messages.js'
 import {batchCommand, firstWord, parseBatch} from '../platform/batch-probe.js'
 import {COMPILED_UNITS} from '../platform/services.js'
 import {checkMemcacheForPhp, memcacheVersionFor} from '../php/pecl.js'
@@ -152,8 +153,8 @@ export const peclMemcache: Step<PeclMemcacheInputs, PeclMemcacheFacts> = {
     const judged = judgeConnectTest(probe.stdout)
     return [
       check('php-m-memcache', listed, listed ? 'php -m lists memcache' : 'php -m does not list memcache', {
-        command: `${php} -m`,
-        hint: `see ${want.iniPath} and the build job memcache-${want.version}: lnmp-deploy run --step pecl-memcache --host ${ctx.host.name}`,
+        command: cmd(php, '-m'),
+        hint: `see ${want.iniPath} and the build job memcache-${want.version}: ${messages.rerun.command('pecl-memcache', ctx.host.name)}`,
         output: modules.get('m')?.out,
       }),
       check(`memcache-connect-${store.host.name}`, judged.ok, judged.detail, {

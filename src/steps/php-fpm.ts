@@ -1,9 +1,10 @@
 import type {Action, Step, StepContext, StepPlan} from '../engine/step.js'
 import {sha256Of} from '../engine/actions.js'
+import {messages} from '../messages.js'
 import {batchCommand, firstWord, parseBatch} from '../platform/batch-probe.js'
 import {COMPILED_UNITS} from '../platform/services.js'
 import {renderFpmConfig, renderFpmPool} from '../php/fpm.js'
-import {cmd, quote} from '../ssh/shell.js'
+import {and, cmd, quote, withCleanup} from '../ssh/shell.js'
 import {renderTemplate} from '../templates.js'
 import {askAll, check} from './support/checks.js'
 import {phpBuild} from './support/php-build.js'
@@ -69,7 +70,7 @@ export function phpFpmInputs(ctx: StepContext): PhpFpmInputs {
  * matched by php-fpm.d/*.conf). No literal `{}` here: the engine puts the temp path there.
  */
 export function poolValidateCommand(dir: string): string {
-  return `t=$(mktemp) && printf '[global]\\nerror_log = /dev/null\\ninclude = %s\\n' {} > "$t" && ${cmd(`${dir}/sbin/php-fpm`, '-t', '-y')} "$t"; rc=$?; rm -f "$t"; exit $rc`
+  return withCleanup(and('t=$(mktemp)', `printf '[global]\\nerror_log = /dev/null\\ninclude = %s\\n' {} > "$t"`, `${cmd(`${dir}/sbin/php-fpm`, '-t', '-y')} "$t"`), 'rm -f "$t"')
 }
 
 export function planPhpFpm(facts: PhpFpmFacts, want: PhpFpmInputs): StepPlan {
@@ -146,12 +147,12 @@ export const phpFpm: Step<PhpFpmInputs, PhpFpmFacts> = {
     return [
       check('php-fpm-t', get('test').code === 0, get('test').code === 0 ? `${want.dir}: configuration ok` : 'php-fpm -t fails', {
         command: cmd(fpm, '-t'),
-        hint: `fix ${want.dir}/etc/php-fpm.conf or its pool: lnmp-deploy run --step php-fpm --host ${ctx.host.name}`,
+        hint: `fix ${want.dir}/etc/php-fpm.conf or its pool: ${messages.rerun.command('php-fpm', ctx.host.name)}`,
         output: get('test').out,
       }),
       check('php-fpm-unit', unitOk, unitOk ? `${want.unitPath} current` : `${want.unitPath} missing or changed`, {
         command: cmd('sha256sum', want.unitPath),
-        hint: `lnmp-deploy run --step php-fpm --host ${ctx.host.name}`,
+        hint: messages.rerun.command('php-fpm', ctx.host.name),
       }),
     ]
   },

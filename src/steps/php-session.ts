@@ -3,6 +3,7 @@ import {readFileSync} from 'node:fs'
 import type {Action, CheckResult, Step, StepContext, StepPlan} from '../engine/step.js'
 import {sha256Of} from '../engine/actions.js'
 import {ConfigError} from '../errors.js'
+import {messages} from '../messages.js'
 import {batchCommand, firstWord, parseBatch} from '../platform/batch-probe.js'
 import {COMPILED_UNITS} from '../platform/services.js'
 import {renderSessionIni, type SessionHandler, sessionSavePath} from '../php/fpm.js'
@@ -136,10 +137,10 @@ export async function fpmSessionCheck(remote: Remote, want: PhpSessionInputs, ho
   const ok = got?.save_handler === want.handler && got.save_path === want.savePath
   const detail = got ? `FPM uses ${got.save_handler ?? '?'} ${got.save_path ?? '?'}` : 'PHP-FPM did not answer the probe'
   const hint = !got
-    ? `is php-fpm running on ${want.listen}? (lnmp-deploy run --step php-switch --host ${host})`
+    ? `is php-fpm running on ${want.listen}? (${messages.rerun.command('php-switch', host)})`
     : got.save_handler === 'memcache' && got.memcache === false
       ? 'FPM has no memcache extension loaded: run the pecl-memcache step'
-      : `FPM runs with other settings than ${want.iniPath}: restart php-fpm (lnmp-deploy run --step php-session --host ${host})`
+      : `FPM runs with other settings than ${want.iniPath}: restart php-fpm (${messages.rerun.command('php-session', host)})`
   return check('fpm-session-settings', ok, detail, {
     command: `${php} -- ${want.listen} ${want.probePath} < fastcgi-client.php`,
     hint,
@@ -154,7 +155,7 @@ async function stagedSessionCheck(remote: Remote, want: PhpSessionInputs, host: 
   const ok = got?.save_handler === want.handler && got.save_path === want.savePath && (want.handler !== 'memcache' || got.memcache === true)
   return check('staged-session-settings', ok, got ? `${want.phpDir} uses ${got.save_handler ?? '?'} ${got.save_path ?? '?'}${got.memcache ? ' (memcache loaded)' : ''}` : 'the staged PHP did not run the probe', {
     command: `${php} ${want.probePath}`,
-    hint: `see ${want.iniPath}: lnmp-deploy run --step php-session --host ${host}`,
+    hint: `see ${want.iniPath}: ${messages.rerun.command('php-session', host)}`,
     output: result.stdout + result.stderr,
   })
 }

@@ -1,6 +1,7 @@
 import type {Action, Step, StepContext, StepPlan} from '../engine/step.js'
+import {messages} from '../messages.js'
 import {batchCommand, parseBatch} from '../platform/batch-probe.js'
-import {cmd, quote} from '../ssh/shell.js'
+import {and, cmd, ifMissing} from '../ssh/shell.js'
 import {
   BUILD_ROOT,
   type BuildJob,
@@ -42,7 +43,7 @@ export interface PhpSourceFacts {
 function installIni(srcDir: string, dir: string): string[] {
   return [
     cmd('install', '-m', '0644', `${srcDir}/php.ini-production`, `${dir}/lib/php.ini-production`),
-    `if [ ! -e ${quote(`${dir}/lib/php.ini`)} ]; then ${cmd('cp', `${dir}/lib/php.ini-production`, `${dir}/lib/php.ini`)}; fi`,
+    ifMissing(`${dir}/lib/php.ini`, cmd('cp', `${dir}/lib/php.ini-production`, `${dir}/lib/php.ini`)),
     cmd('mkdir', '-p', `${dir}/etc/conf.d`),
   ]
 }
@@ -103,7 +104,7 @@ export const phpSource: Step<PhpSourceInputs, PhpSourceFacts> = {
       batchCommand({
         marker: markerCommand(want.job.markerPath),
         tarball: tarballSumCommand(want.tarball),
-        ini: `test -e ${quote(want.iniPath)} && echo yes`,
+        ini: and(cmd('test', '-e', want.iniPath), 'echo yes'),
       }),
       {sudo: true},
     )
@@ -121,12 +122,11 @@ export const phpSource: Step<PhpSourceInputs, PhpSourceFacts> = {
     const want = phpSourceInputs(ctx)
     // the build itself, live or staged: the php-switch step checks what the symlink and FPM run
     const php = `${want.build.dir}/bin/php`
-    const a = await askAll(remote, {
-      version: cmd(php, '-r', 'echo "version=", PHP_VERSION, "\\nini=", php_ini_loaded_file(), "\\n";'),
-      modules: cmd(php, '-m'),
-    })
+    // one question for the version and the php.ini it loads: both checks name it as their command
+    const versionCommand = cmd(php, '-r', 'echo "version=", PHP_VERSION, "\\nini=", php_ini_loaded_file(), "\\n";')
+    const a = await askAll(remote, {version: versionCommand, modules: cmd(php, '-m')})
     const get = (k: string) => a.get(k) ?? {code: 255, out: ''}
-    const rerun = `run: lnmp-deploy run --step php-source --host ${ctx.host.name}`
+    const rerun = messages.rerun.hint('php-source', ctx.host.name)
     // a startup warning (a conf.d extension that failed to load) may come first: find the lines by name
     const field = (name: string) => get('version').out.split('\n').find((l) => l.startsWith(`${name}=`))?.slice(name.length + 1).trim() ?? ''
     const version = field('version')
@@ -134,13 +134,13 @@ export const phpSource: Step<PhpSourceInputs, PhpSourceFacts> = {
     const missing = get('modules').code === 0 ? missingModules(get('modules').out, want.modules) : want.modules
     return [
       check('php-version', get('version').code === 0 && version === want.build.version, version ? `PHP ${version}` : 'php does not run', {
-        command: `${php} -r 'echo PHP_VERSION, php_ini_loaded_file();'`,
+        command: versionCommand,
         hint: rerun,
         output: get('version').out,
       }),
-      check('php-ini', ini === want.iniPath, ini ? `loads ${ini}` : 'no php.ini loaded', {command: `${php} -r 'echo php_ini_loaded_file();'`, hint: rerun}),
+      check('php-ini', ini === want.iniPath, ini ? `loads ${ini}` : 'no php.ini loaded', {command: versionCommand, hint: rerun}),
       check('php-modules', missing.length === 0, missing.length === 0 ? `${want.modules.length} modules listed` : `missing: ${missing.join(' ')}`, {
-        command: `${php} -m`,
+        command: cmd(php, '-m'),
         hint: 'the build lacks modules its features ask for: check the configure log of the build job',
         output: get('modules').out,
       }),

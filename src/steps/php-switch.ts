@@ -1,4 +1,5 @@
 import type {Action, Step, StepContext, StepPlan} from '../engine/step.js'
+import {messages} from '../messages.js'
 import {batchCommand, parseBatch} from '../platform/batch-probe.js'
 import {COMPILED_UNITS} from '../platform/services.js'
 import {cmd} from '../ssh/shell.js'
@@ -95,11 +96,12 @@ export const phpSwitch: Step<PhpSwitchInputs, PhpSwitchFacts> = {
   async verify({remote}, ctx) {
     const want = phpSwitchInputs(ctx)
     const port = 'tcp' in fpmReady(want.listen) ? Number(want.listen.split(':').pop()) : undefined
+    const listeningQuestion = port === undefined ? cmd('test', '-S', want.listen) : listeningCommand(port)
     const a = await askAll(remote, {
       link: cmd('readlink', want.home),
       pin: pinCommand('php'),
       exe: runningExeCommand(want.service),
-      listening: port === undefined ? cmd('test', '-S', want.listen) : listeningCommand(port),
+      listening: listeningQuestion,
       ...serviceQuestions(want.service),
     })
     const get = (k: string) => a.get(k) ?? {code: 255, out: ''}
@@ -109,16 +111,19 @@ export const phpSwitch: Step<PhpSwitchInputs, PhpSwitchFacts> = {
     const enabled = get('enabled').out.trim()
     const exe = get('exe').out.trim()
     const listening = port === undefined ? get('listening').code === 0 : get('listening').out.trim() !== ''
-    const rerun = `lnmp-deploy run --step php-switch --host ${ctx.host.name}`
+    const rerun = messages.rerun.command('php-switch', ctx.host.name)
     return [
       check('php-link', link === target, `${want.home} -> ${link || '(none)'}${target === want.dir ? '' : ' (rolled back)'}`, {command: cmd('readlink', want.home), hint: rerun}),
       check('php-fpm-service', active === 'active' && enabled === 'enabled', `${active}, ${enabled}`, {
         command: `systemctl is-active/is-enabled ${want.service}`,
         hint: `see systemctl status ${want.service} and journalctl -u ${want.service} on ${ctx.host.name}`,
       }),
-      check('php-fpm-build', exe.startsWith(`${target}/`), exe ? `runs ${exe}` : 'no running master', {hint: `restart it onto the live build: ${rerun}`}),
+      check('php-fpm-build', exe.startsWith(`${target}/`), exe ? `runs ${exe}` : 'no running master', {
+        command: runningExeCommand(want.service),
+        hint: `restart it onto the live build: ${rerun}`,
+      }),
       check('php-fpm-listening', listening, listening ? `listening on ${want.listen}` : `nothing listens on ${want.listen}`, {
-        command: port === undefined ? `test -S ${want.listen}` : listeningCommand(port),
+        command: listeningQuestion,
         hint: `start ${want.service}: ${rerun}`,
       }),
     ]

@@ -1,6 +1,8 @@
-import type {CheckResult, Step, StepPlan} from '../engine/step.js'
+import type {Step, StepPlan} from '../engine/step.js'
+import {messages} from '../messages.js'
 import type {Remote} from '../ssh/remote.js'
 import {cmd} from '../ssh/shell.js'
+import {check} from './support/checks.js'
 
 /**
  * The procedure's third milestone: "create the group and user that nginx's and PHP-FPM's worker processes run
@@ -104,13 +106,6 @@ export const wwwUser: Step<WwwUserInputs, WwwUserFacts> = {
     const group = await getent(remote, 'group', want.group)
     const ok = user?.id === want.uid && user.gid === want.gid && group?.id === want.gid && user.shell === want.shell
     const found = user ? `${user.name} uid=${user.id} gid=${user.gid} shell=${user.shell}` : `no user ${want.user}`
-    const check: CheckResult = {
-      name: 'www-user',
-      ok,
-      detail: found,
-      command: cmd('getent', 'passwd', want.user),
-      ...(ok ? {} : {hint: `run: lnmp-deploy run --step www-user --host ${ctx.host.name}`}),
-    }
-    return [check]
+    return [check('www-user', ok, found, {command: cmd('getent', 'passwd', want.user), hint: messages.rerun.hint('www-user', ctx.host.name)})]
   },
 }

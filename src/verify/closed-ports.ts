@@ -2,6 +2,7 @@ import {Socket} from 'node:net'
 
 import {hostsWithRole} from '../config/hosts.js'
 import type {ClusterHost} from '../engine/step.js'
+import {messages} from '../messages.js'
 import type {CheckEnv, ClusterCheck, VerifyResult} from './types.js'
 
 /**
@@ -44,7 +45,7 @@ export function judgeClosed(store: ClusterHost, source: string, ports: readonly 
       ok: false,
       detail: `${key} (${p.service}) is reachable from ${source}, which is not a web host`,
       command,
-      hint: `only the web hosts may reach ${p.service} on ${store.name}: run lnmp-deploy run --step db-firewall --host ${store.name}, and look for a rule that opens ${p.port}`,
+      hint: `only the web hosts may reach ${p.service} on ${store.name}: run ${messages.rerun.command('db-firewall', store.name)}, and look for a rule that opens ${p.port}`,
     }
   })
 }

@@ -1,3 +1,5 @@
+import {messages} from '../messages.js'
+
 /**
  * The seed's last milestone, judged: log in through lb01 and stay logged in whichever web host answers.
  * Pure: recorded exchanges in, a verdict out, so every way it fails is pinned by a unit test. Exit codes
@@ -179,7 +181,7 @@ export function judgeSessionProof(exchanges: readonly ProofExchange[], want: Pro
       false,
       'handler',
       `${found} (expected session.save_handler=${want.handler}, save_path=${want.savePath})`,
-      `run the php-session step on ${list([...wrong.keys()])} (lnmp-deploy run --step php-session) and check that no later php.ini line overrides it`,
+      `run the php-session step on ${list([...wrong.keys()])} (${messages.rerun.command('php-session')}) and check that no later php.ini line overrides it`,
     )
   }
 

@@ -27,8 +27,8 @@ import {
   probeSql,
   renderMariadbConfig,
   setupSql,
-  sqlString,
 } from '../../src/steps/mariadb.js'
+import {sqlString} from '../../src/steps/support/escape.js'
 import {describeStepFixtures, loadStepFixtures, planFixture, stepFixtureFolder} from './step-fixtures.js'
 import {FACTS} from './steps-support-fixtures.js'
 

@@ -4,7 +4,7 @@ import type {Action} from '../../engine/step.js'
 import {UnsupportedPlatformError} from '../../platform/detect.js'
 import type {HostFacts} from '../../platform/facts.js'
 import {JOBS_DIR} from '../../ssh/jobs.js'
-import {cmd, quote} from '../../ssh/shell.js'
+import {cmd, ifMissing, quote} from '../../ssh/shell.js'
 import type {SourceTarball} from './source.js'
 
 /**
@@ -137,7 +137,7 @@ export function forgetStaleJobAction(job: Pick<BuildJob, 'id' | 'markerPath'>): 
   return {
     kind: 'run',
     description: `forget an earlier result of job ${job.id} whose install is gone`,
-    command: `if [ ! -e ${quote(job.markerPath)} ]; then rm -f ${quote(exit)}; fi`,
+    command: ifMissing(job.markerPath, cmd('rm', '-f', exit)),
   }
 }
 

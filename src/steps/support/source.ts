@@ -5,7 +5,7 @@ import {posix} from 'node:path'
 import {type ArtifactName, type ResolvedArtifact, resolveArtifact} from '../../artifacts.js'
 import type {Action, StepContext} from '../../engine/step.js'
 import {ArtifactError, DeployError} from '../../errors.js'
-import {cmd, quote} from '../../ssh/shell.js'
+import {and, cmd, or, quote} from '../../ssh/shell.js'
 
 /** Where source tarballs wait on a host: uploaded or downloaded once, checked by sha256 before every use. */
 export const SOURCE_CACHE = '/var/lib/lnmp-deploy/src'
@@ -130,12 +130,12 @@ export function fetchTarballActions(tarball: SourceTarball, currentSha256: strin
     {
       kind: 'run',
       description: `download ${tarball.artifact} ${tarball.version} and check its sha256`,
-      command: [
+      command: and(
         cmd('mkdir', '-p', SOURCE_CACHE),
         cmd('curl', '-fsSL', '--retry', 3, '-o', tmp, tarball.url ?? ''),
-        `{ ${check} || { rm -f ${quote(tmp)}; exit 1; }; }`,
+        or(check, `{ ${cmd('rm', '-f', tmp)}; exit 1; }`),
         cmd('mv', '-f', tmp, tarball.path),
-      ].join(' && '),
+      ),
     },
   ]
 }
