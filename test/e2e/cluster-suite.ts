@@ -229,6 +229,17 @@ export function clusterSuite(options: ClusterSuiteOptions): void {
     expect(end.signal, 'the run ended before the moment it was to be killed at').toBe('SIGKILL')
   }
 
+  /** The PHP job a run started on `host` after `earlierJobs` were there, once its make began (up to 15 minutes). */
+  async function freshMakeJob(host: string, earlierJobs: string[]): Promise<string> {
+    for (let i = 0; i < 900; i++) {
+      const r = await onLabHost(host, "grep -l '^== make -j' /var/lib/lnmp-deploy/jobs/php-*/log 2>/dev/null || true")
+      const fresh = r.stdout.split('\n').map((l) => l.split('/').at(-2) ?? '').find((job) => job !== '' && !earlierJobs.includes(job))
+      if (fresh) return fresh
+      await new Promise((res) => setTimeout(res, 1000))
+    }
+    throw new Error(`${host}: no new PHP job reached make in 15 minutes`)
+  }
+
   const links = async (): Promise<string[]> => Promise.all(['web01', 'web02'].map((h) => onHost(h, 'readlink /application/php')))
 
   describe('changing the live cluster: one web host at a time out of rotation, nothing lost (issue 8)', () => {
@@ -300,19 +311,29 @@ export function clusterSuite(options: ClusterSuiteOptions): void {
       })
     }, 10 * 60_000)
 
-    it.runIf(options.upgradeTo !== undefined)(`PHP ${options.firstPhp} -> ${options.upgradeTo}, live: staged beside the old build, one host at a time, the user logged in before still logged in, the old build kept for rollback`, async () => {
+    it.runIf(options.upgradeTo !== undefined)(`PHP ${options.firstPhp} -> ${options.upgradeTo}, live, through web02's SSH cut during its compile: staged beside the old build, one host at a time, the user logged in before still logged in, the old build kept for rollback`, async () => {
       const to = options.upgradeTo ?? ''
       const before = await links()
       expect(before.every((l) => l.startsWith(`/application/php-${options.firstPhp}-`)), before.join(' ')).toBe(true)
-      await underLoad(`PHP ${options.firstPhp} -> ${to}`, async () => {
+      let phpJob = ''
+      await underLoad(`PHP ${options.firstPhp} -> ${to}, web02's SSH cut during make`, async () => {
         await editConfig((doc) => {
           doc.php = {...doc.php, version: to}
         })
+        const earlierJobs = (await onHost('web02', 'ls /var/lib/lnmp-deploy/jobs/')).split('\n')
+        const cut = startLnmpDeploy(['run', '-c', config, '--json'])
+        phpJob = await freshMakeJob('web02', earlierJobs)
+        // every SSH session on web02 older than 5 s is the controller's (this command's own is younger): cut them
+        await onHost('web02', "ps -eo pid=,etimes=,args= | awk '$2 > 5 && $3 ~ /^sshd(-session)?:$/ && $4 ~ /@notty$/ {print $1}' | xargs -r kill")
+        const end = await cut.child
+        expect(end.exitCode, 'the run went on as if web02 had not dropped').not.toBe(0)
+        // the compile went on without its SSH connection; the next run reattaches to it and finishes the upgrade
         const r = await run()
         expect(r.exitCode, failureText(r)).toBe(0)
-        const done = changed(r.stdout)
-        for (const web of ['web01', 'web02']) expect(done).toEqual(expect.arrayContaining([`${web}:php-source`, `${web}:pecl-memcache`, `${web}:php-switch`]))
+        expect(changed(r.stdout)).toEqual(expect.arrayContaining(['web02:php-source', 'web02:pecl-memcache', 'web02:php-switch']))
       })
+      expect(phpJob).toMatch(new RegExp(`^php-${to.replaceAll('.', '\\.')}-[0-9a-f]{8}$`))
+      expect(await onHost('web02', `grep -c '^== make -j' /var/lib/lnmp-deploy/jobs/${phpJob}/log`)).toBe('1')
       for (const web of ['web01', 'web02']) expect(await onHost(web, '/application/php/bin/php -r "echo PHP_VERSION;"')).toBe(to)
       const after = await links()
       expect(after.every((l) => l.startsWith(`/application/php-${to}-`)), after.join(' ')).toBe(true)
@@ -346,16 +367,8 @@ export function clusterSuite(options: ClusterSuiteOptions): void {
         const earlierJobs = (await onHost('web01', 'ls /var/lib/lnmp-deploy/jobs/')).split('\n')
         await runKilledWhen(async (e) => {
           if (e.type !== 'step-start' || e.host !== 'web01' || e.step !== 'php-source') return false
-          for (let i = 0; i < 900; i++) {
-            const r = await onLabHost('web01', "grep -l '^== make -j' /var/lib/lnmp-deploy/jobs/php-*/log 2>/dev/null || true")
-            const fresh = r.stdout.split('\n').map((l) => l.split('/').at(-2) ?? '').find((job) => job !== '' && !earlierJobs.includes(job))
-            if (fresh) {
-              phpJob = fresh
-              return true
-            }
-            await new Promise((res) => setTimeout(res, 1000))
-          }
-          return false
+          phpJob = await freshMakeJob('web01', earlierJobs)
+          return true
         })
         expect(phpJob).toMatch(new RegExp(`^php-${livePhp.replaceAll('.', '\\.')}-[0-9a-f]{8}$`))
         const failedPecl = await run('--clear-stale-lock')
