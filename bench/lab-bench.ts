@@ -37,6 +37,8 @@ if (wasUp) await labUp()
 
 const load = (await import('node:os')).loadavg()[0]?.toFixed(1)
 for (const f of figures) {
-  process.stdout.write(`${f.what.padEnd(42)} ${f.seconds.toFixed(1).padStart(5)} s  (target <= ${f.target} s) ${f.seconds <= f.target ? 'ok' : 'OVER'}\n`)
+  process.stdout.write(
+    `${f.what.padEnd(42)} ${f.seconds.toFixed(1).padStart(5)} s  (target <= ${f.target} s) ${f.seconds <= f.target ? 'ok' : 'OVER'}\n`,
+  )
 }
 process.stdout.write(`load average at the end: ${load} on ${(await import('node:os')).cpus().length} cpus\n`)

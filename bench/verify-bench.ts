@@ -36,8 +36,15 @@ for (let i = 0; i < rounds; i++) {
     process.stderr.write(`round ${i + 1}: no JSON report (exit ${r.exitCode}): ${r.stderr.trim().split('\n').at(-1) ?? ''}\n`)
   }
   const c = report.counts
-  results.push({wall, verify: (report.durationMs ?? Number.NaN) / 1000, exitCode: r.exitCode ?? -1, counts: c ? `${c.passed} passed, ${c.failed} failed, ${c.skipped} skipped` : '-'})
-  process.stdout.write(`round ${i + 1}: ${wall.toFixed(2)} s wall, ${results.at(-1)?.verify.toFixed(2)} s in verify, exit ${r.exitCode}, ${results.at(-1)?.counts}\n`)
+  results.push({
+    wall,
+    verify: (report.durationMs ?? Number.NaN) / 1000,
+    exitCode: r.exitCode ?? -1,
+    counts: c ? `${c.passed} passed, ${c.failed} failed, ${c.skipped} skipped` : '-',
+  })
+  process.stdout.write(
+    `round ${i + 1}: ${wall.toFixed(2)} s wall, ${results.at(-1)?.verify.toFixed(2)} s in verify, exit ${r.exitCode}, ${results.at(-1)?.counts}\n`,
+  )
 }
 
 function stats(values: number[]): string {

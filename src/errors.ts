@@ -77,7 +77,11 @@ export class VerifyFailedError extends DeployError {
 
 /** Another lnmp-deploy run holds the host's lock. */
 export class LockedError extends DeployError {
-  constructor(host: string, readonly holder: string, options: {hint?: string} = {}) {
+  constructor(
+    host: string,
+    readonly holder: string,
+    options: {hint?: string} = {},
+  ) {
     super(`${host}: locked by ${holder}`, ExitCode.locked, {...options, host})
   }
 }

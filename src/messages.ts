@@ -17,12 +17,10 @@ export const messages = {
       problems.map((p) => `  ${p}`).join('\n'),
     unknownKey: 'unknown key',
     missingKey: (expected: string) => `missing (expected ${expected})`,
-    unknownHost: (name: string, known: readonly string[]) =>
-      `unknown host ${JSON.stringify(name)}: the config has ${known.join(', ')}`,
+    unknownHost: (name: string, known: readonly string[]) => `unknown host ${JSON.stringify(name)}: the config has ${known.join(', ')}`,
   },
   secrets: {
-    envNotSet: (where: string, keyPath: string, variable: string) =>
-      `${where}: ${keyPath}: environment variable ${variable} is not set`,
+    envNotSet: (where: string, keyPath: string, variable: string) => `${where}: ${keyPath}: environment variable ${variable} is not set`,
     envHint: (variable: string) => `export ${variable}=... before running lnmp-deploy`,
     fileUnreadable: (where: string, keyPath: string, file: string, reason: string) =>
       `${where}: ${keyPath}: cannot read secret file ${file}: ${reason}`,
@@ -37,10 +35,11 @@ export const messages = {
     // the ISO date of the last day of security support, and whole days from today to it
     endingSoon: (version: string, eol: string, days: number, instead: string) =>
       `PHP ${version} reaches its end of life on ${eol} (${days === 0 ? 'today' : `${days} day${days === 1 ? '' : 's'}`}): ${instead}`,
-    pastEol: (version: string, eol: string, instead: string) => `PHP ${version} reached its end of life on ${eol} and gets no security fixes: ${instead}`,
+    pastEol: (version: string, eol: string, instead: string) =>
+      `PHP ${version} reached its end of life on ${eol} and gets no security fixes: ${instead}`,
     setVersion: (version: string) => `set php.version to ${version}`,
     noSupportedVersion:
-      'move to a supported PHP release (https://www.php.net/supported-versions.php) and give its tarball\'s sha256 under artifacts.php',
+      "move to a supported PHP release (https://www.php.net/supported-versions.php) and give its tarball's sha256 under artifacts.php",
     supportedLabel: (version: string, eol: string) => `${version} (supported until ${eol})`,
     endingSoonLabel: (version: string, eol: string, days: number) =>
       `${version} (end of life ${eol}, ${days === 0 ? 'today' : `in ${days} day${days === 1 ? '' : 's'}`})`,

@@ -9,7 +9,11 @@ import type {VerifyReport} from '../services/verify.js'
 
 export function table(header: string[], rows: string[][]): string[] {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => stripAnsi(r[i] ?? '').length)))
-  const line = (cells: string[]) => cells.map((c, i) => c + ' '.repeat(Math.max(0, (widths[i] ?? 0) - stripAnsi(c).length))).join('  ').trimEnd()
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => c + ' '.repeat(Math.max(0, (widths[i] ?? 0) - stripAnsi(c).length)))
+      .join('  ')
+      .trimEnd()
   return [line(header), ...rows.map(line)]
 }
 
@@ -26,7 +30,13 @@ export function formatRunSummary(summary: RunSummary): string[] {
       : `${c['will run']} will run, ${c['up to date']} up to date, ${c.unknown} unknown, ${c.failed} failed`,
   ]
   for (const problem of summary.problems) {
-    lines.push('', ...formatProblem(problem, summary.failures.filter((f) => (f.problem ?? problemKey(f)) === problem.id)))
+    lines.push(
+      '',
+      ...formatProblem(
+        problem,
+        summary.failures.filter((f) => (f.problem ?? problemKey(f)) === problem.id),
+      ),
+    )
   }
   if (summary.logDir) lines.push(`logs: ${summary.logDir}`)
   return lines
@@ -60,7 +70,13 @@ export function formatPlan(summary: RunSummary): string[] {
     lines.push(`${r.host}  ${r.step}: ${planStatus(r)}`)
     for (const a of r.actions) {
       lines.push(`    - ${a.description}`)
-      if (a.diff) lines.push(...a.diff.trimEnd().split('\n').map((l) => `      ${colourDiff(l)}`))
+      if (a.diff)
+        lines.push(
+          ...a.diff
+            .trimEnd()
+            .split('\n')
+            .map((l) => `      ${colourDiff(l)}`),
+        )
     }
   }
   return [...lines, '', ...formatRunSummary(summary)]
@@ -91,12 +107,24 @@ export function formatVerify(report: VerifyReport): string[] {
     if (mine.length === 0) continue
     if (lines.length > 0) lines.push('')
     lines.push(chalk.bold(host))
-    lines.push(...table(['CHECK', 'NAME', 'RESULT', 'TIME', 'DETAIL'], mine.map((c) => [c.check, c.name, result[c.status], `${c.durationMs} ms`, c.detail ?? ''])).map((l) => `  ${l}`))
+    lines.push(
+      ...table(
+        ['CHECK', 'NAME', 'RESULT', 'TIME', 'DETAIL'],
+        mine.map((c) => [c.check, c.name, result[c.status], `${c.durationMs} ms`, c.detail ?? '']),
+      ).map((l) => `  ${l}`),
+    )
   }
   for (const c of report.checks.filter((x) => x.status === 'fail')) {
     lines.push('', chalk.red(`✖ ${c.host} ${c.check} ${c.name}: ${c.detail ?? 'failed'}`))
     if (c.command) lines.push(`  command: ${c.command}`)
-    if (c.output) lines.push(...c.output.trimEnd().split('\n').slice(-10).map((l) => `  | ${l}`))
+    if (c.output)
+      lines.push(
+        ...c.output
+          .trimEnd()
+          .split('\n')
+          .slice(-10)
+          .map((l) => `  | ${l}`),
+      )
     if (c.hint) lines.push(`  hint: ${c.hint}`)
   }
   for (const u of report.unreachable) lines.push('', chalk.red(`✖ ${u.message}`), ...(u.hint ? [`  hint: ${u.hint}`] : []))
@@ -126,5 +154,11 @@ export function formatStatus(rows: StepStatusRow[]): string[] {
 /** Per web host and component: each build, newest first, the live one marked. */
 export function formatBuilds(rows: BuildRow[]): string[] {
   if (rows.length === 0) return []
-  return ['', ...table(['HOST', 'COMPONENT', 'BUILD', 'BUILT', 'LIVE'], rows.map((r) => [r.host, r.component, r.dir, r.builtAt, r.live ? chalk.green('live') : '']))]
+  return [
+    '',
+    ...table(
+      ['HOST', 'COMPONENT', 'BUILD', 'BUILT', 'LIVE'],
+      rows.map((r) => [r.host, r.component, r.dir, r.builtAt, r.live ? chalk.green('live') : '']),
+    ),
+  ]
 }

@@ -10,7 +10,8 @@ import {formatInitReport, runInit} from '../services/init.js'
 import {realInitDeps} from '../services/init-deps.js'
 
 export default class Init extends BaseCommand {
-  static override description = 'Write lnmp-deploy.yml and known_hosts: asks for the topology, addresses, SSH and versions, then confirms each host key'
+  static override description =
+    'Write lnmp-deploy.yml and known_hosts: asks for the topology, addresses, SSH and versions, then confirms each host key'
   static override examples = [
     '<%= config.bin %> init',
     '<%= config.bin %> init --yes --preset tutorial --host web01=10.0.0.7 --user deploy --identity-file ~/.ssh/id_ed25519 --accept-new-host-keys',
@@ -39,7 +40,16 @@ export default class Init extends BaseCommand {
   async run(): Promise<void> {
     const {flags} = await this.parse(Init)
     if (!flags.yes && !process.stdin.isTTY) throw new DeployError(messages.init.needsTerminal, ExitCode.usage)
-    const request = {flags, yes: flags.yes, output: flags.output, force: flags.force, connect: flags.connect, acceptNewHostKeys: flags['accept-new-host-keys'], bin: this.config.bin, today: new Date()}
+    const request = {
+      flags,
+      yes: flags.yes,
+      output: flags.output,
+      force: flags.force,
+      connect: flags.connect,
+      acceptNewHostKeys: flags['accept-new-host-keys'],
+      bin: this.config.bin,
+      today: new Date(),
+    }
     const result = await runInit(request, realInitDeps())
     for (const line of formatInitReport(result)) this.log(line)
     this.printWarnings(result.warnings)

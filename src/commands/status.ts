@@ -5,7 +5,8 @@ import {formatBuilds, formatStatus} from '../cli/format-reports.js'
 import {clusterBuilds, clusterStatus} from '../services/status.js'
 
 export default class Status extends BaseCommand {
-  static override summary = 'What ran where: per host and step, done / failed / never run, when, whether the config changed since; the builds on each web host and the live one'
+  static override summary =
+    'What ran where: per host and step, done / failed / never run, when, whether the config changed since; the builds on each web host and the live one'
 
   static override examples = ['<%= config.bin %> status', '<%= config.bin %> status --host web02 --json']
 
@@ -17,7 +18,9 @@ export default class Status extends BaseCommand {
 
   async run(): Promise<void> {
     const {flags} = await this.parse(Status)
-    const [rows, builds] = await withSession(flags, (session) => Promise.all([clusterStatus(session, flags.host), clusterBuilds(session, flags.host)]))
+    const [rows, builds] = await withSession(flags, (session) =>
+      Promise.all([clusterStatus(session, flags.host), clusterBuilds(session, flags.host)]),
+    )
     if (flags.json) this.log(JSON.stringify({hosts: rows, builds}))
     else for (const line of [...formatStatus(rows), ...formatBuilds(builds)]) this.log(line)
   }

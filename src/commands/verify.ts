@@ -5,7 +5,7 @@ import {formatVerify} from '../cli/format-reports.js'
 import {verifyCluster} from '../services/verify.js'
 
 export default class Verify extends BaseCommand {
-  static override summary = 'Prove the cluster does its job: every step\'s own check on every host, and the cluster proof through lb01'
+  static override summary = "Prove the cluster does its job: every step's own check on every host, and the cluster proof through lb01"
   static override description =
     'Exit code 0 only when every check passed; 6 when a check failed; 4 when a host could not be reached. ' +
     '--check takes a step id (its own checks), a cluster check (services, session-proof, closed-ports, web-root-clean) ' +
@@ -29,7 +29,9 @@ export default class Verify extends BaseCommand {
 
   async run(): Promise<void> {
     const {flags} = await this.parse(Verify)
-    const report = await withSession(flags, (session) => verifyCluster(session, {hosts: flags.host, checks: [...(flags.check ?? []), ...(flags.step ?? [])], junit: flags.junit}))
+    const report = await withSession(flags, (session) =>
+      verifyCluster(session, {hosts: flags.host, checks: [...(flags.check ?? []), ...(flags.step ?? [])], junit: flags.junit}),
+    )
     if (flags.json) this.log(JSON.stringify(report))
     else for (const line of formatVerify(report)) this.log(line)
     if (!flags.json) this.printWarnings(report.warnings)

@@ -111,4 +111,3 @@ function keyOffset(doc: Document, mapPath: KeyPath, key: string): number | undef
 function firstLine(message: string): string {
   return message.split('\n')[0]?.trim() ?? message
 }
-

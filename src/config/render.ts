@@ -56,7 +56,9 @@ export function renderConfig(config: Config, options: RenderOptions): string {
   }
 
   doc.commentBefore = prefixLines(
-    [`yaml-language-server: $schema=${options.schemaRef}`, 'lnmp-deploy cluster config. Review it, then run `lnmp-deploy plan`.'].join('\n'),
+    [`yaml-language-server: $schema=${options.schemaRef}`, 'lnmp-deploy cluster config. Review it, then run `lnmp-deploy plan`.'].join(
+      '\n',
+    ),
   )
   return doc.toString({lineWidth: 0})
 }

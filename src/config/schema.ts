@@ -15,7 +15,10 @@ export const hostNameSchema = z
 // A DNS name or an IPv4/IPv6 literal.
 export const addressSchema = z
   .string()
-  .regex(/^(?:[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(?:\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$|^[0-9a-f:.]+$/i, 'must be a DNS name or an IP address')
+  .regex(
+    /^(?:[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(?:\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$|^[0-9a-f:.]+$/i,
+    'must be a DNS name or an IP address',
+  )
 
 export const userNameSchema = z.string().regex(/^[a-z_][a-z0-9_-]{0,31}$/, 'must be a POSIX user name')
 
@@ -23,9 +26,7 @@ export const portSchema = z.number().int().min(1).max(65_535)
 
 export const versionSchema = z.string().regex(/^\d+\.\d+(\.\d+)*$/, 'must be a version such as 8.2.32')
 
-export const absolutePathSchema = z
-  .string()
-  .regex(/^\/[A-Za-z0-9._/-]*$/, 'must be an absolute path of letters, digits, . _ - and /')
+export const absolutePathSchema = z.string().regex(/^\/[A-Za-z0-9._/-]*$/, 'must be an absolute path of letters, digits, . _ - and /')
 
 export const sha256Schema = z.string().regex(/^[a-f0-9]{64}$/, 'must be a sha256 in 64 lowercase hex digits')
 
@@ -167,7 +168,10 @@ export const phpSchema = z.strictObject({
   // either features (translated per version) or literal configure flags (checked against the version)
   features: z.array(phpFeatureSchema).optional(),
   flags: z.array(z.string().regex(/^--[a-z0-9-]+(=[A-Za-z0-9_./:=+-]*)?$/, 'must be a ./configure flag such as --with-curl')).optional(),
-  fpmListen: z.string().regex(/^(127\.0\.0\.1:\d+|\/[A-Za-z0-9._/-]+)$/).default('127.0.0.1:9000'),
+  fpmListen: z
+    .string()
+    .regex(/^(127\.0\.0\.1:\d+|\/[A-Za-z0-9._/-]+)$/)
+    .default('127.0.0.1:9000'),
 })
 
 export const nginxSchema = z.strictObject({

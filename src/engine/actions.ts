@@ -71,9 +71,14 @@ async function runCommand(action: RunAction, env: ActionEnv): Promise<ActionOutc
     const start = () => remote.runJob(action.command, {id: job, sudo: true, onOutput: env.onOutput})
     const result = action.build && env.buildSlots ? await env.buildSlots.use(start) : await start()
     if (result.code !== 0) {
-      throw new StepFailedError(remote.name, env.stepId, `${action.description}: job ${action.job} exited with ${result.code} (log on the host: ${result.logPath})`, {
-        outputTail: result.outputTail,
-      })
+      throw new StepFailedError(
+        remote.name,
+        env.stepId,
+        `${action.description}: job ${action.job} exited with ${result.code} (log on the host: ${result.logPath})`,
+        {
+          outputTail: result.outputTail,
+        },
+      )
     }
     return {changed: true}
   }
@@ -121,7 +126,10 @@ export const BACKUPS_KEPT = 5
  * beside the file: a backup of config.inc.php in the web root would be served, old secret and all.
  */
 export function backupPath(path: string, now: Date, dir: string = BACKUP_DIR): string {
-  return `${dir}/${path.replace(/^\/+/, '').replaceAll('/', '%')}.${now.toISOString().replaceAll(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}`
+  return `${dir}/${path.replace(/^\/+/, '').replaceAll('/', '%')}.${now
+    .toISOString()
+    .replaceAll(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z')}`
 }
 
 /** Copy the current file into the backup folder (0700), then keep only the newest BACKUPS_KEPT of it. */
@@ -165,9 +173,14 @@ async function writeFileAction(action: WriteAction, env: ActionEnv): Promise<Act
       const check = action.validate.replaceAll('{}', quote(tmp))
       const result = await remote.exec(check, {sudo: true})
       if (result.code !== 0) {
-        throw new StepFailedError(remote.name, env.stepId, `the new ${action.path} does not pass \`${action.validate}\` (exit ${result.code}); the old file is untouched`, {
-          outputTail: (result.stderr || result.stdout).trim().split('\n').slice(-20).join('\n'),
-        })
+        throw new StepFailedError(
+          remote.name,
+          env.stepId,
+          `the new ${action.path} does not pass \`${action.validate}\` (exit ${result.code}); the old file is untouched`,
+          {
+            outputTail: (result.stderr || result.stdout).trim().split('\n').slice(-20).join('\n'),
+          },
+        )
       }
     }
     const backup = current ? backupPath(action.path, (env.now ?? (() => new Date()))(), env.backupDir) : undefined
@@ -291,11 +304,16 @@ async function waitReady(remote: Remote, env: ActionEnv, service: string, ready:
     if (Date.now() >= deadline) break
     await new Promise((r) => setTimeout(r, pollMs))
   }
-  const status = await remote.exec(`${cmd('systemctl', 'status', '--no-pager', '--lines=20', service)} 2>&1`, {sudo: true}).catch(() => undefined)
+  const status = await remote
+    .exec(`${cmd('systemctl', 'status', '--no-pager', '--lines=20', service)} 2>&1`, {sudo: true})
+    .catch(() => undefined)
   throw new StepFailedError(
     remote.name,
     env.stepId,
     `${service} did not become ready within ${Math.round(timeoutMs / 1000)} s (${describeReadiness(ready)})`,
-    {outputTail: [last, status?.stdout.trim()].filter(Boolean).join('\n'), hint: `see \`systemctl status ${service}\` and \`journalctl -u ${service}\` on ${remote.name}`},
+    {
+      outputTail: [last, status?.stdout.trim()].filter(Boolean).join('\n'),
+      hint: `see \`systemctl status ${service}\` and \`journalctl -u ${service}\` on ${remote.name}`,
+    },
   )
 }

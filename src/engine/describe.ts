@@ -28,7 +28,7 @@ export function describeAction(action: Action, secrets: Iterable<string> = []): 
       return `switch ${action.link} to ${action.target}`
     case 'service': {
       const verb = {restart: 'restart', reload: 'reload', 'enable-now': 'enable and start'}[action.op]
-      const rotation = action.behindBalancer ? ' out of the balancer\'s rotation' : ''
+      const rotation = action.behindBalancer ? " out of the balancer's rotation" : ''
       return `${verb} ${action.service}${rotation}${action.ready ? `, then wait for ${describeReadiness(action.ready)}` : ''}`
     }
   }

@@ -110,8 +110,7 @@ export function schedule(steps: readonly StepNode[], hosts: readonly HostNode[],
   const ordered = orderSteps(steps)
   const selectedHosts = selectHosts(hosts, filters.hosts)
   const selectedSteps = selectSteps(ordered, filters)
-  const inRun = (host: string, stepId: string): boolean =>
-    selectedHosts.some((h) => h.name === host) && selectedSteps.has(stepId)
+  const inRun = (host: string, stepId: string): boolean => selectedHosts.some((h) => h.name === host) && selectedSteps.has(stepId)
 
   const byId = new Map(ordered.map((s) => [s.id, s]))
   const result: HostSchedule[] = []
@@ -131,12 +130,7 @@ export function schedule(steps: readonly StepNode[], hosts: readonly HostNode[],
   return result
 }
 
-function dependencyUnits(
-  step: StepNode,
-  host: HostNode,
-  hosts: readonly HostNode[],
-  byId: ReadonlyMap<string, StepNode>,
-): UnitRef[] {
+function dependencyUnits(step: StepNode, host: HostNode, hosts: readonly HostNode[], byId: ReadonlyMap<string, StepNode>): UnitRef[] {
   const refs: UnitRef[] = []
   for (const entry of step.after ?? []) {
     const dep = parseAfter(step.id, entry)

@@ -55,7 +55,13 @@ export async function releaseAll(timeoutMs: number = SIGNAL_RELEASE_TIMEOUT_MS):
   await Promise.race([all, timeout])
   clearTimeout(timer)
   const done = new Set(released)
-  return {released: [...released].sort(), notReleased: locks.map((l) => l.host).filter((h) => !done.has(h)).sort()}
+  return {
+    released: [...released].sort(),
+    notReleased: locks
+      .map((l) => l.host)
+      .filter((h) => !done.has(h))
+      .sort(),
+  }
 }
 
 export interface SignalOptions {

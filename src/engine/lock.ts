@@ -55,10 +55,7 @@ export function describeHolder(h: LockHolder): string {
   return `${h.owner} (pid ${h.pid}, since ${h.since}${lease}, running: ${h.command})`
 }
 
-export function localHolder(
-  command: string,
-  options: {token?: string; now?: Date; leaseSeconds?: number} = {},
-): LockHolder {
+export function localHolder(command: string, options: {token?: string; now?: Date; leaseSeconds?: number} = {}): LockHolder {
   const now = options.now ?? new Date()
   return {
     owner: `${safeUser()}@${hostname()}`,
@@ -83,7 +80,12 @@ export type Staleness = {why: 'process gone'} | {why: 'lease expired'; at: strin
  * its lease ran out more than LEASE_SKEW_SECONDS ago by this controller's clock, whatever machine took it.
  * A lock without a lease (an older lnmp-deploy wrote it) is judged by its process alone.
  */
-export function staleness(holder: LockHolder, here: string, isAlive: (pid: number) => boolean, now: Date = new Date()): Staleness | undefined {
+export function staleness(
+  holder: LockHolder,
+  here: string,
+  isAlive: (pid: number) => boolean,
+  now: Date = new Date(),
+): Staleness | undefined {
   if (holder.controller === here && !isAlive(holder.pid)) return {why: 'process gone'}
   const until = holder.leaseUntil === undefined ? Number.NaN : Date.parse(holder.leaseUntil)
   if (!Number.isNaN(until) && now.getTime() > until + LEASE_SKEW_SECONDS * 1000) {

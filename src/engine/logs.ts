@@ -67,7 +67,9 @@ export class StepLog {
 
   /** the last lines of the latest command's output, redacted */
   tail(lines = TAIL_LINES): string {
-    const all = redact(this.lastOutput + this.partial, this.secrets).trimEnd().split('\n')
+    const all = redact(this.lastOutput + this.partial, this.secrets)
+      .trimEnd()
+      .split('\n')
     return all.slice(-lines).join('\n')
   }
 
@@ -154,7 +156,9 @@ export function loggingRemote(remote: Remote, log: StepLog): Remote {
       }
     },
     async writeFile(remotePath, content, options) {
-      log.note(`write ${remotePath} (${Buffer.byteLength(content)} bytes${options?.mode === undefined ? '' : `, mode 0${options.mode.toString(8)}`})`)
+      log.note(
+        `write ${remotePath} (${Buffer.byteLength(content)} bytes${options?.mode === undefined ? '' : `, mode 0${options.mode.toString(8)}`})`,
+      )
       await remote.writeFile(remotePath, content, options)
     },
     async upload(localPath, remotePath, options) {

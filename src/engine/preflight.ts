@@ -57,8 +57,12 @@ export function inputProblemsError(problems: readonly InputProblem[]): DeployErr
   const entries = [...byMessage.values()]
   const first = entries[0]?.error
   const lines = entries.map((e) => `  ${e.where.join(', ')}: ${e.error.message}${e.error.hint ? `\n    hint: ${e.error.hint}` : ''}`)
-  return new DeployError(`nothing was changed on any host: the config cannot be deployed as it is\n${lines.join('\n')}`, first?.exitCode ?? ExitCode.config, {
-    ...(problems.length > 0 && new Set(problems.map((p) => p.host)).size === 1 ? {host: problems[0]?.host} : {}),
-    hint: 'fix the config (or the artifact) and run again; `lnmp-deploy plan` shows each step on its own',
-  })
+  return new DeployError(
+    `nothing was changed on any host: the config cannot be deployed as it is\n${lines.join('\n')}`,
+    first?.exitCode ?? ExitCode.config,
+    {
+      ...(problems.length > 0 && new Set(problems.map((p) => p.host)).size === 1 ? {host: problems[0]?.host} : {}),
+      hint: 'fix the config (or the artifact) and run again; `lnmp-deploy plan` shows each step on its own',
+    },
+  )
 }

@@ -143,7 +143,12 @@ export function listrSink(options: ListrSinkOptions = {}): RenderSink {
   return {sink, done: () => running.then(() => undefined), interrupt}
 }
 
-function show(task: ListrTaskWrapper<unknown, never, never>, result: StepResult, prefix: string, said: Map<string, {host: string; step: string}>): void {
+function show(
+  task: ListrTaskWrapper<unknown, never, never>,
+  result: StepResult,
+  prefix: string,
+  said: Map<string, {host: string; step: string}>,
+): void {
   const suffix = result.reason ? `: ${result.reason}` : ''
   switch (result.status) {
     case 'failed': {
@@ -151,7 +156,11 @@ function show(task: ListrTaskWrapper<unknown, never, never>, result: StepResult,
       const first = e?.problem ? said.get(e.problem) : undefined
       if (e && first) throw new Error(`same as ${first.host} ${first.step}: ${briefOf(e.message)}`)
       if (e?.problem) said.set(e.problem, {host: result.host, step: result.step})
-      const lines = [e?.message ?? 'failed', e?.outputTail ? `--- last output ---\n${e.outputTail}` : '', e?.logPath ? `log: ${e.logPath}` : '']
+      const lines = [
+        e?.message ?? 'failed',
+        e?.outputTail ? `--- last output ---\n${e.outputTail}` : '',
+        e?.logPath ? `log: ${e.logPath}` : '',
+      ]
       throw new Error(lines.filter(Boolean).join('\n'))
     }
     case 'skipped':

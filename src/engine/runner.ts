@@ -100,7 +100,13 @@ export async function runSteps(options: RunOptions): Promise<RunSummary> {
     host: h.host,
     steps: h.units.map((u) => ({id: u.stepId, title: byId.get(u.stepId)?.title ?? u.stepId})),
   }))
-  emit({type: 'run-start', mode: options.mode, at: started.toISOString(), ...(options.logDir ? {logDir: options.logDir} : {}), hosts: outline})
+  emit({
+    type: 'run-start',
+    mode: options.mode,
+    at: started.toISOString(),
+    ...(options.logDir ? {logDir: options.logDir} : {}),
+    hosts: outline,
+  })
 
   const buildSlots = new Slots(options.parallelBuilds ?? 0)
   const outcomes = new Outcomes()
@@ -162,14 +168,21 @@ export async function runSteps(options: RunOptions): Promise<RunSummary> {
             finish({...result, durationMs: Date.now() - t0})
           } catch (error) {
             // a bug in a step (inputs threw, ...) still becomes a failure of that step alone
-            finish({...base, status: 'failed', durationMs: Date.now() - t0, error: toFailure(host.name, step.id, error, log, session.secrets)})
+            finish({
+              ...base,
+              status: 'failed',
+              durationMs: Date.now() - t0,
+              error: toFailure(host.name, step.id, error, log, session.secrets),
+            })
           } finally {
             log?.close()
           }
         }
         // out of the balancer's rotation since a restart of this run: back in once it answers
         if (session && options.mode === 'run' && options.rotation) {
-          const back = await options.rotation.rejoin(host.name, (text) => emit({type: 'step-output', host: host.name, step: ROTATION_STEP, text}))
+          const back = await options.rotation.rejoin(host.name, (text) =>
+            emit({type: 'step-output', host: host.name, step: ROTATION_STEP, text}),
+          )
           if (!back.ok) {
             finish({
               host: host.name,
@@ -191,7 +204,10 @@ export async function runSteps(options: RunOptions): Promise<RunSummary> {
   const counts = emptyCounts()
   for (const r of results) counts[r.status]++
   const failures = results.flatMap((r) => (r.error ? [r.error] : []))
-  const ordered = orderLike(results, plan.flatMap((h) => h.units))
+  const ordered = orderLike(
+    results,
+    plan.flatMap((h) => h.units),
+  )
   const summary: RunSummary = {
     mode: options.mode,
     startedAt: started.toISOString(),
@@ -256,4 +272,3 @@ function orderLike(results: StepResult[], units: UnitRef[]): StepResult[] {
   const index = new Map(units.map((u, i) => [`${u.host}\u0000${u.stepId}`, i]))
   return [...results].sort((a, b) => (index.get(`${a.host}\u0000${a.step}`) ?? 0) - (index.get(`${b.host}\u0000${b.step}`) ?? 0))
 }
-

@@ -1,7 +1,16 @@
 import {DeployError, ExitCode, StepFailedError} from '../errors.js'
 import {cmd, quote} from '../ssh/shell.js'
 import type {Remote} from '../ssh/remote.js'
-import {BACKUP_DIR, type ActionEnv, type ActionOutcome, type ServiceCommand, type Undo, describeUndo, executeAction, undoCommand} from './actions.js'
+import {
+  BACKUP_DIR,
+  type ActionEnv,
+  type ActionOutcome,
+  type ServiceCommand,
+  type Undo,
+  describeUndo,
+  executeAction,
+  undoCommand,
+} from './actions.js'
 import {describeAction} from './describe.js'
 import {fileDiff} from './diff.js'
 import type {PlannedAction, StepFailure, StepResult} from './events.js'
@@ -124,7 +133,9 @@ export async function applyStep(run: StepRun): Promise<Omit<StepResult, 'duratio
       }
     }
     // what an earlier run owed and this plan did not do itself: the host is still in that state
-    for (const owed of earlierOwed.filter((o) => !plan.actions.some((a) => a.kind === 'service' && a.service === o.service && a.op === o.op))) {
+    for (const owed of earlierOwed.filter(
+      (o) => !plan.actions.some((a) => a.kind === 'service' && a.service === o.service && a.op === o.op),
+    )) {
       const description = `owed by an earlier run: ${describeAction(owedAction(owed))}`
       log.note(description)
       await restartService(run, owedAction(owed), actionEnv, [])
@@ -133,16 +144,28 @@ export async function applyStep(run: StepRun): Promise<Omit<StepResult, 'duratio
     }
     const failed = failedChecks(await step.verify(verifyEnv(run), ctx))
     if (failed.length > 0) {
-      throw new DeployError(`verify failed: ${failed.map((c) => `${c.name}${c.detail ? ` (${c.detail})` : ''}`).join(', ')}`, ExitCode.stepFailed, {
-        host: ctx.host.name,
-        hint: failed.find((c) => c.hint)?.hint,
-        cause: failed.map((c) => c.output).filter(Boolean).join('\n'),
-      })
+      throw new DeployError(
+        `verify failed: ${failed.map((c) => `${c.name}${c.detail ? ` (${c.detail})` : ''}`).join(', ')}`,
+        ExitCode.stepFailed,
+        {
+          host: ctx.host.name,
+          hint: failed.find((c) => c.hint)?.hint,
+          cause: failed
+            .map((c) => c.output)
+            .filter(Boolean)
+            .join('\n'),
+        },
+      )
     }
     await journal.recordStep(step.id, {fingerprint: print, at: run.now().toISOString(), result: 'ok'})
     return changed
       ? {...base, status: 'changed', actions: applied}
-      : {...base, status: 'unchanged', reason: plan.reason ?? (plan.actions.length > 0 ? 'the host already was as wanted' : 'nothing to do'), actions: []}
+      : {
+          ...base,
+          status: 'unchanged',
+          reason: plan.reason ?? (plan.actions.length > 0 ? 'the host already was as wanted' : 'nothing to do'),
+          actions: [],
+        }
   } catch (error) {
     const failure = toFailure(ctx.host.name, step.id, error, log, run.secrets)
     // best effort: the failure itself matters more than recording it
@@ -159,7 +182,12 @@ type ServiceAction = Extract<Action, {kind: 'service'}>
 const ATOMIC: ReadonlySet<Action['kind']> = new Set(['write-file', 'upload', 'switch-link'])
 
 /** Drops the restarts this plan recorded as owed, keeping what an earlier run owed. */
-async function forgetOwed(journal: HostJournal, stepId: string, actions: readonly Action[], earlier: readonly OwedService[]): Promise<void> {
+async function forgetOwed(
+  journal: HostJournal,
+  stepId: string,
+  actions: readonly Action[],
+  earlier: readonly OwedService[],
+): Promise<void> {
   for (const a of actions) {
     if (a.kind !== 'service' || earlier.some((o) => o.service === a.service && o.op === a.op)) continue
     await journal.clearOwed({stepId, service: a.service, op: a.op})
@@ -167,7 +195,13 @@ async function forgetOwed(journal: HostJournal, stepId: string, actions: readonl
 }
 
 function owedAction(owed: OwedService): ServiceAction {
-  return {kind: 'service', service: owed.service, op: owed.op, ...(owed.ready ? {ready: owed.ready} : {}), ...(owed.behindBalancer ? {behindBalancer: true} : {})}
+  return {
+    kind: 'service',
+    service: owed.service,
+    op: owed.op,
+    ...(owed.ready ? {ready: owed.ready} : {}),
+    ...(owed.behindBalancer ? {behindBalancer: true} : {}),
+  }
 }
 
 /**
@@ -198,7 +232,8 @@ async function putBack(run: StepRun, action: ServiceAction, env: ActionEnv, undo
       run.log.note(`putting back: ${describeUndo(u)}`)
       await run.remote.run(undoCommand(u), {sudo: true})
     }
-    if (restored.some((u) => 'path' in u && u.path.startsWith('/etc/systemd/'))) await run.remote.run('systemctl daemon-reload', {sudo: true})
+    if (restored.some((u) => 'path' in u && u.path.startsWith('/etc/systemd/')))
+      await run.remote.run('systemctl daemon-reload', {sudo: true})
     // a unit that failed again and again meanwhile (Restart=on-failure) may have hit its start limit
     await run.remote.exec(cmd('systemctl', 'reset-failed', action.service), {sudo: true}).catch(() => undefined)
     // the restart again, on the previous state: it must answer as it did before this run

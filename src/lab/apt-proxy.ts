@@ -70,12 +70,17 @@ export async function ensureAptProxy(paths: LabPaths): Promise<number> {
   // it drops to its own user; it must own what it writes
   await run('handing the apt proxy dirs to apt-cacher-ng', 'chown', ['-R', 'apt-cacher-ng:', logDir, paths.acngCache])
   await rm(pidFile(paths), {force: true})
-  await run('starting apt-cacher-ng', 'runuser', ['-u', 'apt-cacher-ng', '--', '/usr/sbin/apt-cacher-ng', '-c', paths.acngDir, 'ForeGround=0'], {
-    cwd: '/',
-    // the daemon it forks would hold a pipe open forever: its early complaints go to a file instead
-    stdout: 'ignore',
-    stderr: {file: path.join(logDir, 'start.err')},
-  })
+  await run(
+    'starting apt-cacher-ng',
+    'runuser',
+    ['-u', 'apt-cacher-ng', '--', '/usr/sbin/apt-cacher-ng', '-c', paths.acngDir, 'ForeGround=0'],
+    {
+      cwd: '/',
+      // the daemon it forks would hold a pipe open forever: its early complaints go to a file instead
+      stdout: 'ignore',
+      stderr: {file: path.join(logDir, 'start.err')},
+    },
+  )
   for (let i = 0; i < 100; i++) {
     const pid = await aptProxyPid(paths)
     if (pid !== undefined && (await portOpen(LAB_GATEWAY, APT_PROXY_PORT))) return pid
@@ -100,6 +105,15 @@ export async function stopAptProxy(paths: LabPaths): Promise<void> {
 
 /** Whether the proxy answers a request for a Debian index (used by status and tests; loopback only). */
 export async function aptProxyServesDebian(): Promise<boolean> {
-  const r = await tryRun('curl', ['-fsS', '-o', '/dev/null', '-m', '20', '-x', `http://127.0.0.1:${APT_PROXY_PORT}`, 'http://deb.debian.org/debian/dists/bookworm/Release'])
+  const r = await tryRun('curl', [
+    '-fsS',
+    '-o',
+    '/dev/null',
+    '-m',
+    '20',
+    '-x',
+    `http://127.0.0.1:${APT_PROXY_PORT}`,
+    'http://deb.debian.org/debian/dists/bookworm/Release',
+  ])
   return r.code === 0
 }

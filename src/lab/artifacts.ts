@@ -58,7 +58,13 @@ export interface CachedSource extends LabArtifact {
 }
 
 /** One table artifact in the source cache: reused when its sha256 still matches, else downloaded and checked. */
-async function cacheSource(name: ArtifactName, version: string, paths: LabPaths, refresh: boolean, log: (m: string) => void): Promise<CachedSource> {
+async function cacheSource(
+  name: ArtifactName,
+  version: string,
+  paths: LabPaths,
+  refresh: boolean,
+  log: (m: string) => void,
+): Promise<CachedSource> {
   const entry = ARTIFACTS[name][version]
   if (!entry?.sha256) throw new ArtifactError(`${name} ${version}: the artifact table has no verified sha256 for it`)
   const file = path.join(paths.sources, entry.fileName)
@@ -105,7 +111,10 @@ export async function prepareLabArtifacts(options: PrepareArtifactsOptions = {})
       else manifest.phpmyadmin = await buildPhpMyAdminArtifact(path.join(paths.artifacts, 'phpmyadmin'), aptOptions, sha256File, log)
     }
     // only phpMyAdmin's entry: a manifest from before the source cache also listed the source tarballs
-    await writeFile(artifactManifestPath(paths), `${JSON.stringify(manifest.phpmyadmin ? {phpmyadmin: manifest.phpmyadmin} : {}, null, 2)}\n`)
+    await writeFile(
+      artifactManifestPath(paths),
+      `${JSON.stringify(manifest.phpmyadmin ? {phpmyadmin: manifest.phpmyadmin} : {}, null, 2)}\n`,
+    )
     await writeLabConfig(paths)
     const pma = manifest.phpmyadmin
     return pma ? [...sources, {name: 'phpmyadmin', ...pma}] : sources

@@ -16,8 +16,21 @@ import {APT_PROXY_PORT} from './topology.js'
 
 export const MIRROR = 'http://deb.debian.org/debian'
 export const BASE_PACKAGES = [
-  'systemd', 'systemd-sysv', 'dbus', 'libpam-systemd', 'openssh-server', 'iproute2', 'iputils-ping', 'procps',
-  'sudo', 'ca-certificates', 'less', 'netcat-openbsd', 'python3', 'curl', 'xz-utils',
+  'systemd',
+  'systemd-sysv',
+  'dbus',
+  'libpam-systemd',
+  'openssh-server',
+  'iproute2',
+  'iputils-ping',
+  'procps',
+  'sudo',
+  'ca-certificates',
+  'less',
+  'netcat-openbsd',
+  'python3',
+  'curl',
+  'xz-utils',
 ]
 /** Bump when customizeBase changes what it writes. */
 export const BASE_VERSION = '1'
@@ -25,8 +38,14 @@ const VERSION_FILE = '.lnmp-lab-base-version'
 
 // timers and units that would race the deployment for the dpkg lock, or mean nothing in a container
 const MASKED_UNITS = [
-  'apt-daily.timer', 'apt-daily-upgrade.timer', 'e2scrub_all.timer', 'e2scrub_reap.service', 'fstrim.timer',
-  'systemd-pstore.service', 'man-db.timer', 'dpkg-db-backup.timer',
+  'apt-daily.timer',
+  'apt-daily-upgrade.timer',
+  'e2scrub_all.timer',
+  'e2scrub_reap.service',
+  'fstrim.timer',
+  'systemd-pstore.service',
+  'man-db.timer',
+  'dpkg-db-backup.timer',
 ]
 
 export function baseBuilt(root: string): boolean {
@@ -55,9 +74,14 @@ export async function buildBase(paths: LabPaths, release: LabRelease, log: (m: s
   log(`debootstrap ${release} into ${root} (once; about 2 minutes)`)
   const started = Date.now()
   // through the lab's apt proxy, so a rebuilt base comes from its cache
-  await run(`debootstrap of the lab's ${release} base`, 'debootstrap', ['--variant=minbase', `--include=${BASE_PACKAGES.join(',')}`, release, tmp, MIRROR], {
-    env: {http_proxy: `http://127.0.0.1:${APT_PROXY_PORT}`},
-  })
+  await run(
+    `debootstrap of the lab's ${release} base`,
+    'debootstrap',
+    ['--variant=minbase', `--include=${BASE_PACKAGES.join(',')}`, release, tmp, MIRROR],
+    {
+      env: {http_proxy: `http://127.0.0.1:${APT_PROXY_PORT}`},
+    },
+  )
   await rename(tmp, root)
   log(`${release} base built in ${Math.round((Date.now() - started) / 1000)} s`)
 }
@@ -93,7 +117,11 @@ export async function customizeBase(paths: LabPaths, release: LabRelease, log: (
   await writeFile(b(VERSION_FILE), `${BASE_VERSION}\n`)
 }
 
-export async function ensureBase(paths: LabPaths, release: LabRelease, options: {hostsRunning: boolean; log: (m: string) => void}): Promise<void> {
+export async function ensureBase(
+  paths: LabPaths,
+  release: LabRelease,
+  options: {hostsRunning: boolean; log: (m: string) => void},
+): Promise<void> {
   if (!options.hostsRunning) await adoptLegacyBase(paths, release, options.log)
   await buildBase(paths, release, options.log)
   if ((await baseVersion(basePath(paths, release))) !== BASE_VERSION && options.hostsRunning) {

@@ -4,7 +4,12 @@ import type {LabStatus, LabUpResult} from './lab.js'
 
 function table(rows: string[][]): string[] {
   const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length))) ?? []
-  return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i] ?? 0))).join('  ').trimEnd())
+  return rows.map((r) =>
+    r
+      .map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i] ?? 0)))
+      .join('  ')
+      .trimEnd(),
+  )
 }
 
 export function formatStatus(s: LabStatus): string {
@@ -15,7 +20,10 @@ export function formatStatus(s: LabStatus): string {
     `guard      ${s.guardRules} iptables rule(s)`,
     `apt proxy  ${s.aptProxyPid === undefined ? 'stopped' : `apt-cacher-ng pid ${s.aptProxyPid}`}`,
     '',
-    ...table([['HOST', 'ADDRESS', 'ROLES', 'LXC', 'SSH', 'SYSTEMD'], ...s.hosts.map((h) => [h.name, h.address, h.roles.join(','), h.lxc, h.ssh, h.systemd])]),
+    ...table([
+      ['HOST', 'ADDRESS', 'ROLES', 'LXC', 'SSH', 'SYSTEMD'],
+      ...s.hosts.map((h) => [h.name, h.address, h.roles.join(','), h.lxc, h.ssh, h.systemd]),
+    ]),
     '',
     s.healthy ? `healthy; config: ${s.config}` : 'not healthy (run `lnmp-deploy lab up`)',
   ]

@@ -89,7 +89,10 @@ async function createIdentity(paths: LabPaths, host: LabHost): Promise<void> {
 /** Copies the lab key into both accounts; done on every start, as the key may have been made anew. */
 async function installAuthorizedKeys(paths: LabPaths, name: string): Promise<void> {
   const u = deltaDir(paths, name)
-  for (const [home, uid] of [['root', 0], ['home/deploy', DEPLOY_UID]] as const) {
+  for (const [home, uid] of [
+    ['root', 0],
+    ['home/deploy', DEPLOY_UID],
+  ] as const) {
     const file = path.join(u, home, '.ssh', 'authorized_keys')
     await copyFile(paths.publicKey, file)
     await chmod(file, 0o600)

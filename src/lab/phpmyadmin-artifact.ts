@@ -79,18 +79,34 @@ export async function buildPhpMyAdminArtifact(
   const tree = path.join(workDir, 'tree')
   const unpacked = path.join(workDir, 'unpacked')
   await rm(workDir, {recursive: true, force: true})
-  for (const d of [path.join(aptDir, 'lists/partial'), path.join(aptDir, 'cache/archives/partial'), debs, tree, unpacked]) await mkdir(d, {recursive: true})
+  for (const d of [path.join(aptDir, 'lists/partial'), path.join(aptDir, 'cache/archives/partial'), debs, tree, unpacked])
+    await mkdir(d, {recursive: true})
   await writeFile(path.join(aptDir, 'sources.list'), binaryAptSourcesList())
   const apt = aptOptionsFor(aptDir)
   log('phpmyadmin: apt-get update (lab-own binary lists: bookworm, bookworm-security)')
   await run('apt-get update of the lab binary lists', 'apt-get', [...apt, 'update', '-q'])
   const depends = await run('resolving phpmyadmin dependencies', 'apt-cache', [
-    ...apt, 'depends', '--recurse', '--no-recommends', '--no-suggests', '--no-conflicts', '--no-breaks', '--no-replaces', '--no-enhances', '--no-pre-depends', 'phpmyadmin',
+    ...apt,
+    'depends',
+    '--recurse',
+    '--no-recommends',
+    '--no-suggests',
+    '--no-conflicts',
+    '--no-breaks',
+    '--no-replaces',
+    '--no-enhances',
+    '--no-pre-depends',
+    'phpmyadmin',
   ])
   const libs = libraryPackages(depends.stdout)
   log(`phpmyadmin: apt-get download phpmyadmin=4:${PHPMYADMIN_VERSION}* and ${libs.length} library packages`)
   // apt-get download checks each .deb against the signed Packages index
-  await run('downloading phpmyadmin and its libraries', 'apt-get', [...apt, 'download', '-q', `phpmyadmin=4:${PHPMYADMIN_VERSION}*`, ...libs], {cwd: debs})
+  await run(
+    'downloading phpmyadmin and its libraries',
+    'apt-get',
+    [...apt, 'download', '-q', `phpmyadmin=4:${PHPMYADMIN_VERSION}*`, ...libs],
+    {cwd: debs},
+  )
   const files = (await readdir(debs)).filter((f) => f.endsWith('.deb'))
   if (!files.some((f) => f.startsWith(`phpmyadmin_4%3a${PHPMYADMIN_VERSION}`))) {
     throw new ArtifactError(`phpmyadmin: no phpmyadmin ${PHPMYADMIN_VERSION} package among the downloads (${files.join(', ')})`)
@@ -106,9 +122,14 @@ export async function buildPhpMyAdminArtifact(
 
   const file = path.join(workDir, `phpMyAdmin-${PHPMYADMIN_VERSION}-debian-lab.tar.gz`)
   // deterministic tar: the same packages give the same sha256
-  await run('packing phpMyAdmin', 'tar', ['--sort=name', '--owner=0', '--group=0', '--numeric-owner', '--mtime=@0', '-czf', file, '-C', tree, path.basename(app)], {
-    env: {GZIP: '-n'},
-  })
+  await run(
+    'packing phpMyAdmin',
+    'tar',
+    ['--sort=name', '--owner=0', '--group=0', '--numeric-owner', '--mtime=@0', '-czf', file, '-C', tree, path.basename(app)],
+    {
+      env: {GZIP: '-n'},
+    },
+  )
   for (const d of [debs, unpacked, tree]) await rm(d, {recursive: true, force: true})
   return {file, sha256: await sha256File(file), version: PHPMYADMIN_VERSION}
 }

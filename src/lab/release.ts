@@ -23,5 +23,10 @@ export function parseLabRelease(value: string): LabRelease {
 
 /** The hosts' apt sources: the release, its updates and its security suite, all through the lab's apt proxy. */
 export function hostAptSources(release: LabRelease, mirror: string): string {
-  return [`deb ${mirror} ${release} main`, `deb ${mirror} ${release}-updates main`, `deb http://deb.debian.org/debian-security ${release}-security main`, ''].join('\n')
+  return [
+    `deb ${mirror} ${release} main`,
+    `deb ${mirror} ${release}-updates main`,
+    `deb http://deb.debian.org/debian-security ${release}-security main`,
+    '',
+  ].join('\n')
 }

@@ -12,15 +12,24 @@ import {labHost} from './topology.js'
  */
 export function sshArgs(paths: Pick<LabPaths, 'sshConfig' | 'knownHosts' | 'key'>, address: string, user = 'root'): string[] {
   return [
-    '-F', paths.sshConfig,
-    '-i', paths.key,
-    '-o', 'IdentitiesOnly=yes',
-    '-o', `UserKnownHostsFile=${paths.knownHosts}`,
-    '-o', 'GlobalKnownHostsFile=/dev/null',
-    '-o', 'StrictHostKeyChecking=yes',
-    '-o', 'BatchMode=yes',
-    '-o', 'ConnectTimeout=3',
-    '-l', user,
+    '-F',
+    paths.sshConfig,
+    '-i',
+    paths.key,
+    '-o',
+    'IdentitiesOnly=yes',
+    '-o',
+    `UserKnownHostsFile=${paths.knownHosts}`,
+    '-o',
+    'GlobalKnownHostsFile=/dev/null',
+    '-o',
+    'StrictHostKeyChecking=yes',
+    '-o',
+    'BatchMode=yes',
+    '-o',
+    'ConnectTimeout=3',
+    '-l',
+    user,
     address,
   ]
 }
@@ -35,10 +44,17 @@ function addressOf(name: string): string {
  * Runs a command on a lab host as root (or user) and returns what it did; never throws for a non-zero exit.
  * On a lab whose root may not log in, root's commands go through the deploy user's sudo.
  */
-export function labSsh(paths: LabPaths, name: string, command: string, options: {user?: string; timeoutMs?: number} = {}): Promise<CommandResult> {
+export function labSsh(
+  paths: LabPaths,
+  name: string,
+  command: string,
+  options: {user?: string; timeoutMs?: number} = {},
+): Promise<CommandResult> {
   const user = options.user ?? 'root'
   const throughSudo = user === 'root' && readLabState(paths)?.login === 'deploy'
-  const args = throughSudo ? [...sshArgs(paths, addressOf(name), 'deploy'), `sudo -n sh -c ${quote(command)}`] : [...sshArgs(paths, addressOf(name), user), command]
+  const args = throughSudo
+    ? [...sshArgs(paths, addressOf(name), 'deploy'), `sudo -n sh -c ${quote(command)}`]
+    : [...sshArgs(paths, addressOf(name), user), command]
   return tryRun('ssh', args, {timeout: options.timeoutMs ?? 30_000})
 }
 
@@ -58,14 +74,19 @@ export async function waitForBoot(paths: LabPaths, name: string, deadline: numbe
     }
     await new Promise((r) => setTimeout(r, 100))
   }
-  throw new LabError(`${name} (${address}): no SSH login with the lab key before the deadline${last ? `: ${last.stderr.trim()}` : ': port 22 never opened'}`, {
-    hint: `see ${paths.lxc}/${name}/console.log`,
-  })
+  throw new LabError(
+    `${name} (${address}): no SSH login with the lab key before the deadline${last ? `: ${last.stderr.trim()}` : ': port 22 never opened'}`,
+    {
+      hint: `see ${paths.lxc}/${name}/console.log`,
+    },
+  )
 }
 
 /** `systemctl is-system-running`, optionally waiting for boot to finish; '-' when SSH fails. */
 export async function systemdState(paths: LabPaths, name: string, wait = false): Promise<string> {
-  const r = await labSsh(paths, name, wait ? 'timeout 60 systemctl is-system-running --wait' : 'systemctl is-system-running', {timeoutMs: 70_000})
+  const r = await labSsh(paths, name, wait ? 'timeout 60 systemctl is-system-running --wait' : 'systemctl is-system-running', {
+    timeoutMs: 70_000,
+  })
   // the exit code is non-zero for every state but "running": the word is what counts
   return r.stdout.trim() || '-'
 }

@@ -29,7 +29,8 @@ export function readLabState(paths: Pick<LabPaths, 'state'>): LabState | undefin
   }
   const release = LAB_RELEASES.find((r) => r === parsed.release)
   const login = LAB_LOGINS.find((l) => l === parsed.login)
-  if (!release || !login) throw new LabError(`${paths.state} names no known release and login`, {hint: 'run `lnmp-deploy lab destroy`, then `lab up`'})
+  if (!release || !login)
+    throw new LabError(`${paths.state} names no known release and login`, {hint: 'run `lnmp-deploy lab destroy`, then `lab up`'})
   return {release, login}
 }
 

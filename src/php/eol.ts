@@ -86,7 +86,9 @@ export function phpEolWarning(version: string, today: Date): string | undefined 
   const recommended = recommendedPhpVersion(today)
   const instead = recommended === undefined ? messages.php.noSupportedVersion : messages.php.setVersion(recommended)
   const eol = isoDay(status.eol)
-  return status.state === 'eol' ? messages.php.pastEol(version, eol, instead) : messages.php.endingSoon(version, eol, status.daysLeft, instead)
+  return status.state === 'eol'
+    ? messages.php.pastEol(version, eol, instead)
+    : messages.php.endingSoon(version, eol, status.daysLeft, instead)
 }
 
 /** What plan and verify warn about a config, whatever its hosts: today only its PHP's end of life. */

@@ -38,7 +38,8 @@ export const FEATURES: ReadonlyArray<[PhpFeature, FeatureSpec]> = [
     'mbstring',
     {
       // since 7.4 mbstring turns mbregex on by default, which then needs libonig: say no unless asked
-      flags: (v, selected) => (atLeast(v, ON_74) && !selected.has('mbregex') ? ['--enable-mbstring', '--disable-mbregex'] : ['--enable-mbstring']),
+      flags: (v, selected) =>
+        atLeast(v, ON_74) && !selected.has('mbregex') ? ['--enable-mbstring', '--disable-mbregex'] : ['--enable-mbstring'],
       modules: ['mbstring'],
     },
   ],
@@ -72,8 +73,29 @@ export function featureSpec(feature: PhpFeature): FeatureSpec {
  */
 export const PRESETS = {
   seed: [
-    'mysqli', 'pdo-mysql', 'gd', 'freetype', 'jpeg', 'zlib', 'xml', 'bcmath', 'shmop', 'sysvsem', 'curl', 'mbregex', 'fpm',
-    'mbstring', 'openssl', 'mhash', 'pcntl', 'sockets', 'soap', 'short-tags', 'xsl', 'ftp', 'sodium',
+    'mysqli',
+    'pdo-mysql',
+    'gd',
+    'freetype',
+    'jpeg',
+    'zlib',
+    'xml',
+    'bcmath',
+    'shmop',
+    'sysvsem',
+    'curl',
+    'mbregex',
+    'fpm',
+    'mbstring',
+    'openssl',
+    'mhash',
+    'pcntl',
+    'sockets',
+    'soap',
+    'short-tags',
+    'xsl',
+    'ftp',
+    'sodium',
   ],
 } as const satisfies Record<string, readonly PhpFeature[]>
 

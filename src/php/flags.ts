@@ -5,12 +5,40 @@ import {atLeast} from './version.js'
 
 /** The seed's ./configure line for PHP 5.5.32, without its --prefix. */
 export const SEED_PHP_FLAGS = [
-  '--with-mysql=mysqlnd', '--with-pdo-mysql=mysqlnd', '--with-iconv-dir=/usr/local/libiconv', '--with-freetype-dir', '--with-jpeg-dir',
-  '--with-png-dir', '--with-zlib', '--with-libxml-dir=/usr', '--enable-xml', '--disable-rpath', '--enable-bcmath', '--enable-shmop',
-  '--enable-sysvsem', '--enable-inline-optimization', '--with-curl', '--enable-mbregex', '--enable-fpm', '--enable-mbstring',
-  '--with-mcrypt', '--with-gd', '--enable-gd-native-ttf', '--with-openssl', '--with-mhash', '--enable-pcntl', '--enable-sockets',
-  '--with-xmlrpc', '--enable-soap', '--enable-short-tags', '--enable-static', '--with-xsl', '--with-fpm-user=www',
-  '--with-fpm-group=www', '--enable-ftp', '--enable-opcache=no',
+  '--with-mysql=mysqlnd',
+  '--with-pdo-mysql=mysqlnd',
+  '--with-iconv-dir=/usr/local/libiconv',
+  '--with-freetype-dir',
+  '--with-jpeg-dir',
+  '--with-png-dir',
+  '--with-zlib',
+  '--with-libxml-dir=/usr',
+  '--enable-xml',
+  '--disable-rpath',
+  '--enable-bcmath',
+  '--enable-shmop',
+  '--enable-sysvsem',
+  '--enable-inline-optimization',
+  '--with-curl',
+  '--enable-mbregex',
+  '--enable-fpm',
+  '--enable-mbstring',
+  '--with-mcrypt',
+  '--with-gd',
+  '--enable-gd-native-ttf',
+  '--with-openssl',
+  '--with-mhash',
+  '--enable-pcntl',
+  '--enable-sockets',
+  '--with-xmlrpc',
+  '--enable-soap',
+  '--enable-short-tags',
+  '--enable-static',
+  '--with-xsl',
+  '--with-fpm-user=www',
+  '--with-fpm-group=www',
+  '--enable-ftp',
+  '--enable-opcache=no',
 ] as const
 
 export const FPM_USER = 'www'
@@ -63,7 +91,7 @@ const RULES: Record<string, FlagRule> = {
 }
 
 /** Flags lnmp-deploy sets itself from the config, so a literal one would fight it. */
-const MANAGED = new Map([['--prefix', 'set from the config\'s prefix: as <prefix>/php-<version>']])
+const MANAGED = new Map([['--prefix', "set from the config's prefix: as <prefix>/php-<version>"]])
 
 function flagName(flag: string): string {
   return flag.split('=', 1)[0] ?? flag
@@ -95,9 +123,7 @@ export function featureFlags(features: readonly PhpFeature[], version: string): 
   const selected = new Set(features)
   const tooNew = FEATURES.filter(([f, spec]) => selected.has(f) && spec.since && !atLeast(version, spec.since))
   if (tooNew.length > 0) {
-    throw new ConfigError(
-      `php.features: PHP ${version} has no ${tooNew.map(([f, s]) => `${f} (needs PHP ${s.since})`).join(', ')}`,
-    )
+    throw new ConfigError(`php.features: PHP ${version} has no ${tooNew.map(([f, s]) => `${f} (needs PHP ${s.since})`).join(', ')}`)
   }
 
   const flags = [OPTION_CHECKING]
@@ -148,7 +174,13 @@ const FLAG_FEATURES: Record<string, PhpFeature> = {
 
 /** Flags featureFlags writes itself (or means by leaving opcache out), and --enable-static, a no-op. */
 const ABSORBED = new Set([
-  '--prefix', '--with-fpm-user', '--with-fpm-group', '--disable-rpath', '--enable-option-checking', '--disable-opcache', '--with-png-dir',
+  '--prefix',
+  '--with-fpm-user',
+  '--with-fpm-group',
+  '--disable-rpath',
+  '--enable-option-checking',
+  '--disable-opcache',
+  '--with-png-dir',
   '--enable-static',
 ])
 
@@ -216,4 +248,3 @@ export function featuresOf(spec: Pick<PhpBuildSpec, 'features' | 'flags'>): PhpF
   }
   return [...PRESETS.seed]
 }
-

@@ -51,11 +51,18 @@ const MIN_MAJOR: Record<string, number> = {debian: 11, ubuntu: 20, rhel: 7}
 export function parseFacts(hostName: string, output: string): HostFacts {
   const [osText = '', rest = ''] = output.split(SEPARATOR)
   const os = parseOsRelease(osText)
-  const [arch = '', coresText = '', init = ''] = rest.split('\n').map((l) => l.trim()).filter((l) => l !== '')
+  const [arch = '', coresText = '', init = ''] = rest
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l !== '')
   const osId = (os.ID ?? '').toLowerCase()
   const osVersion = os.VERSION_ID ?? ''
   if (osId === '') {
-    throw new UnsupportedPlatformError(hostName, 'no /etc/os-release: cannot tell the operating system', 'lnmp-deploy supports Debian, Ubuntu, CentOS 7, Rocky/AlmaLinux 8 and 9')
+    throw new UnsupportedPlatformError(
+      hostName,
+      'no /etc/os-release: cannot tell the operating system',
+      'lnmp-deploy supports Debian, Ubuntu, CentOS 7, Rocky/AlmaLinux 8 and 9',
+    )
   }
 
   const like = (os.ID_LIKE ?? '').toLowerCase().split(/\s+/)
@@ -64,7 +71,7 @@ export function parseFacts(hostName: string, output: string): HostFacts {
   const major = Number.parseInt(osVersion, 10)
   const minKey = family === 'rhel' ? 'rhel' : osId === 'ubuntu' ? 'ubuntu' : 'debian'
   const min = MIN_MAJOR[minKey] ?? 0
-  if (family === undefined || (DEBIAN_IDS.has(osId) || RHEL_IDS.has(osId)) && !(major >= min)) {
+  if (family === undefined || ((DEBIAN_IDS.has(osId) || RHEL_IDS.has(osId)) && !(major >= min))) {
     const name = os.PRETTY_NAME ?? `${osId} ${osVersion}`
     throw new UnsupportedPlatformError(
       hostName,

@@ -20,10 +20,14 @@ export const FIREWALLD_ACTIVE_COMMAND = 'systemctl is-active --quiet firewalld'
 export function chooseFirewall(hostName: string, facts: HostFacts, firewalldActive: boolean): FirewallKind {
   if (facts.osFamily === 'rhel' && firewalldActive) return 'firewalld'
   if (facts.osFamily === 'rhel' && osMajor(facts) <= 7) {
-    throw new DeployError(`${hostName}: no firewall to restrict memcached and MariaDB: firewalld is not running and CentOS 7 has no nftables`, ExitCode.stepFailed, {
-      host: hostName,
-      hint: 'systemctl enable --now firewalld, then run again',
-    })
+    throw new DeployError(
+      `${hostName}: no firewall to restrict memcached and MariaDB: firewalld is not running and CentOS 7 has no nftables`,
+      ExitCode.stepFailed,
+      {
+        host: hostName,
+        hint: 'systemctl enable --now firewalld, then run again',
+      },
+    )
   }
   return 'nftables'
 }
@@ -75,7 +79,9 @@ export const NFT_VALIDATE = 'nft -c -f {}'
 export function firewalldRichRules(rule: AllowRule): string[] {
   const {v4, v6} = splitFamilies(rule.sources)
   return [...v4.map((a) => ['ipv4', a] as const), ...v6.map((a) => ['ipv6', a] as const)].flatMap(([family, address]) =>
-    [rule.memcachedPort, rule.mysqlPort].map((port) => `rule family="${family}" source address="${address}" port port="${port}" protocol="tcp" accept`),
+    [rule.memcachedPort, rule.mysqlPort].map(
+      (port) => `rule family="${family}" source address="${address}" port port="${port}" protocol="tcp" accept`,
+    ),
   )
 }
 

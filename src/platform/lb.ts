@@ -77,9 +77,14 @@ export function rotationCommand(backend: string, inRotation: boolean, service: s
     // the last backend in rotation never leaves it: better a slow restart than no site
     ...(inRotation
       ? []
-      : [`others=$(grep -E '^[[:space:]]*server[[:space:]]+[^[:space:]{]' ${f} | grep -vE ${quote(line)} | grep -vcE '[[:space:]]down[;[:space:]]' || true)`, `[ "$others" -gt 0 ] || exit ${LAST_IN_ROTATION}`]),
+      : [
+          `others=$(grep -E '^[[:space:]]*server[[:space:]]+[^[:space:]{]' ${f} | grep -vE ${quote(line)} | grep -vcE '[[:space:]]down[;[:space:]]' || true)`,
+          `[ "$others" -gt 0 ] || exit ${LAST_IN_ROTATION}`,
+        ]),
     `${cmd('install', '-d', '-m', '0700', ROTATION_SAVED.slice(0, ROTATION_SAVED.lastIndexOf('/')))} && cp -p ${f} ${saved}`,
-    inRotation ? `sed -i -E ${quote(`/${line}/s/[[:space:]]+down([;[:space:]])/\\1/`)} ${f}` : `sed -i -E ${quote(`/${line}/s/;/ down;/`)} ${f}`,
+    inRotation
+      ? `sed -i -E ${quote(`/${line}/s/[[:space:]]+down([;[:space:]])/\\1/`)} ${f}`
+      : `sed -i -E ${quote(`/${line}/s/;/ down;/`)} ${f}`,
     `if ! nginx -t -q; then cp -p ${saved} ${f}; exit 1; fi`,
     // the workers of the configuration in force now ([s]: not this script's own command line)
     `old=$(pgrep -f 'nginx: worker proces[s]' | tr '\\n' ' ')`,
@@ -102,7 +107,18 @@ const HTTP_GET_SCRIPT = [
 ].join('\n')
 
 export function httpGetCommand(request: {address: string; port?: number; path?: string; hostHeader?: string}): string {
-  return cmd('timeout', 5, 'bash', '-c', HTTP_GET_SCRIPT, 'http-get', request.address, request.port ?? 80, request.path ?? '/', request.hostHeader ?? '')
+  return cmd(
+    'timeout',
+    5,
+    'bash',
+    '-c',
+    HTTP_GET_SCRIPT,
+    'http-get',
+    request.address,
+    request.port ?? 80,
+    request.path ?? '/',
+    request.hostHeader ?? '',
+  )
 }
 
 export interface HttpResponse {

@@ -99,7 +99,8 @@ export function packagesFor(needs: Iterable<PackageNeed>, facts: HostFacts): str
   const table = facts.osFamily === 'debian' ? DEBIAN : RHEL
   const wanted = new Set(needs)
   const names = PACKAGE_NEEDS.filter((n) => wanted.has(n)).flatMap((n) => table[n])
-  const renamed = facts.osFamily === 'rhel' && osMajor(facts) >= 8 ? names.map((n) => (n === 'pkgconfig' ? 'pkgconf-pkg-config' : n)) : names
+  const renamed =
+    facts.osFamily === 'rhel' && osMajor(facts) >= 8 ? names.map((n) => (n === 'pkgconfig' ? 'pkgconf-pkg-config' : n)) : names
   return [...new Set(renamed)]
 }
 
@@ -139,7 +140,12 @@ export function repoSetupCommand(repos: readonly ExtraRepo[], facts: HostFacts):
     // RHEL proper has no epel-release in its own repositories and enables CRB through subscription-manager
     const parts: string[] = []
     if (repos.includes('epel')) {
-      parts.push(or('rpm -q epel-release >/dev/null 2>&1', `dnf install -y https://dl.fedoraproject.org/pub/epel/epel-release-latest-${major}.noarch.rpm`))
+      parts.push(
+        or(
+          'rpm -q epel-release >/dev/null 2>&1',
+          `dnf install -y https://dl.fedoraproject.org/pub/epel/epel-release-latest-${major}.noarch.rpm`,
+        ),
+      )
     }
     if (repos.includes('crb') || repos.includes('powertools')) {
       parts.push(`subscription-manager repos --enable codeready-builder-for-rhel-${major}-$(arch)-rpms`)
@@ -152,7 +158,10 @@ export function repoSetupCommand(repos: readonly ExtraRepo[], facts: HostFacts):
   if (repos.includes('epel')) parts.push(or('rpm -q epel-release >/dev/null 2>&1', `${pm} install -y epel-release`))
   const toEnable = repos.filter((r) => r !== 'epel')
   if (toEnable.length > 0) {
-    parts.push(or('rpm -q dnf-plugins-core >/dev/null 2>&1', 'dnf install -y dnf-plugins-core'), cmd('dnf', 'config-manager', '--set-enabled', ...toEnable))
+    parts.push(
+      or('rpm -q dnf-plugins-core >/dev/null 2>&1', 'dnf install -y dnf-plugins-core'),
+      cmd('dnf', 'config-manager', '--set-enabled', ...toEnable),
+    )
   }
   // or() braces each `a || b` (sh's && and || bind equally): a failed EPEL install stops the chain
   return and(...parts)

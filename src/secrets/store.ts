@@ -31,9 +31,17 @@ function parseStore(text: string, file: string): Record<string, string> {
   try {
     data = JSON.parse(text)
   } catch (error) {
-    throw new ConfigError(`${file} is not valid JSON`, {hint: 'restore it from a backup; deleting it makes new passwords that the hosts do not know', cause: error})
+    throw new ConfigError(`${file} is not valid JSON`, {
+      hint: 'restore it from a backup; deleting it makes new passwords that the hosts do not know',
+      cause: error,
+    })
   }
-  if (data === null || typeof data !== 'object' || Array.isArray(data) || Object.values(data).some((v) => typeof v !== 'string' || v === '')) {
+  if (
+    data === null ||
+    typeof data !== 'object' ||
+    Array.isArray(data) ||
+    Object.values(data).some((v) => typeof v !== 'string' || v === '')
+  ) {
     throw new ConfigError(`${file} must be one JSON object of non-empty strings`, {hint: 'restore it from a backup'})
   }
   return data as Record<string, string>

@@ -4,7 +4,15 @@ import type {Rotation} from '../engine/rotation.js'
 import type {ClusterHost} from '../engine/step.js'
 import {DeployError, ExitCode, StepFailedError} from '../errors.js'
 import type {HostFacts} from '../platform/facts.js'
-import {LAST_IN_ROTATION, LB_CONF_PATH, NOT_IN_ROTATION, httpGetCommand, outOfRotationCommand, parseHttpResponse, rotationCommand} from '../platform/lb.js'
+import {
+  LAST_IN_ROTATION,
+  LB_CONF_PATH,
+  NOT_IN_ROTATION,
+  httpGetCommand,
+  outOfRotationCommand,
+  parseHttpResponse,
+  rotationCommand,
+} from '../platform/lb.js'
 import {serviceName} from '../platform/services.js'
 import type {Remote} from '../ssh/remote.js'
 
@@ -86,7 +94,11 @@ export class BalancerRotation implements Rotation {
       }
       return {ok: true}
     } catch (error) {
-      return {ok: false, message: (error as Error).message, hint: `the balancer's file on ${out.lbs.map((l) => l.name).join(', ')} marks ${hostName} down: ${BACK_BY_HAND}`}
+      return {
+        ok: false,
+        message: (error as Error).message,
+        hint: `the balancer's file on ${out.lbs.map((l) => l.name).join(', ')} marks ${hostName} down: ${BACK_BY_HAND}`,
+      }
     } finally {
       out.release()
     }
@@ -96,7 +108,10 @@ export class BalancerRotation implements Rotation {
    * A host an earlier run left out of rotation (it did not answer then) goes back once it answers: a run that
    * finds it healthy heals the balancer without anybody editing its file.
    */
-  private async healLeftOut(hostName: string, note: (line: string) => void): Promise<{ok: true} | {ok: false; message: string; hint: string}> {
+  private async healLeftOut(
+    hostName: string,
+    note: (line: string) => void,
+  ): Promise<{ok: true} | {ok: false; message: string; hint: string}> {
     const host = this.options.hosts.find((h) => h.name === hostName)
     if (!host?.roles.includes('web')) return {ok: true}
     try {
@@ -104,7 +119,11 @@ export class BalancerRotation implements Rotation {
         const marked = await (await this.options.remoteOf(lb.name)).exec(outOfRotationCommand(host.privateAddress), {sudo: true})
         if (marked.code !== 0) continue
         if (!(await this.answers(await this.options.remoteOf(hostName)))) {
-          return {ok: false, message: `${hostName} is out of the rotation of ${lb.name} and does not answer its health request`, hint: `see lnmp-deploy verify --host ${hostName}`}
+          return {
+            ok: false,
+            message: `${hostName} is out of the rotation of ${lb.name} and does not answer its health request`,
+            hint: `see lnmp-deploy verify --host ${hostName}`,
+          }
         }
         await this.setRotation(lb, host, true)
         note(`${hostName} answers again: back in the rotation of ${lb.name}, where an earlier run had left it out`)
@@ -143,7 +162,11 @@ export class BalancerRotation implements Rotation {
     if (result.code === LAST_IN_ROTATION) throw new LastInRotationError(web.name, lb.name)
     if (result.code !== 0) {
       const what = inRotation ? 'put it back into' : 'take it out of'
-      throw new StepFailedError(web.name, 'rotation', `${lb.name}: could not ${what} the balancer's rotation: ${(result.stderr || result.stdout).trim() || `exit ${result.code}`}`)
+      throw new StepFailedError(
+        web.name,
+        'rotation',
+        `${lb.name}: could not ${what} the balancer's rotation: ${(result.stderr || result.stdout).trim() || `exit ${result.code}`}`,
+      )
     }
     return true
   }

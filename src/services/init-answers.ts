@@ -190,7 +190,14 @@ function presetHost(hosts: PresetHost[], flag: string, name: string, preset: Pre
     // a name that is not a host name at all gets the schema's reason; others are just not in the preset
     const valid = hostNameSchema.safeParse(name)
     if (!valid.success) throw new ConfigError(messages.init.badFlagValue(flag, name, valid.error.issues[0]?.message ?? 'invalid'))
-    throw new ConfigError(messages.init.hostNotInPreset(flag, name, preset, hosts.map((h) => h.name)))
+    throw new ConfigError(
+      messages.init.hostNotInPreset(
+        flag,
+        name,
+        preset,
+        hosts.map((h) => h.name),
+      ),
+    )
   }
   return host
 }

@@ -64,9 +64,18 @@ export async function decideHostKeys(
       continue
     }
     if (recorded.length > 0) {
-      throw new HostKeyError(host.name, messages.init.changedKey(knownHostsPath, key.keyType, key.fingerprint, recorded.map((k) => fingerprintSha256(k))), {
-        hint: messages.init.changedKeyHint(knownHostsPath),
-      })
+      throw new HostKeyError(
+        host.name,
+        messages.init.changedKey(
+          knownHostsPath,
+          key.keyType,
+          key.fingerprint,
+          recorded.map((k) => fingerprintSha256(k)),
+        ),
+        {
+          hint: messages.init.changedKeyHint(knownHostsPath),
+        },
+      )
     }
     if (!(await confirm(host, key))) {
       throw new HostKeyError(host.name, messages.init.refusedKey(host.name, key.fingerprint), {hint: messages.init.refusedKeyHint})

@@ -34,7 +34,11 @@ export async function askAnswers(defaults: InitAnswers, options: WizardOptions):
     validate: (v) => (/^\d+$/.test(v) && portSchema.safeParse(Number(v)).success) || messages.init.invalidPort,
   })
   const identityFile = (await input({message: messages.init.identityFileQuestion, default: defaults.ssh.identityFile ?? ''})).trim()
-  const nginxVersion = await input({message: messages.init.nginxVersionQuestion, default: defaults.nginxVersion, validate: schemaCheck(versionSchema)})
+  const nginxVersion = await input({
+    message: messages.init.nginxVersionQuestion,
+    default: defaults.nginxVersion,
+    validate: schemaCheck(versionSchema),
+  })
   const phpVersion = await askPhpVersion(defaults.phpVersion, options)
   const sessionHandler = await select({
     message: messages.init.sessionHandlerQuestion,

@@ -15,7 +15,10 @@ import {decideHostKeys, hostKeyTargets, type ConfirmKey, type HostKeyDeps} from 
 
 /** What init needs from the SSH layer, behind one seam so the wizard's logic is testable apart from it. */
 export interface InitDeps extends HostKeyDeps {
-  recordHostKey(knownHostsPath: string, key: {name: string; address: string; port: number; keyType: string; publicKey: string}): Promise<void>
+  recordHostKey(
+    knownHostsPath: string,
+    key: {name: string; address: string; port: number; keyType: string; publicKey: string},
+  ): Promise<void>
   /** log in (host keys already in knownHostsPath) and read os-release, arch and cores */
   detectHost(config: Config, configPath: string, hostName: string): Promise<HostFacts>
 }

@@ -52,7 +52,10 @@ export async function rollback(session: ClusterSession, request: RollbackRequest
     const remote = await session.remoteOf(move.host)
     earlier.set(move.host, plans[i]?.pin ?? '')
     await remote.run(cmd('mkdir', '-p', pinPath(move.component).replace(/\/[^/]+$/, '')), {sudo: true})
-    await remote.writeFile(pinPath(move.component), renderPin({from: plans[i]?.wanted ?? '', to: move.to, at: new Date().toISOString()}), {sudo: true, mode: 0o644})
+    await remote.writeFile(pinPath(move.component), renderPin({from: plans[i]?.wanted ?? '', to: move.to, at: new Date().toISOString()}), {
+      sudo: true,
+      mode: 0o644,
+    })
   }
   const summary = await deploy(session, {
     mode: 'run',
@@ -87,7 +90,8 @@ async function planMove(
   const builds = parseBuilds(listing.stdout)
   const live = builds.find((b) => b.live)
   const previous = previousBuild(builds)
-  if (!live) return {host: host.name, why: `no live ${component} build (${session.config.prefix}/${component} points at none of its builds)`}
+  if (!live)
+    return {host: host.name, why: `no live ${component} build (${session.config.prefix}/${component} points at none of its builds)`}
   if (!previous) return {host: host.name, why: `no ${component} build older than the live one (${live.dir}) is left`}
   return {host: host.name, wanted, pin: pin.stdout, move: {host: host.name, component, from: live.dir, to: previous.dir}}
 }

@@ -45,8 +45,17 @@ export interface VerifyRequest {
 /** `lnmp-deploy verify`: every step's own verify on its hosts and the cluster checks, as one report. */
 export async function verifyCluster(session: ClusterSession, request: VerifyRequest = {}): Promise<VerifyReport> {
   const steps = orderSteps(STEPS)
-  const selection = selectChecks(request.checks, steps.map((s) => s.id))
-  const env: CheckEnv = {config: session.config, cluster: session.hosts, secrets: session.secrets, remoteOf: channelLimited(session.remoteOf), contextFor: session.contextFor}
+  const selection = selectChecks(
+    request.checks,
+    steps.map((s) => s.id),
+  )
+  const env: CheckEnv = {
+    config: session.config,
+    cluster: session.hosts,
+    secrets: session.secrets,
+    remoteOf: channelLimited(session.remoteOf),
+    contextFor: session.contextFor,
+  }
   const report = await runVerify(env, {
     secrets: session.secretValues(),
     hosts: session.select(request.hosts),
@@ -94,7 +103,13 @@ async function inPool<T, R>(items: readonly T[], limit: number, work: (item: T) 
  */
 export async function runVerify(
   env: CheckEnv,
-  what: {hosts: ClusterHost[]; steps: readonly AnyStep[]; clusterChecks: readonly ClusterCheck[]; secrets?: readonly string[]; today?: Date},
+  what: {
+    hosts: ClusterHost[]
+    steps: readonly AnyStep[]
+    clusterChecks: readonly ClusterCheck[]
+    secrets?: readonly string[]
+    today?: Date
+  },
 ): Promise<VerifyReport> {
   const t0 = Date.now()
   const unreachable = new Map<string, HostUnreachable>()
@@ -157,7 +172,11 @@ export async function runVerify(
 
   const rows = (
     await Promise.all([
-      ...stepUnits.map(async (units) => (await inPool(units, STEPS_AT_ONCE_PER_HOST, runUnit)).flatMap((outcomes, i) => outcomes.map((o) => ({...o, order: units[i]?.order ?? 0})))),
+      ...stepUnits.map(async (units) =>
+        (
+          await inPool(units, STEPS_AT_ONCE_PER_HOST, runUnit)
+        ).flatMap((outcomes, i) => outcomes.map((o) => ({...o, order: units[i]?.order ?? 0}))),
+      ),
       ...clusterUnits.map(async (unit) => (await runUnit(unit)).map((o) => ({...o, order: unit.order}))),
     ])
   ).flat()
@@ -172,7 +191,15 @@ export async function runVerify(
   const partial = {checks, unreachable: [...unreachable.values()]}
   const exitCode = verifyExitCode(partial)
   const warnings = phpVersionWarnings(env.config, what.today ?? new Date())
-  return {ok: exitCode === ExitCode.ok, exitCode, durationMs: Date.now() - t0, hosts: what.hosts.map((h) => h.name), ...partial, counts, warnings}
+  return {
+    ok: exitCode === ExitCode.ok,
+    exitCode,
+    durationMs: Date.now() - t0,
+    hosts: what.hosts.map((h) => h.name),
+    ...partial,
+    counts,
+    warnings,
+  }
 }
 
 /** A row as reported: secrets never leave (a login's output may echo a password), output cut to its tail. */

@@ -88,9 +88,13 @@ async function connectOne(target: SshTarget, options: ConnectOptions, sock: ssh2
   const key = await loadIdentity(target)
   const agent = options.agent ?? process.env.SSH_AUTH_SOCK
   if (!key && !agent) {
-    throw new ConnectionError(target.name, `no SSH key to log in as ${target.user}: none of ${defaultKeyPaths().join(', ')} exists and no ssh-agent is running`, {
-      hint: 'set identityFile for the host or ssh.identityFile in lnmp-deploy.yml',
-    })
+    throw new ConnectionError(
+      target.name,
+      `no SSH key to log in as ${target.user}: none of ${defaultKeyPaths().join(', ')} exists and no ssh-agent is running`,
+      {
+        hint: 'set identityFile for the host or ssh.identityFile in lnmp-deploy.yml',
+      },
+    )
   }
   const config: NodeSshConfig = {
     username: target.user,
@@ -135,7 +139,9 @@ async function loadIdentity(target: SshTarget): Promise<{path: string; text: str
       const encrypted = /encrypted|passphrase/i.test(parsed.message)
       throw new ConnectionError(
         target.name,
-        encrypted ? `identity file ${path} is protected by a passphrase` : `identity file ${path} is not a private key ssh can use: ${parsed.message}`,
+        encrypted
+          ? `identity file ${path} is protected by a passphrase`
+          : `identity file ${path} is not a private key ssh can use: ${parsed.message}`,
         encrypted ? {hint: 'load it into ssh-agent (ssh-add) and leave identityFile unset, or use a key without a passphrase'} : {},
       )
     }
@@ -153,9 +159,14 @@ function describeConnectFailure(target: SshTarget, keyPath: string | undefined, 
   const where = `${target.user}@${target.address}:${target.port}`
   const code = (error as NodeJS.ErrnoException).code
   const level = (error as {level?: string}).level
-  if (code === 'ECONNREFUSED') return new ConnectionError(target.name, `connection refused by ${target.address}:${target.port} (is sshd running there?)`, {cause: error})
-  if (code === 'EHOSTUNREACH' || code === 'ENETUNREACH') return new ConnectionError(target.name, `${target.address} is unreachable`, {cause: error})
-  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return new ConnectionError(target.name, `cannot resolve ${target.address}`, {cause: error})
+  if (code === 'ECONNREFUSED')
+    return new ConnectionError(target.name, `connection refused by ${target.address}:${target.port} (is sshd running there?)`, {
+      cause: error,
+    })
+  if (code === 'EHOSTUNREACH' || code === 'ENETUNREACH')
+    return new ConnectionError(target.name, `${target.address} is unreachable`, {cause: error})
+  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN')
+    return new ConnectionError(target.name, `cannot resolve ${target.address}`, {cause: error})
   if (code === 'ETIMEDOUT' || /timed out/i.test(error.message)) {
     return new ConnectionError(target.name, `timed out connecting to ${target.address}:${target.port}`, {cause: error})
   }

@@ -124,12 +124,15 @@ export class SshRemote implements Remote {
   }
 
   private forget(conn: OpenConnection): void {
-    void this.connection?.then((current) => {
-      if (current === conn) {
-        this.connection = undefined
-        this.sudoMode = undefined
-      }
-    }, () => undefined)
+    void this.connection?.then(
+      (current) => {
+        if (current === conn) {
+          this.connection = undefined
+          this.sudoMode = undefined
+        }
+      },
+      () => undefined,
+    )
   }
 
   private async resolveSudoIfRoot(): Promise<boolean> {

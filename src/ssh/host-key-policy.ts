@@ -1,13 +1,6 @@
 import {HostKeyError} from '../errors.js'
 import {recordHostKey} from './host-key-scan.js'
-import {
-  entryMatchesHost,
-  fingerprintSha256,
-  keysForHost,
-  keyTypeOfBlob,
-  readKnownHostsFile,
-  type KnownHostEntry,
-} from './known-hosts.js'
+import {entryMatchesHost, fingerprintSha256, keysForHost, keyTypeOfBlob, readKnownHostsFile, type KnownHostEntry} from './known-hosts.js'
 
 /**
  * Decide whether to talk to a host from the key it presents. Unknown keys are refused unless the user
@@ -40,9 +33,7 @@ export type HostKeyVerdict =
 /** Pure: compare a presented key with what the known_hosts files say about the host. */
 export function judgeHostKey(entries: SourcedEntry[], address: string, port: number, blob: Buffer): HostKeyVerdict {
   const presented = blob.toString('base64')
-  const revoked = entries.find(
-    (e) => e.marker === 'revoked' && e.publicKey === presented && entryMatchesHost(e, address, port),
-  )
+  const revoked = entries.find((e) => e.marker === 'revoked' && e.publicKey === presented && entryMatchesHost(e, address, port))
   if (revoked) return {kind: 'revoked', entry: revoked}
   const known = keysForHost(entries, address, port) as SourcedEntry[]
   const match = known.find((e) => e.publicKey === presented)
@@ -92,16 +83,10 @@ export class HostKeyPolicy {
           `host key for ${where} is revoked (${verdict.entry.file}:${verdict.entry.line}): ${keyType} ${fingerprint}`,
         )
       case 'changed': {
-        const expected = verdict.expected
-          .map((e) => `${e.keyType} ${fingerprintSha256(e.publicKey)} (${e.file}:${e.line})`)
-          .join(', ')
-        throw new HostKeyError(
-          name,
-          `HOST KEY CHANGED for ${where}: presented ${keyType} ${fingerprint}, expected ${expected}`,
-          {
-            hint: 'someone may be intercepting the connection, or the host was reinstalled; if you know it was, remove the old line from the known_hosts file named above and confirm the new key with `lnmp-deploy init`',
-          },
-        )
+        const expected = verdict.expected.map((e) => `${e.keyType} ${fingerprintSha256(e.publicKey)} (${e.file}:${e.line})`).join(', ')
+        throw new HostKeyError(name, `HOST KEY CHANGED for ${where}: presented ${keyType} ${fingerprint}, expected ${expected}`, {
+          hint: 'someone may be intercepting the connection, or the host was reinstalled; if you know it was, remove the old line from the known_hosts file named above and confirm the new key with `lnmp-deploy init`',
+        })
       }
     }
   }

@@ -46,9 +46,7 @@ export function scanHostKey(target: ScanTarget): Promise<ScannedHostKey> {
     })
     client.on('close', () => finish())
     client.on('ready', () => finish())
-    const algorithms = target.preferredKeyTypes?.length
-      ? {serverHostKey: orderHostKeyAlgorithms(target.preferredKeyTypes)}
-      : undefined
+    const algorithms = target.preferredKeyTypes?.length ? {serverHostKey: orderHostKeyAlgorithms(target.preferredKeyTypes)} : undefined
     client.connect({
       host: target.sock ? undefined : target.address,
       port: target.port,

@@ -28,7 +28,9 @@ export function validateJobId(id: string): void {
 
 /** What makes two runs "the same job": the command and where it runs. */
 export function jobHash(command: string, cwd: string | undefined): string {
-  return createHash('sha256').update(JSON.stringify({command, cwd: cwd ?? null})).digest('hex')
+  return createHash('sha256')
+    .update(JSON.stringify({command, cwd: cwd ?? null}))
+    .digest('hex')
 }
 
 /** The script the job runs: cd first, so a wrong cwd fails the job rather than running elsewhere. */

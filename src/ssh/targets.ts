@@ -85,7 +85,10 @@ async function resolveJumpChain(
   seen: string[],
 ): Promise<SshTarget> {
   let previous: SshTarget | undefined
-  for (const hop of spec.split(',').map((s) => s.trim()).filter(Boolean)) {
+  for (const hop of spec
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
     let target: SshTarget
     if (config.hosts.some((h) => h.name === hop)) {
       target = await resolveTarget(config, configDir, hop, lookup, seen)

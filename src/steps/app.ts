@@ -116,7 +116,11 @@ export function appInputs(ctx: StepContext): AppInputs {
     root,
   }
   if (kind === 'session-demo') {
-    const files = DEMO_FILES.map((f) => ({path: `${root}/${f}`, content: readFileSync(templatePath(`app/session-demo/${f}`), 'utf8'), validate: `${cmd(php, '-n', '-l')} {}`}))
+    const files = DEMO_FILES.map((f) => ({
+      path: `${root}/${f}`,
+      content: readFileSync(templatePath(`app/session-demo/${f}`), 'utf8'),
+      validate: `${cmd(php, '-n', '-l')} {}`,
+    }))
     return {...base, files, marker: 'lnmp-deploy session demo', secretsDigest: sha256Of('')}
   }
   const tarball = sourceTarball('phpmyadmin', PHPMYADMIN_VERSION, ctx)
@@ -142,7 +146,12 @@ export function appInputs(ctx: StepContext): AppInputs {
 export function vhostValidateCommand(nginx: string, confDir: string, vhostPath: string): string {
   const relative = vhostPath.slice(confDir.length + 1)
   return withCleanup(
-    and('d=$(mktemp -d)', `${cmd('cp', '-a', `${confDir}/.`)} "$d"/`, `cp {} "$d"/${quote(relative)}`, `${cmd(nginx, '-t', '-q', '-c')} "$d"/nginx.conf`),
+    and(
+      'd=$(mktemp -d)',
+      `${cmd('cp', '-a', `${confDir}/.`)} "$d"/`,
+      `cp {} "$d"/${quote(relative)}`,
+      `${cmd(nginx, '-t', '-q', '-c')} "$d"/nginx.conf`,
+    ),
     'rm -rf "$d"',
   )
 }
@@ -178,7 +187,16 @@ export function planApp(facts: AppFacts, want: AppInputs): StepPlan {
   for (const f of want.files) {
     if (contentChanged || facts.fileSha256[f.path] !== sha256Of(f.content)) {
       // a file holding the blowfish_secret is readable by www (php-fpm) and root only
-      actions.push({kind: 'write-file', path: f.path, content: f.content, mode: f.sensitive ? 0o640 : 0o644, owner: 'www', group: 'www', ...(f.validate ? {validate: f.validate} : {}), ...(f.sensitive ? {sensitive: true} : {})})
+      actions.push({
+        kind: 'write-file',
+        path: f.path,
+        content: f.content,
+        mode: f.sensitive ? 0o640 : 0o644,
+        owner: 'www',
+        group: 'www',
+        ...(f.validate ? {validate: f.validate} : {}),
+        ...(f.sensitive ? {sensitive: true} : {}),
+      })
     }
   }
   if (want.dir && facts.linkTarget !== want.dir) {
@@ -190,13 +208,28 @@ export function planApp(facts: AppFacts, want: AppInputs): StepPlan {
     })
   }
   if (!want.dir && facts.rootOwner !== 'www:www') {
-    actions.push({kind: 'run', description: `${want.root} owned by www`, command: and(cmd('mkdir', '-p', want.root), cmd('chown', '-R', 'www:www', want.root))})
+    actions.push({
+      kind: 'run',
+      description: `${want.root} owned by www`,
+      command: and(cmd('mkdir', '-p', want.root), cmd('chown', '-R', 'www:www', want.root)),
+    })
   }
-  if (!facts.probeDir) actions.push({kind: 'run', description: `create ${PROBE_DIR} for verify's short-lived probes`, command: and(cmd('mkdir', '-p', PROBE_DIR), cmd('chmod', '0755', PROBE_DIR))})
+  if (!facts.probeDir)
+    actions.push({
+      kind: 'run',
+      description: `create ${PROBE_DIR} for verify's short-lived probes`,
+      command: and(cmd('mkdir', '-p', PROBE_DIR), cmd('chmod', '0755', PROBE_DIR)),
+    })
   if (facts.vhostSha256 !== sha256Of(want.vhost)) {
     const confDir = want.vhostPath.replace(/\/extra\/[^/]+$/, '')
     actions.push(
-      {kind: 'write-file', path: want.vhostPath, content: want.vhost, mode: 0o644, validate: vhostValidateCommand(want.nginx, confDir, want.vhostPath)},
+      {
+        kind: 'write-file',
+        path: want.vhostPath,
+        content: want.vhost,
+        mode: 0o644,
+        validate: vhostValidateCommand(want.nginx, confDir, want.vhostPath),
+      },
       {kind: 'service', service: COMPILED_UNITS.nginx, op: 'reload', ready: nginxReloadedReadiness(want.serverName), behindBalancer: true},
     )
   }
@@ -243,7 +276,7 @@ export const app: Step<AppInputs, AppFacts> = {
     const checks: CheckResult[] = []
     const test = await remote.exec(`${cmd(want.nginx, '-t')} 2>&1`, {sudo: true})
     checks.push(
-      check('app-vhost-nginx-t', test.code === 0, test.code === 0 ? 'configuration ok' : test.stdout.trim().split('\n').at(-1) ?? '', {
+      check('app-vhost-nginx-t', test.code === 0, test.code === 0 ? 'configuration ok' : (test.stdout.trim().split('\n').at(-1) ?? ''), {
         command: cmd(want.nginx, '-t'),
         hint: `fix ${want.vhostPath}`,
         output: test.stdout,
@@ -252,7 +285,12 @@ export const app: Step<AppInputs, AppFacts> = {
 
     const stat = cmd('stat', '-L', '-c', '%U:%G', want.root)
     const owner = (await remote.exec(stat, {sudo: true})).stdout.trim()
-    checks.push(check('app-owned-by-www', owner === 'www:www', `${want.root} ${owner || 'missing'}`, {command: stat, hint: messages.rerun.hint('app', ctx.host.name)}))
+    checks.push(
+      check('app-owned-by-www', owner === 'www:www', `${want.root} ${owner || 'missing'}`, {
+        command: stat,
+        hint: messages.rerun.hint('app', ctx.host.name),
+      }),
+    )
 
     // from the host itself, as the balancer will ask: the app answers, not nginx's default page
     const raw = (await remote.exec(httpGetCommand({address: '127.0.0.1', hostHeader: want.serverName}))).stdout
@@ -262,9 +300,13 @@ export const app: Step<AppInputs, AppFacts> = {
     checks.push({
       name: 'app-http',
       ok,
-      detail: r ? `${r.status}${r.body.includes(want.marker) ? `, ${want.kind} page` : `, no "${want.marker}" in the page`}` : 'no HTTP answer',
+      detail: r
+        ? `${r.status}${r.body.includes(want.marker) ? `, ${want.kind} page` : `, no "${want.marker}" in the page`}`
+        : 'no HTTP answer',
       command: `GET / Host: ${want.serverName} to 127.0.0.1:${PORT} on ${ctx.host.name}`,
-      ...(ok ? {} : {hint: 'is php-fpm running (lnmp-deploy verify --host this one)? see <prefix>/nginx/logs/error.log', output: raw.slice(0, 2000)}),
+      ...(ok
+        ? {}
+        : {hint: 'is php-fpm running (lnmp-deploy verify --host this one)? see <prefix>/nginx/logs/error.log', output: raw.slice(0, 2000)}),
     })
     return checks
   },

@@ -72,10 +72,15 @@ export const buildDeps: Step<BuildDepsInputs, BuildDepsFacts> = {
     const absent = await missing(remote, want, ctx)
     const cc = await remote.exec('cc --version')
     return [
-      check('build-packages', absent.length === 0, absent.length === 0 ? `${want.packages.length} packages installed` : `missing: ${absent.join(' ')}`, {
-        command: packageQueryCommand(want.packages, ctx.facts),
-        hint: messages.rerun.hint('build-deps', ctx.host.name),
-      }),
+      check(
+        'build-packages',
+        absent.length === 0,
+        absent.length === 0 ? `${want.packages.length} packages installed` : `missing: ${absent.join(' ')}`,
+        {
+          command: packageQueryCommand(want.packages, ctx.facts),
+          hint: messages.rerun.hint('build-deps', ctx.host.name),
+        },
+      ),
       check('cc-runs', cc.code === 0, cc.code === 0 ? (cc.stdout.split('\n')[0] ?? '').trim() : `exit ${cc.code}`, {
         command: 'cc --version',
         hint: 'the C compiler does not run: reinstall build-essential (gcc on RHEL)',

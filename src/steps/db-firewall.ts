@@ -1,4 +1,3 @@
-
 import {hostsWithRole} from '../config/hosts.js'
 import {sha256Of} from '../engine/actions.js'
 import type {Action, CheckResult, Step, StepContext, StepPlan} from '../engine/step.js'
@@ -73,16 +72,25 @@ export function dbFirewallInputs(ctx: Pick<StepContext, 'config' | 'cluster' | '
 
 function planNftables(facts: DbFirewallFacts, want: DbFirewallInputs): Action[] {
   const actions: Action[] = []
-  if (facts.missingPackages.length > 0) actions.push({kind: 'run', description: `install ${facts.missingPackages.join(' ')}`, command: want.installCommand})
+  if (facts.missingPackages.length > 0)
+    actions.push({kind: 'run', description: `install ${facts.missingPackages.join(' ')}`, command: want.installCommand})
   const rulesChanged = facts.rulesSha256 !== sha256Of(want.rules)
   // checked by nft itself before it replaces the old file: a bad rule set never reaches the boot unit
   if (rulesChanged) actions.push({kind: 'write-file', path: NFT_RULES_PATH, content: want.rules, mode: 0o644, validate: NFT_VALIDATE})
   if (facts.unitSha256 !== sha256Of(want.unit)) {
-    actions.push({kind: 'write-file', path: NFT_UNIT_PATH, content: want.unit, mode: 0o644}, {kind: 'run', description: 'reload systemd units', command: 'systemctl daemon-reload'})
+    actions.push(
+      {kind: 'write-file', path: NFT_UNIT_PATH, content: want.unit, mode: 0o644},
+      {kind: 'run', description: 'reload systemd units', command: 'systemctl daemon-reload'},
+    )
   }
   if (!facts.enabled || !facts.active) {
     // starting the oneshot unit loads the file
-    actions.push({kind: 'service', service: NFT_UNIT, op: 'enable-now', ready: {command: cmd('nft', 'list', 'table', 'inet', 'lnmp_deploy')}})
+    actions.push({
+      kind: 'service',
+      service: NFT_UNIT,
+      op: 'enable-now',
+      ready: {command: cmd('nft', 'list', 'table', 'inet', 'lnmp_deploy')},
+    })
   } else if (rulesChanged || !facts.tableLoaded) {
     // the file declares, deletes and redefines the table: one transaction, no moment without rules
     actions.push({kind: 'run', description: `load ${NFT_RULES_PATH} (table ${NFT_TABLE})`, command: cmd('nft', '-f', NFT_RULES_PATH)})
@@ -95,7 +103,9 @@ export function planDbFirewall(facts: DbFirewallFacts, want: DbFirewallInputs, c
   const actions =
     kind === 'nftables'
       ? planNftables(facts, want)
-      : firewalldSyncCommands(facts.richRules, want.rule).map((command): Action => ({kind: 'run', description: 'firewalld: allow only the web hosts', command}))
+      : firewalldSyncCommands(facts.richRules, want.rule).map(
+          (command): Action => ({kind: 'run', description: 'firewalld: allow only the web hosts', command}),
+        )
   if (actions.length > 0) return {actions}
   const ports = `${want.rule.memcachedPort}, ${want.rule.mysqlPort}`
   return {actions, reason: `${kind}: only ${want.rule.sources.join(', ')} may reach ${ports}`}
@@ -125,7 +135,12 @@ async function probeDbFirewall(remote: Remote, want: DbFirewallInputs, facts: Ho
     enabled: a.get('enabled')?.trim() === 'enabled',
     active: a.get('active')?.trim() === 'active',
     tableLoaded: a.get('table')?.trim() === 'loaded',
-    richRules: firewalldActive ? (a.get('rich') ?? '').split('\n').map((l) => l.trim()).filter(Boolean) : [],
+    richRules: firewalldActive
+      ? (a.get('rich') ?? '')
+          .split('\n')
+          .map((l) => l.trim())
+          .filter(Boolean)
+      : [],
   }
 }
 
@@ -153,18 +168,28 @@ export const dbFirewall: Step<DbFirewallInputs, DbFirewallFacts> = {
     const checks: CheckResult[] = []
     if (kind === 'nftables') {
       checks.push(
-        check('firewall-table', facts.tableLoaded && facts.enabled, `table ${NFT_TABLE} ${facts.tableLoaded ? 'loaded' : 'missing'}; ${NFT_UNIT} ${facts.enabled ? 'enabled' : 'not enabled'}`, {
-          command: `nft list table ${NFT_TABLE}`,
-          hint: messages.rerun.hint('db-firewall', ctx.host.name),
-        }),
+        check(
+          'firewall-table',
+          facts.tableLoaded && facts.enabled,
+          `table ${NFT_TABLE} ${facts.tableLoaded ? 'loaded' : 'missing'}; ${NFT_UNIT} ${facts.enabled ? 'enabled' : 'not enabled'}`,
+          {
+            command: `nft list table ${NFT_TABLE}`,
+            hint: messages.rerun.hint('db-firewall', ctx.host.name),
+          },
+        ),
       )
     } else {
       const missing = want.richRules.filter((r) => !facts.richRules.includes(r))
       checks.push(
-        check('firewall-rich-rules', missing.length === 0, missing.length === 0 ? `${want.richRules.length} rich rules present` : `missing: ${missing.join('; ')}`, {
-          command: 'firewall-cmd --permanent --list-rich-rules',
-          hint: messages.rerun.hint('db-firewall', ctx.host.name),
-        }),
+        check(
+          'firewall-rich-rules',
+          missing.length === 0,
+          missing.length === 0 ? `${want.richRules.length} rich rules present` : `missing: ${missing.join('; ')}`,
+          {
+            command: 'firewall-cmd --permanent --list-rich-rules',
+            hint: messages.rerun.hint('db-firewall', ctx.host.name),
+          },
+        ),
       )
     }
 
@@ -174,7 +199,9 @@ export const dbFirewall: Step<DbFirewallInputs, DbFirewallFacts> = {
       ...(ctx.host.roles.includes('cache') ? [{name: 'memcached', port: want.rule.memcachedPort}] : []),
       ...(ctx.host.roles.includes('db') ? [{name: 'mariadb', port: want.rule.mysqlPort}] : []),
     ]
-    const probes = ctx.cluster.filter((h) => h.name !== ctx.host.name).map((h) => ({host: h, allowed: want.rule.sources.includes(h.privateAddress)}))
+    const probes = ctx.cluster
+      .filter((h) => h.name !== ctx.host.name)
+      .map((h) => ({host: h, allowed: want.rule.sources.includes(h.privateAddress)}))
     await Promise.all(
       probes.flatMap(({host, allowed}) =>
         ports.map(async ({name, port}) => {
@@ -182,12 +209,17 @@ export const dbFirewall: Step<DbFirewallInputs, DbFirewallFacts> = {
           const command = tcpOpenCommand(target, port)
           const open = (await from.exec(command)).code === 0
           checks.push(
-            check(`${name}-${allowed ? 'open-to' : 'closed-to'}-${host.name}`, open === allowed, `${target}:${port} is ${open ? 'open' : 'closed'} from ${host.name}`, {
-              command: `${command} on ${host.name}`,
-              hint: allowed
-                ? `${host.name} is a web host and must reach ${name}: is it running on ${target}:${port}, and is ${host.privateAddress} in the firewall's allow list?`
-                : `${name} on ${ctx.host.name} must not be reachable from ${host.name}: run ${messages.rerun.command('db-firewall', ctx.host.name)}`,
-            }),
+            check(
+              `${name}-${allowed ? 'open-to' : 'closed-to'}-${host.name}`,
+              open === allowed,
+              `${target}:${port} is ${open ? 'open' : 'closed'} from ${host.name}`,
+              {
+                command: `${command} on ${host.name}`,
+                hint: allowed
+                  ? `${host.name} is a web host and must reach ${name}: is it running on ${target}:${port}, and is ${host.privateAddress} in the firewall's allow list?`
+                  : `${name} on ${ctx.host.name} must not be reachable from ${host.name}: run ${messages.rerun.command('db-firewall', ctx.host.name)}`,
+              },
+            ),
           )
         }),
       ),

@@ -14,7 +14,21 @@ import {phpSwitch} from './php-switch.js'
 import {wwwUser} from './www-user.js'
 
 /** Every milestone, in the procedure's order; the engine orders them by `after` and filters by role. */
-export const STEPS: readonly AnyStep[] = [wwwUser, buildDeps, nginxSource, phpSource, phpFpm, memcached, mariadb, dbFirewall, peclMemcache, phpSession, phpSwitch, app, lbUpstream]
+export const STEPS: readonly AnyStep[] = [
+  wwwUser,
+  buildDeps,
+  nginxSource,
+  phpSource,
+  phpFpm,
+  memcached,
+  mariadb,
+  dbFirewall,
+  peclMemcache,
+  phpSession,
+  phpSwitch,
+  app,
+  lbUpstream,
+]
 
 export function stepIds(): string[] {
   return STEPS.map((s) => s.id)

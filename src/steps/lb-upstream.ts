@@ -1,9 +1,15 @@
-
 import {hostsWithRole} from '../config/hosts.js'
 import {sha256Of} from '../engine/actions.js'
 import type {Action, CheckResult, Step, StepContext, StepPlan} from '../engine/step.js'
 import {batchCommand, firstWord, parseBatch} from '../platform/batch-probe.js'
-import {DEBIAN_DEFAULT_SITE, LB_CONF_PATH, confSumWithoutRotationCommand, httpGetCommand, parseHttpResponse, renderLbUpstream} from '../platform/lb.js'
+import {
+  DEBIAN_DEFAULT_SITE,
+  LB_CONF_PATH,
+  confSumWithoutRotationCommand,
+  httpGetCommand,
+  parseHttpResponse,
+  renderLbUpstream,
+} from '../platform/lb.js'
 import {installCommand, packageQueryCommand, packagesFor, parseMissingPackages} from '../platform/packages.js'
 import {serviceName} from '../platform/services.js'
 import {and, cmd, withCleanup} from '../ssh/shell.js'
@@ -80,7 +86,11 @@ export function planLbUpstream(facts: LbUpstreamFacts, want: LbUpstreamInputs): 
   // a fresh Debian install enables the default site too: it goes whatever the probe saw before the install
   const dropDefault = want.defaultSite !== undefined && (facts.defaultSitePresent || installing)
   if (want.defaultSite !== undefined && dropDefault) {
-    actions.push({kind: 'run', description: `remove the distribution's default site ${want.defaultSite}`, command: cmd('rm', '-f', want.defaultSite)})
+    actions.push({
+      kind: 'run',
+      description: `remove the distribution's default site ${want.defaultSite}`,
+      command: cmd('rm', '-f', want.defaultSite),
+    })
   }
   const changed = installing || confChanged || dropDefault
   // a changed file was checked whole, in place, before it replaced the old one; these changes were not
@@ -99,7 +109,10 @@ export function planLbUpstream(facts: LbUpstreamFacts, want: LbUpstreamInputs): 
 }
 
 /** Each answer through the balancer, by the backend that gave it (X-Upstream, the last address tried). */
-export function judgeBackends(responses: Array<string | undefined>, backends: readonly string[]): {seen: Map<string, number>; bad: string[]} {
+export function judgeBackends(
+  responses: Array<string | undefined>,
+  backends: readonly string[],
+): {seen: Map<string, number>; bad: string[]} {
   const seen = new Map<string, number>()
   const bad: string[] = []
   for (const raw of responses) {
@@ -115,7 +128,8 @@ export function judgeBackends(responses: Array<string | undefined>, backends: re
     }
     seen.set(upstream, r.status)
   }
-  for (const b of backends) if (![...seen.keys()].some((s) => s === `${b}:${PORT}` || s === `[${b}]:${PORT}`)) bad.push(`${b} never answered`)
+  for (const b of backends)
+    if (![...seen.keys()].some((s) => s === `${b}:${PORT}` || s === `[${b}]:${PORT}`)) bad.push(`${b} never answered`)
   return {seen, bad}
 }
 
@@ -157,7 +171,7 @@ export const lbUpstream: Step<LbUpstreamInputs, LbUpstreamFacts> = {
     const checks: CheckResult[] = []
     const test = await remote.exec('nginx -t 2>&1', {sudo: true})
     checks.push(
-      check('lb-nginx-t', test.code === 0, test.code === 0 ? 'configuration ok' : test.stdout.trim().split('\n').at(-1) ?? '', {
+      check('lb-nginx-t', test.code === 0, test.code === 0 ? 'configuration ok' : (test.stdout.trim().split('\n').at(-1) ?? ''), {
         command: 'nginx -t',
         hint: `fix ${want.confPath} or /etc/nginx/nginx.conf`,
         output: test.stdout,
@@ -187,10 +201,15 @@ export const lbUpstream: Step<LbUpstreamInputs, LbUpstreamFacts> = {
       const r = parseHttpResponse(raw)
       const ok = r !== undefined && r.headers.has('x-upstream') && r.status < 500
       checks.push(
-        check('lb-without-host-header', ok, r ? `${r.status}${r.headers.has('x-upstream') ? ` from ${r.headers.get('x-upstream')}` : ', not proxied'}` : 'no HTTP answer', {
-          command: `GET / without a Host header through 127.0.0.1:${PORT}`,
-          hint: `another server claims :${PORT} (is ${want.defaultSite} back?)`,
-        }),
+        check(
+          'lb-without-host-header',
+          ok,
+          r ? `${r.status}${r.headers.has('x-upstream') ? ` from ${r.headers.get('x-upstream')}` : ', not proxied'}` : 'no HTTP answer',
+          {
+            command: `GET / without a Host header through 127.0.0.1:${PORT}`,
+            hint: `another server claims :${PORT} (is ${want.defaultSite} back?)`,
+          },
+        ),
       )
     }
     return checks

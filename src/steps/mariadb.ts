@@ -1,4 +1,3 @@
-
 import {hostsWithRole} from '../config/hosts.js'
 import {sha256Of} from '../engine/actions.js'
 import type {Action, CheckResult, Step, StepContext, StepPlan} from '../engine/step.js'
@@ -134,7 +133,8 @@ export function mariadbSecrets(ctx: Pick<StepContext, 'secrets'>): MariadbSecret
   const rootPassword = ctx.secrets.get('database.rootPassword')
   const appPassword = ctx.secrets.get('database.appPassword')
   // the session generates what the config leaves out, so a gap here is a bug, not a user error
-  if (!rootPassword || !appPassword) throw new Error('database.rootPassword and database.appPassword must be resolved or generated before planning mariadb')
+  if (!rootPassword || !appPassword)
+    throw new Error('database.rootPassword and database.appPassword must be resolved or generated before planning mariadb')
   return {rootPassword, appPassword}
 }
 
@@ -192,7 +192,9 @@ export function probeSql(want: MariadbInputs, secrets: MariadbSecrets): string {
     want.rootAuth === 'socket-or-password'
       ? `IF((SELECT Priv FROM mysql.global_priv WHERE User = 'root' AND Host = 'localhost') LIKE '%unix_socket%', 'socket', 'no-socket')`
       : `'no-socket'`
-  const allPrivileges = ['Select', 'Insert', 'Update', 'Delete', 'Create', 'Drop', 'Index', 'Alter'].map((p) => `${p}_priv = 'Y'`).join(' AND ')
+  const allPrivileges = ['Select', 'Insert', 'Update', 'Delete', 'Create', 'Drop', 'Index', 'Alter']
+    .map((p) => `${p}_priv = 'Y'`)
+    .join(' AND ')
   return [
     `SELECT 'root', IF(${hashOf(secrets.rootPassword)}, 'password', 'no-password'), ${socket} FROM mysql.user WHERE User = 'root' AND Host = 'localhost';`,
     `SELECT 'account', Host, IF(${hashOf(secrets.appPassword)}, 'password', 'no-password') FROM mysql.user WHERE User = ${user} ORDER BY Host;`,
@@ -247,9 +249,11 @@ export function accountName(user: string, host: string): string {
 export function hardeningProblems(h: MariadbHardeningFacts): string[] {
   const problems: string[] = []
   if (h.anonymousHosts.length > 0) problems.push(`anonymous ${h.anonymousHosts.map((host) => accountName('', host)).join(', ')}`)
-  if (h.remoteRootHosts.length > 0) problems.push(`root from other hosts ${h.remoteRootHosts.map((host) => accountName('root', host)).join(', ')}`)
+  if (h.remoteRootHosts.length > 0)
+    problems.push(`root from other hosts ${h.remoteRootHosts.map((host) => accountName('root', host)).join(', ')}`)
   if (h.testDatabase) problems.push('database test')
-  if (h.testGrants.length > 0) problems.push(`test grants in mysql.db: ${h.testGrants.map((g) => `${g.db} to ${accountName(g.user, g.host)}`).join(', ')}`)
+  if (h.testGrants.length > 0)
+    problems.push(`test grants in mysql.db: ${h.testGrants.map((g) => `${g.db} to ${accountName(g.user, g.host)}`).join(', ')}`)
   return problems
 }
 
@@ -286,7 +290,10 @@ export function setupSql(want: MariadbInputs, secrets: MariadbSecrets, staleHost
     root,
     `CREATE DATABASE IF NOT EXISTS ${db};`,
     // GRANT ... IDENTIFIED BY creates the account or resets its password, on every MariaDB from 5.5 on
-    ...want.appHosts.map((h) => `GRANT ALL PRIVILEGES ON ${db}.* TO ${sqlString(want.appUser)}@${sqlString(h)} IDENTIFIED BY ${sqlString(secrets.appPassword)};`),
+    ...want.appHosts.map(
+      (h) =>
+        `GRANT ALL PRIVILEGES ON ${db}.* TO ${sqlString(want.appUser)}@${sqlString(h)} IDENTIFIED BY ${sqlString(secrets.appPassword)};`,
+    ),
     ...staleHosts.map((h) => `DROP USER ${sqlString(want.appUser)}@${sqlString(h)};`),
     'FLUSH PRIVILEGES;',
     '',
@@ -405,9 +412,9 @@ export function mysqliLoginScript(host: string, user: string, password: string, 
     '<?php',
     'mysqli_report(MYSQLI_REPORT_OFF);',
     `$db = @new mysqli(${phpString(host)}, ${phpString(user)}, ${phpString(password)}, ${phpString(database)}, ${MYSQL_PORT});`,
-    "if ($db->connect_errno) { echo 'error ', $db->connect_error, \"\\n\"; exit(1); }",
+    'if ($db->connect_errno) { echo \'error \', $db->connect_error, "\\n"; exit(1); }',
     "$row = $db->query('SELECT CURRENT_USER()')->fetch_row();",
-    "echo 'ok ', $row[0], \"\\n\";",
+    'echo \'ok \', $row[0], "\\n";',
     '',
   ].join('\n')
 }
@@ -443,7 +450,11 @@ export const mariadb: Step<MariadbInputs, MariadbFacts> = {
     )
 
     const ss = listeningCommand(want.port)
-    const sockets = (await remote.exec(ss, {sudo: true})).stdout.trim().split('\n').filter(Boolean).map((l) => l.trim().split(/\s+/)[3] ?? '')
+    const sockets = (await remote.exec(ss, {sudo: true})).stdout
+      .trim()
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => l.trim().split(/\s+/)[3] ?? '')
     const listenOk = sockets.length > 0 && sockets.every((s) => s === `${want.listen}:${want.port}`)
     checks.push(
       check('mariadb-listening', listenOk, sockets.length > 0 ? sockets.join(', ') : 'nothing listens', {
@@ -456,10 +467,15 @@ export const mariadb: Step<MariadbInputs, MariadbFacts> = {
     const {problems} = sqlDrift(sql, want)
     const accountHosts = sql?.accounts.map((a) => a.host).sort() ?? []
     checks.push(
-      check('mariadb-accounts', problems.length === 0, problems.length === 0 ? `root as configured; ${want.appUser}@{${accountHosts.join(',')}} on ${want.database}` : problems.join('; '), {
-        command: `${mysqlRootCommand(want.rootAuth)} < (read-only SQL on stdin)`,
-        hint: messages.rerun.hint('mariadb', ctx.host.name),
-      }),
+      check(
+        'mariadb-accounts',
+        problems.length === 0,
+        problems.length === 0 ? `root as configured; ${want.appUser}@{${accountHosts.join(',')}} on ${want.database}` : problems.join('; '),
+        {
+          command: `${mysqlRootCommand(want.rootAuth)} < (read-only SQL on stdin)`,
+          hint: messages.rerun.hint('mariadb', ctx.host.name),
+        },
+      ),
     )
     const leftovers = sql ? hardeningProblems(sql.hardening) : undefined
     const hardenedDetail = !leftovers
@@ -493,14 +509,23 @@ export const mariadb: Step<MariadbInputs, MariadbFacts> = {
         checks.push(check(`mariadb-login-from-${web.name}`, true, `port reachable; login skipped: no PHP at ${php} on ${web.name} yet`))
         continue
       }
-      const login = await from.exec(cmd(php, '-n', '-d', 'display_errors=stderr'), {stdin: mysqliLoginScript(want.listen, want.appUser, secrets.appPassword, want.database)})
+      const login = await from.exec(cmd(php, '-n', '-d', 'display_errors=stderr'), {
+        stdin: mysqliLoginScript(want.listen, want.appUser, secrets.appPassword, want.database),
+      })
       const ok = login.code === 0 && login.stdout.startsWith('ok ')
       checks.push(
-        check(`mariadb-login-from-${web.name}`, ok, ok ? `logged in as ${login.stdout.trim().slice(3)}` : (login.stdout + login.stderr).trim().split('\n').slice(-1)[0] ?? `exit ${login.code}`, {
-          command: `${php} (mysqli login script on stdin) on ${web.name}`,
-          hint: `${messages.rerun.hint('mariadb', ctx.host.name)}; does ${php} -m list mysqli?`,
-          output: login.stdout + login.stderr,
-        }),
+        check(
+          `mariadb-login-from-${web.name}`,
+          ok,
+          ok
+            ? `logged in as ${login.stdout.trim().slice(3)}`
+            : ((login.stdout + login.stderr).trim().split('\n').slice(-1)[0] ?? `exit ${login.code}`),
+          {
+            command: `${php} (mysqli login script on stdin) on ${web.name}`,
+            hint: `${messages.rerun.hint('mariadb', ctx.host.name)}; does ${php} -m list mysqli?`,
+            output: login.stdout + login.stderr,
+          },
+        ),
       )
     }
     return checks

@@ -71,7 +71,8 @@ export function planMemcached(facts: MemcachedFacts, want: MemcachedInputs): Ste
 /** One line of the set/get/delete exchange that proves a client can use the store. */
 export function judgeSetGet(reply: string, key: string, value: string): {ok: boolean; detail: string} {
   const lines = reply.split('\n').map((l) => l.trim())
-  const ok = lines.includes('STORED') && lines.includes(`VALUE ${key} 0 ${value.length}`) && lines.includes(value) && lines.includes('DELETED')
+  const ok =
+    lines.includes('STORED') && lines.includes(`VALUE ${key} 0 ${value.length}`) && lines.includes(value) && lines.includes('DELETED')
   return {ok, detail: ok ? 'set, get and delete answered' : `unexpected reply: ${lines.filter(Boolean).join(' | ') || '(none)'}`}
 }
 
@@ -115,10 +116,15 @@ export const memcached: Step<MemcachedInputs, MemcachedFacts> = {
     const tcpOk = sockets.some((s) => s.startsWith('tcp') && s.includes(`${want.listen}:${want.port}`))
     const udp = sockets.filter((s) => s.startsWith('udp'))
     checks.push(
-      check('memcached-listening', tcpOk && udp.length === 0, sockets.length > 0 ? sockets.map((s) => s.replace(/\s+/g, ' ')).join('; ') : 'nothing listens', {
-        command: ss,
-        hint: `memcached should listen on tcp ${want.listen}:${want.port} only (UDP off); see ${want.configPath}`,
-      }),
+      check(
+        'memcached-listening',
+        tcpOk && udp.length === 0,
+        sockets.length > 0 ? sockets.map((s) => s.replace(/\s+/g, ' ')).join('; ') : 'nothing listens',
+        {
+          command: ss,
+          hint: `memcached should listen on tcp ${want.listen}:${want.port} only (UDP off); see ${want.configPath}`,
+        },
+      ),
     )
 
     // the web hosts are the clients: prove each can store and read a value, not just connect

@@ -110,7 +110,10 @@ export function nginxSourceInputs(ctx: StepContext): NginxSourceInputs {
  */
 export function stageVhostsCommand(home: string, dir: string): string {
   const oldExtra = `${home}/conf/extra`
-  return and(`if [ -d ${quote(oldExtra)} ]; then ${cmd('cp', '-an', `${oldExtra}/.`, `${dir}/conf/extra/`)}; fi`, cmd(`${dir}/sbin/nginx`, '-t', '-q'))
+  return and(
+    `if [ -d ${quote(oldExtra)} ]; then ${cmd('cp', '-an', `${oldExtra}/.`, `${dir}/conf/extra/`)}; fi`,
+    cmd(`${dir}/sbin/nginx`, '-t', '-q'),
+  )
 }
 
 export function planNginxSource(facts: NginxSourceFacts, want: NginxSourceInputs): StepPlan {
@@ -123,13 +126,24 @@ export function planNginxSource(facts: NginxSourceFacts, want: NginxSourceInputs
   }
   const confChanged = build || facts.confSha256 !== sha256Of(want.conf)
   if (confChanged) {
-    actions.push({kind: 'write-file', path: want.confPath, content: want.conf, mode: 0o644, validate: `${cmd(`${want.dir}/sbin/nginx`, '-t', '-q', '-c')} {}`})
+    actions.push({
+      kind: 'write-file',
+      path: want.confPath,
+      content: want.conf,
+      mode: 0o644,
+      validate: `${cmd(`${want.dir}/sbin/nginx`, '-t', '-q', '-c')} {}`,
+    })
   }
   const target = liveBuild(want.dir, facts.pin)
   const switching = facts.linkTarget !== target
   if (switching) {
     // a fresh host has no running vhosts to bring along: nginx.conf was checked by the new binary already
-    if (target === want.dir && facts.linkTarget !== '') actions.push({kind: 'run', description: `bring the running vhosts into ${want.dir} and check its whole tree`, command: stageVhostsCommand(want.home, want.dir)})
+    if (target === want.dir && facts.linkTarget !== '')
+      actions.push({
+        kind: 'run',
+        description: `bring the running vhosts into ${want.dir} and check its whole tree`,
+        command: stageVhostsCommand(want.home, want.dir),
+      })
     actions.push({kind: 'switch-link', link: want.home, target})
   }
   const unitChanged = facts.unitSha256 !== sha256Of(want.unit)
@@ -143,8 +157,10 @@ export function planNginxSource(facts: NginxSourceFacts, want: NginxSourceInputs
     // a reload keeps the old binary: a new build needs a restart (its ExecStartPre runs `nginx -t`), and so does
     // the live build compiled again in place (its marker was lost, or another tarball of the same version)
     const rebuiltLive = build && !switching && target === want.dir
-    if (switching || unitChanged || rebuiltLive) actions.push({kind: 'service', service: want.service, op: 'restart', ready, behindBalancer: true})
-    else if (confChanged && target === want.dir) actions.push({kind: 'service', service: want.service, op: 'reload', ready: nginxReloadedReadiness(), behindBalancer: true})
+    if (switching || unitChanged || rebuiltLive)
+      actions.push({kind: 'service', service: want.service, op: 'restart', ready, behindBalancer: true})
+    else if (confChanged && target === want.dir)
+      actions.push({kind: 'service', service: want.service, op: 'reload', ready: nginxReloadedReadiness(), behindBalancer: true})
     if (!facts.enabled) actions.push({kind: 'service', service: want.service, op: 'enable-now'})
   }
   if (actions.length > 0) return {actions}
@@ -208,7 +224,8 @@ export const nginxSource: Step<NginxSourceInputs, NginxSourceFacts> = {
     const rerun = messages.rerun.hint('nginx-source', ctx.host.name)
     const argsLine = `configure arguments: ${want.job.marker.args.join(' ')}`
     const v = get('version').out
-    const versionOk = get('version').code === 0 && v.includes(`nginx version: nginx/${want.version}`) && v.split('\n').some((l) => l.trim() === argsLine)
+    const versionOk =
+      get('version').code === 0 && v.includes(`nginx version: nginx/${want.version}`) && v.split('\n').some((l) => l.trim() === argsLine)
     const active = get('active').out.trim()
     const enabled = get('enabled').out.trim()
     const sockets = get('listening').out.trim()
@@ -218,20 +235,33 @@ export const nginxSource: Step<NginxSourceInputs, NginxSourceFacts> = {
         hint: `fix ${want.home}/conf/nginx.conf or the vhosts in ${want.home}/conf/extra/`,
         output: get('test').out,
       }),
-      check('nginx-version-flags', versionOk, versionOk ? `nginx/${want.version} with the configured flags` : 'version or configure arguments differ', {
-        command: cmd(built, '-V'),
-        hint: rerun,
-        output: v,
-      }),
-      check('nginx-link', get('link').out.trim() === target, `${want.home} -> ${get('link').out.trim() || '(none)'}${target === want.dir ? '' : ' (rolled back)'}`, {
-        command: readlinkCommand(want.home),
-        hint: rerun,
-      }),
+      check(
+        'nginx-version-flags',
+        versionOk,
+        versionOk ? `nginx/${want.version} with the configured flags` : 'version or configure arguments differ',
+        {
+          command: cmd(built, '-V'),
+          hint: rerun,
+          output: v,
+        },
+      ),
+      check(
+        'nginx-link',
+        get('link').out.trim() === target,
+        `${want.home} -> ${get('link').out.trim() || '(none)'}${target === want.dir ? '' : ' (rolled back)'}`,
+        {
+          command: readlinkCommand(want.home),
+          hint: rerun,
+        },
+      ),
       check('nginx-service', active === 'active' && enabled === 'enabled', `${active}, ${enabled}`, {
         command: `systemctl is-active/is-enabled ${want.service}`,
         hint: `see systemctl status ${want.service} and journalctl -u ${want.service} on ${ctx.host.name}`,
       }),
-      check('nginx-listening', sockets !== '', sockets ? `listening on :${PORT}` : `nothing listens on :${PORT}`, {command: listeningCommand(PORT), hint: `start ${want.service}`}),
+      check('nginx-listening', sockets !== '', sockets ? `listening on :${PORT}` : `nothing listens on :${PORT}`, {
+        command: listeningCommand(PORT),
+        hint: `start ${want.service}`,
+      }),
     ]
   },
 }

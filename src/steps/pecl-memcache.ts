@@ -85,7 +85,8 @@ export function planPeclMemcache(facts: PeclMemcacheFacts, want: PeclMemcacheInp
   const iniChanged = facts.iniSha256 !== sha256Of(want.ini)
   if (iniChanged) actions.push({kind: 'write-file', path: want.iniPath, content: want.ini, mode: 0o644})
   // FPM loads extensions at start only; a staged build gets them before the php-switch step starts it
-  if ((rebuild || iniChanged) && facts.linkTarget === want.phpDir) actions.push({kind: 'service', service: want.service, op: 'restart', ready: want.ready, behindBalancer: true})
+  if ((rebuild || iniChanged) && facts.linkTarget === want.phpDir)
+    actions.push({kind: 'service', service: want.service, op: 'restart', ready: want.ready, behindBalancer: true})
   if (actions.length === 0) return {actions, reason: `memcache ${want.version} built for ${want.phpDir} and loaded by ${want.iniPath}`}
   return {actions}
 }
@@ -99,11 +100,15 @@ export function sessionStore(ctx: Pick<StepContext, 'cluster' | 'config'>): {hos
 
 /** The connect test's JSON line, judged by its values: the seed's `or die` version exits 0 on failure. */
 export function judgeConnectTest(stdout: string): {ok: boolean; detail: string} {
-  const line = stdout.split('\n').reverse().find((l) => l.trim().startsWith('{'))
+  const line = stdout
+    .split('\n')
+    .reverse()
+    .find((l) => l.trim().startsWith('{'))
   if (!line) return {ok: false, detail: `no answer from the probe: ${stdout.trim().slice(0, 200) || '(nothing)'}`}
   try {
     const r = JSON.parse(line) as {ok?: unknown; value?: unknown; step?: unknown; error?: unknown}
-    if (r.ok === true && typeof r.value === 'string' && r.value.startsWith('Memcache connect OK ')) return {ok: true, detail: `set, get and delete: ${r.value}`}
+    if (r.ok === true && typeof r.value === 'string' && r.value.startsWith('Memcache connect OK '))
+      return {ok: true, detail: `set, get and delete: ${r.value}`}
     return {ok: false, detail: `failed at ${String(r.step ?? '?')}: ${String(r.error ?? 'no value read back')}`}
   } catch {
     return {ok: false, detail: `unreadable answer: ${line.slice(0, 200)}`}

@@ -70,7 +70,14 @@ export function phpFpmInputs(ctx: StepContext): PhpFpmInputs {
  * matched by php-fpm.d/*.conf). No literal `{}` here: the engine puts the temp path there.
  */
 export function poolValidateCommand(dir: string): string {
-  return withCleanup(and('t=$(mktemp)', `printf '[global]\\nerror_log = /dev/null\\ninclude = %s\\n' {} > "$t"`, `${cmd(`${dir}/sbin/php-fpm`, '-t', '-y')} "$t"`), 'rm -f "$t"')
+  return withCleanup(
+    and(
+      't=$(mktemp)',
+      `printf '[global]\\nerror_log = /dev/null\\ninclude = %s\\n' {} > "$t"`,
+      `${cmd(`${dir}/sbin/php-fpm`, '-t', '-y')} "$t"`,
+    ),
+    'rm -f "$t"',
+  )
 }
 
 export function planPhpFpm(facts: PhpFpmFacts, want: PhpFpmInputs): StepPlan {

@@ -51,7 +51,7 @@ export function phpSessionInputs(ctx: StepContext): PhpSessionInputs {
   const handler = ctx.config.session.handler
   if (handler === 'memcached') {
     throw new ConfigError('session.handler memcached needs the PECL memcached extension, which lnmp-deploy does not build', {
-      hint: 'use session.handler: memcache (the procedure\'s extension, built by the pecl-memcache step)',
+      hint: "use session.handler: memcache (the procedure's extension, built by the pecl-memcache step)",
     })
   }
   const php = phpBuild(ctx)
@@ -76,7 +76,8 @@ export function planPhpSession(facts: PhpSessionFacts, want: PhpSessionInputs): 
   if (facts.iniSha256 !== sha256Of(want.ini)) {
     actions.push({kind: 'write-file', path: want.iniPath, content: want.ini, mode: 0o644})
     // a staged build starts with these settings in the php-switch step
-    if (facts.linkTarget === want.phpDir) actions.push({kind: 'service', service: want.service, op: 'restart', ready: fpmReady(want.listen), behindBalancer: true})
+    if (facts.linkTarget === want.phpDir)
+      actions.push({kind: 'service', service: want.service, op: 'restart', ready: fpmReady(want.listen), behindBalancer: true})
   }
   if (actions.length === 0) return {actions, reason: `sessions go to ${want.handler} ${want.savePath}`}
   return {actions}
@@ -153,9 +154,16 @@ async function stagedSessionCheck(remote: Remote, want: PhpSessionInputs, host: 
   const result = await remote.exec(cmd(php, want.probePath), {sudo: true})
   const got = parseFpmAnswer(result.stdout)
   const ok = got?.save_handler === want.handler && got.save_path === want.savePath && (want.handler !== 'memcache' || got.memcache === true)
-  return check('staged-session-settings', ok, got ? `${want.phpDir} uses ${got.save_handler ?? '?'} ${got.save_path ?? '?'}${got.memcache ? ' (memcache loaded)' : ''}` : 'the staged PHP did not run the probe', {
-    command: `${php} ${want.probePath}`,
-    hint: `see ${want.iniPath}: ${messages.rerun.command('php-session', host)}`,
-    output: result.stdout + result.stderr,
-  })
+  return check(
+    'staged-session-settings',
+    ok,
+    got
+      ? `${want.phpDir} uses ${got.save_handler ?? '?'} ${got.save_path ?? '?'}${got.memcache ? ' (memcache loaded)' : ''}`
+      : 'the staged PHP did not run the probe',
+    {
+      command: `${php} ${want.probePath}`,
+      hint: `see ${want.iniPath}: ${messages.rerun.command('php-session', host)}`,
+      output: result.stdout + result.stderr,
+    },
+  )
 }

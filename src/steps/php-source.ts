@@ -78,7 +78,11 @@ export function planPhpSource(facts: PhpSourceFacts, want: PhpSourceInputs): Ste
     actions.push(...fetchTarballActions(want.tarball, facts.tarballSha256))
     actions.push(...buildActions(want.job, `build PHP ${build.version} into ${build.dir}`))
   } else if (!facts.iniPresent) {
-    actions.push({kind: 'run', description: `put back ${want.iniPath} from php.ini-production`, command: cmd('cp', `${build.dir}/lib/php.ini-production`, want.iniPath)})
+    actions.push({
+      kind: 'run',
+      description: `put back ${want.iniPath} from php.ini-production`,
+      command: cmd('cp', `${build.dir}/lib/php.ini-production`, want.iniPath),
+    })
   }
   if (actions.length === 0) return {actions, reason: `PHP ${build.version} built in ${build.dir}`}
   return {actions}
@@ -128,7 +132,12 @@ export const phpSource: Step<PhpSourceInputs, PhpSourceFacts> = {
     const get = (k: string) => a.get(k) ?? {code: 255, out: ''}
     const rerun = messages.rerun.hint('php-source', ctx.host.name)
     // a startup warning (a conf.d extension that failed to load) may come first: find the lines by name
-    const field = (name: string) => get('version').out.split('\n').find((l) => l.startsWith(`${name}=`))?.slice(name.length + 1).trim() ?? ''
+    const field = (name: string) =>
+      get('version')
+        .out.split('\n')
+        .find((l) => l.startsWith(`${name}=`))
+        ?.slice(name.length + 1)
+        .trim() ?? ''
     const version = field('version')
     const ini = field('ini')
     const missing = get('modules').code === 0 ? missingModules(get('modules').out, want.modules) : want.modules
@@ -139,11 +148,16 @@ export const phpSource: Step<PhpSourceInputs, PhpSourceFacts> = {
         output: get('version').out,
       }),
       check('php-ini', ini === want.iniPath, ini ? `loads ${ini}` : 'no php.ini loaded', {command: versionCommand, hint: rerun}),
-      check('php-modules', missing.length === 0, missing.length === 0 ? `${want.modules.length} modules listed` : `missing: ${missing.join(' ')}`, {
-        command: cmd(php, '-m'),
-        hint: 'the build lacks modules its features ask for: check the configure log of the build job',
-        output: get('modules').out,
-      }),
+      check(
+        'php-modules',
+        missing.length === 0,
+        missing.length === 0 ? `${want.modules.length} modules listed` : `missing: ${missing.join(' ')}`,
+        {
+          command: cmd(php, '-m'),
+          hint: 'the build lacks modules its features ask for: check the configure log of the build job',
+          output: get('modules').out,
+        },
+      ),
     ]
   },
 }

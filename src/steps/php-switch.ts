@@ -77,7 +77,12 @@ export const phpSwitch: Step<PhpSwitchInputs, PhpSwitchFacts> = {
     const a = parseBatch(
       (
         await remote.exec(
-          batchCommand({link: cmd('readlink', want.home), ...serviceQuestions(want.service), exe: runningExeCommand(want.service), pin: pinCommand('php')}),
+          batchCommand({
+            link: cmd('readlink', want.home),
+            ...serviceQuestions(want.service),
+            exe: runningExeCommand(want.service),
+            pin: pinCommand('php'),
+          }),
           {sudo: true},
         )
       ).stdout,
@@ -113,7 +118,10 @@ export const phpSwitch: Step<PhpSwitchInputs, PhpSwitchFacts> = {
     const listening = port === undefined ? get('listening').code === 0 : get('listening').out.trim() !== ''
     const rerun = messages.rerun.command('php-switch', ctx.host.name)
     return [
-      check('php-link', link === target, `${want.home} -> ${link || '(none)'}${target === want.dir ? '' : ' (rolled back)'}`, {command: cmd('readlink', want.home), hint: rerun}),
+      check('php-link', link === target, `${want.home} -> ${link || '(none)'}${target === want.dir ? '' : ' (rolled back)'}`, {
+        command: cmd('readlink', want.home),
+        hint: rerun,
+      }),
       check('php-fpm-service', active === 'active' && enabled === 'enabled', `${active}, ${enabled}`, {
         command: `systemctl is-active/is-enabled ${want.service}`,
         hint: `see systemctl status ${want.service} and journalctl -u ${want.service} on ${ctx.host.name}`,

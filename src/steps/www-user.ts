@@ -53,7 +53,12 @@ export function planWwwUser(facts: WwwUserFacts, want: WwwUserInputs): StepPlan 
 
   if (!facts.groupByName) {
     if (facts.groupById) conflicts.push(`gid ${want.gid} already belongs to group ${facts.groupById.name}`)
-    else actions.push({kind: 'run', description: `create group ${want.group} (gid ${want.gid})`, command: cmd('groupadd', '-g', want.gid, want.group)})
+    else
+      actions.push({
+        kind: 'run',
+        description: `create group ${want.group} (gid ${want.gid})`,
+        command: cmd('groupadd', '-g', want.gid, want.group),
+      })
   } else if (facts.groupByName.id !== want.gid) {
     conflicts.push(`group ${want.group} exists with gid ${facts.groupByName.id}, not ${want.gid}`)
   }
@@ -71,7 +76,11 @@ export function planWwwUser(facts: WwwUserFacts, want: WwwUserInputs): StepPlan 
     if (user.id !== want.uid) conflicts.push(`user ${want.user} exists with uid ${user.id}, not ${want.uid}`)
     if (user.gid !== want.gid) conflicts.push(`user ${want.user} has primary gid ${user.gid}, not ${want.gid}`)
     if (user.shell !== want.shell && user.id === want.uid && user.gid === want.gid) {
-      actions.push({kind: 'run', description: `set ${want.user}'s shell to ${want.shell}`, command: cmd('usermod', '-s', want.shell, want.user)})
+      actions.push({
+        kind: 'run',
+        description: `set ${want.user}'s shell to ${want.shell}`,
+        command: cmd('usermod', '-s', want.shell, want.user),
+      })
     }
   }
 
@@ -106,6 +115,8 @@ export const wwwUser: Step<WwwUserInputs, WwwUserFacts> = {
     const group = await getent(remote, 'group', want.group)
     const ok = user?.id === want.uid && user.gid === want.gid && group?.id === want.gid && user.shell === want.shell
     const found = user ? `${user.name} uid=${user.id} gid=${user.gid} shell=${user.shell}` : `no user ${want.user}`
-    return [check('www-user', ok, found, {command: cmd('getent', 'passwd', want.user), hint: messages.rerun.hint('www-user', ctx.host.name)})]
+    return [
+      check('www-user', ok, found, {command: cmd('getent', 'passwd', want.user), hint: messages.rerun.hint('www-user', ctx.host.name)}),
+    ]
   },
 }

@@ -35,15 +35,20 @@ export function limitChannels(remote: Remote, slots: Slots): Remote {
     name: remote.name,
     exec: (command: string, options?: ExecOptions) => slots.run(() => remote.exec(command, options)),
     run: (command: string, options?: ExecOptions) => slots.run(() => remote.run(command, options)),
-    writeFile: (path: string, content: string | Buffer, options?: {sudo?: boolean; mode?: number}) => slots.run(() => remote.writeFile(path, content, options)),
-    upload: (localPath: string, path: string, options?: {sudo?: boolean; mode?: number}) => slots.run(() => remote.upload(localPath, path, options)),
+    writeFile: (path: string, content: string | Buffer, options?: {sudo?: boolean; mode?: number}) =>
+      slots.run(() => remote.writeFile(path, content, options)),
+    upload: (localPath: string, path: string, options?: {sudo?: boolean; mode?: number}) =>
+      slots.run(() => remote.upload(localPath, path, options)),
     runJob: (command: string, options: JobOptions) => slots.run(() => remote.runJob(command, options)),
     close: () => remote.close(),
   }
 }
 
 /** remoteOf for a verify: one slot set per host, shared by every check that reaches it. */
-export function channelLimited(remoteOf: (name: string) => Promise<Remote>, perHost = CHANNELS_PER_HOST): (name: string) => Promise<Remote> {
+export function channelLimited(
+  remoteOf: (name: string) => Promise<Remote>,
+  perHost = CHANNELS_PER_HOST,
+): (name: string) => Promise<Remote> {
   const slots = new Map<string, Slots>()
   return async (name) => {
     const remote = await remoteOf(name)

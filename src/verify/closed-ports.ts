@@ -33,7 +33,13 @@ export function parseOpen(results: ReadonlyArray<{address: string; port: number;
 }
 
 /** Pure: one row per (source, service). */
-export function judgeClosed(store: ClusterHost, source: string, ports: readonly GuardedPort[], open: ReadonlyMap<string, boolean>, command: string): VerifyResult[] {
+export function judgeClosed(
+  store: ClusterHost,
+  source: string,
+  ports: readonly GuardedPort[],
+  open: ReadonlyMap<string, boolean>,
+  command: string,
+): VerifyResult[] {
   return ports.map((p): VerifyResult => {
     const key = `${store.privateAddress}:${p.port}`
     const state = open.get(key)
@@ -73,7 +79,15 @@ export const closedPortsCheck: ClusterCheck = {
   targets: (env) => env.cluster.filter((h) => h.roles.includes('cache') || h.roles.includes('db')),
   async run(env, store) {
     const ports = guardedPorts(env, store)
-    const results = await Promise.all(ports.map(async (p) => ({address: store.privateAddress, port: p.port, open: await tcpOpen(store.privateAddress, p.port)})))
-    return judgeClosed(store, CONTROLLER, ports, parseOpen(results), `TCP connect from this machine to ${results.map((r) => `${r.address}:${r.port}`).join(', ')} (${CONNECT_TIMEOUT_S} s)`)
+    const results = await Promise.all(
+      ports.map(async (p) => ({address: store.privateAddress, port: p.port, open: await tcpOpen(store.privateAddress, p.port)})),
+    )
+    return judgeClosed(
+      store,
+      CONTROLLER,
+      ports,
+      parseOpen(results),
+      `TCP connect from this machine to ${results.map((r) => `${r.address}:${r.port}`).join(', ')} (${CONNECT_TIMEOUT_S} s)`,
+    )
   },
 }

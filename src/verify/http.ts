@@ -39,15 +39,18 @@ function httpGet(req: HttpGet, agent: Agent): Promise<HttpResponse> {
     const headers: Record<string, string> = {host: req.host, 'cache-control': 'no-cache'}
     const cookie = req.cookies?.header()
     if (cookie) headers.cookie = cookie
-    const r = request({host: req.address, port: req.port, path: req.path, method: 'GET', headers, agent, timeout: req.timeoutMs ?? 5000}, (res) => {
-      const chunks: Buffer[] = []
-      res.on('data', (c: Buffer) => chunks.push(c))
-      res.on('end', () => {
-        req.cookies?.store(res.headers['set-cookie'])
-        resolve({status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8')})
-      })
-      res.on('error', reject)
-    })
+    const r = request(
+      {host: req.address, port: req.port, path: req.path, method: 'GET', headers, agent, timeout: req.timeoutMs ?? 5000},
+      (res) => {
+        const chunks: Buffer[] = []
+        res.on('data', (c: Buffer) => chunks.push(c))
+        res.on('end', () => {
+          req.cookies?.store(res.headers['set-cookie'])
+          resolve({status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8')})
+        })
+        res.on('error', reject)
+      },
+    )
     r.on('timeout', () => r.destroy(new Error(`no answer from ${req.address}:${req.port} within ${req.timeoutMs ?? 5000} ms`)))
     r.on('error', reject)
     r.end()

@@ -21,7 +21,8 @@ export interface JUnitInput {
 
 // XML 1.0 allows tab, LF, CR and everything from U+0020 except the surrogates and U+FFFE/U+FFFF
 // eslint-disable-next-line no-control-regex
-const INVALID_XML = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g
+const INVALID_XML =
+  /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g
 
 /** Text and attribute values: the five entities, and characters XML cannot carry replaced by U+FFFD. */
 export function xmlEscape(value: string): string {
@@ -45,7 +46,9 @@ function attrs(values: Record<string, string | number>): string {
 const seconds = (ms: number) => (ms / 1000).toFixed(3)
 
 function failureText(c: CheckOutcome): string {
-  return [c.command ? `command: ${c.command}` : '', c.output ? `output:\n${c.output.trimEnd()}` : '', c.hint ? `hint: ${c.hint}` : ''].filter(Boolean).join('\n')
+  return [c.command ? `command: ${c.command}` : '', c.output ? `output:\n${c.output.trimEnd()}` : '', c.hint ? `hint: ${c.hint}` : '']
+    .filter(Boolean)
+    .join('\n')
 }
 
 function testcase(c: CheckOutcome): string {

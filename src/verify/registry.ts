@@ -33,7 +33,11 @@ export interface CheckSelection {
  * What `--check` asks for: none means everything; each id is a step id, a cluster check id or an alias.
  * An unknown id is a ConfigError listing every known one.
  */
-export function selectChecks(ids: readonly string[] | undefined, stepIds: readonly string[], checks: readonly ClusterCheck[] = CLUSTER_CHECKS): CheckSelection {
+export function selectChecks(
+  ids: readonly string[] | undefined,
+  stepIds: readonly string[],
+  checks: readonly ClusterCheck[] = CLUSTER_CHECKS,
+): CheckSelection {
   if (!ids || ids.length === 0) return {steps: [...stepIds], clusterChecks: [...checks]}
   const known = [...new Set([...stepIds, ...checks.map((c) => c.id), ...Object.keys(CHECK_ALIASES)])]
   const unknown = ids.filter((id) => !known.includes(id))

@@ -49,7 +49,12 @@ export const servicesCheck: ClusterCheck = {
     const ctx = await env.contextFor(host)
     const units = servicesFor(host.roles).map((s) => serviceName(s, ctx.facts))
     const remote = await env.remoteOf(host.name)
-    const questions = Object.fromEntries(units.flatMap((u) => [[`${u}-active`, cmd('systemctl', 'is-active', u)], [`${u}-enabled`, cmd('systemctl', 'is-enabled', u)]]))
+    const questions = Object.fromEntries(
+      units.flatMap((u) => [
+        [`${u}-active`, cmd('systemctl', 'is-active', u)],
+        [`${u}-enabled`, cmd('systemctl', 'is-enabled', u)],
+      ]),
+    )
     const {stdout} = await remote.exec(batchCommand(questions))
     return judgeServices(host.name, units, parseBatch(stdout))
   },

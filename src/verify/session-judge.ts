@@ -122,7 +122,12 @@ export function judgeSessionProof(exchanges: readonly ProofExchange[], want: Pro
   // 1. the load balancer itself
   if (exchanges.length === 0 || exchanges.every((e) => e.status === 0)) {
     const error = exchanges.find((e) => e.error)?.error ?? 'no request made'
-    return verdict(false, 'lb-unreachable', `${lbWord} did not answer: ${error}`, `is nginx running on ${lbWord}, and can this machine reach its port 80?`)
+    return verdict(
+      false,
+      'lb-unreachable',
+      `${lbWord} did not answer: ${error}`,
+      `is nginx running on ${lbWord}, and can this machine reach its port 80?`,
+    )
   }
 
   // 2. a backend that answers with an error (php-fpm down behind a running nginx answers 502)
@@ -145,7 +150,12 @@ export function judgeSessionProof(exchanges: readonly ProofExchange[], want: Pro
   const answered = exchanges.filter((e) => e.status === 200 && e.body)
   if (answered.length === 0) {
     const statuses = [...new Set(exchanges.map((e) => e.status))].join('/')
-    return verdict(false, 'probe-missing', `the session probe did not answer (HTTP ${statuses}, no probe output)`, 'is the app deployed on the web hosts with its /lnmp-deploy/ probe route?')
+    return verdict(
+      false,
+      'probe-missing',
+      `the session probe did not answer (HTTP ${statuses}, no probe output)`,
+      'is the app deployed on the web hosts with its /lnmp-deploy/ probe route?',
+    )
   }
 
   // 4. every backend must serve: one missing is down or out of the upstream
@@ -153,7 +163,8 @@ export function judgeSessionProof(exchanges: readonly ProofExchange[], want: Pro
   if (missing.length > 0) {
     const skipped = new Set<string>()
     for (const e of exchanges) {
-      for (const attempt of upstreamAttempts(e.upstream).slice(0, -1)) skipped.add(backendByAddress(want.backends, attempt)?.name ?? attempt)
+      for (const attempt of upstreamAttempts(e.upstream).slice(0, -1))
+        skipped.add(backendByAddress(want.backends, attempt)?.name ?? attempt)
     }
     const failover = skipped.size > 0 ? `; ${lbWord} tried ${list([...skipped])} and moved on` : ''
     return verdict(
@@ -212,7 +223,12 @@ export function judgeSessionProof(exchanges: readonly ProofExchange[], want: Pro
 
   // 8. the value written through one backend, read through the others
   if (!write || write.body?.value !== write.wrote) {
-    return verdict(false, 'probe-missing', 'the probe did not store the value it was given', 'is the probe route the one lnmp-deploy deploys?')
+    return verdict(
+      false,
+      'probe-missing',
+      'the probe did not store the value it was given',
+      'is the probe route the one lnmp-deploy deploys?',
+    )
   }
   const writer = servedBy(write, want.backends) ?? '?'
   const reads = answered.filter((e) => e !== write && exchanges.indexOf(e) > exchanges.indexOf(write))
@@ -241,10 +257,19 @@ export function judgeSessionProof(exchanges: readonly ProofExchange[], want: Pro
   const others = want.backends.map((b) => b.name).filter((n) => n !== writer)
   const notCrossed = others.filter((n) => !crossed.includes(n))
   if (notCrossed.length > 0) {
-    return verdict(false, 'one-backend', `no read went through ${list(notCrossed)} after the write through ${writer}`, `is ${list(notCrossed)} in ${lbWord}'s upstream with the same weight?`)
+    return verdict(
+      false,
+      'one-backend',
+      `no read went through ${list(notCrossed)} after the write through ${writer}`,
+      `is ${list(notCrossed)} in ${lbWord}'s upstream with the same weight?`,
+    )
   }
   const crossedWords = crossed.length > 0 ? `, read through ${list(crossed)}` : ' (one web host: read back through it)'
   // in config order, so the same healthy cluster reads the same whichever backend the balancer picked first
   const servedInOrder = want.backends.map((b) => b.name).filter((n) => served.includes(n))
-  return verdict(true, undefined, `${exchanges.length} requests: ${list(servedInOrder)} served one session ${short(firstId)}; a value written through ${writer}${crossedWords}`)
+  return verdict(
+    true,
+    undefined,
+    `${exchanges.length} requests: ${list(servedInOrder)} served one session ${short(firstId)}; a value written through ${writer}${crossedWords}`,
+  )
 }

@@ -59,7 +59,15 @@ export const sessionProofCheck: ClusterCheck = {
     try {
       const placed = await placeProbe(env, webs, name)
       if (placed.length > 0) {
-        return [{name: 'session-proof', ok: false, detail: `cannot place the probe in ${PROBE_DIR}: ${placed.join('; ')}`, command, hint: 'run the app step on the web hosts (it creates the probe folder its vhost routes /lnmp-deploy/ to)'}]
+        return [
+          {
+            name: 'session-proof',
+            ok: false,
+            detail: `cannot place the probe in ${PROBE_DIR}: ${placed.join('; ')}`,
+            command,
+            hint: 'run the app step on the web hosts (it creates the probe folder its vhost routes /lnmp-deploy/ to)',
+          },
+        ]
       }
       exchanges = await sessionExchanges(env, lb.address, route, want.backends)
     } finally {
@@ -122,7 +130,10 @@ async function placeProbe(env: CheckEnv, webs: readonly ClusterHost[], name: str
   const results = await Promise.all(
     webs.map(async (web) => {
       const remote = await env.remoteOf(web.name)
-      const r = await remote.exec(`umask 022 && ${cmd('test', '-d', PROBE_DIR)} && cat > ${quote(`${PROBE_DIR}/${name}`)}`, {sudo: true, stdin: script})
+      const r = await remote.exec(`umask 022 && ${cmd('test', '-d', PROBE_DIR)} && cat > ${quote(`${PROBE_DIR}/${name}`)}`, {
+        sudo: true,
+        stdin: script,
+      })
       return r.code === 0 ? undefined : `${web.name}: ${r.stderr.trim() || `no folder ${PROBE_DIR}`}`
     }),
   )
@@ -148,6 +159,8 @@ export function describeExchange(ex: ProofExchange, i: number): string {
   const what = ex.wrote ? `write ${ex.wrote}` : 'read'
   if (ex.status === 0) return `#${i + 1} ${what}: no answer (${ex.error ?? ''})`
   const b = ex.body
-  const body = b ? ` host=${b.host ?? '?'} handler=${b.handler ?? '?'} save_path=${b.save_path ?? '?'} id=${(b.session_id ?? '').slice(0, 8)} value=${b.value ?? 'null'}` : ' (no probe output)'
+  const body = b
+    ? ` host=${b.host ?? '?'} handler=${b.handler ?? '?'} save_path=${b.save_path ?? '?'} id=${(b.session_id ?? '').slice(0, 8)} value=${b.value ?? 'null'}`
+    : ' (no probe output)'
   return `#${i + 1} ${what}: HTTP ${ex.status} upstream=${ex.upstream ?? '-'}${body}`
 }

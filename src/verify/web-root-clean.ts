@@ -43,13 +43,29 @@ export function leftoverCommand(nginx: string, probeDir: string): string {
 
 export function parseLeftovers(output: string): {roots: string[]; files: string[]} {
   const parts = output.split(`${MARK}\n`)
-  const lines = (s: string | undefined) => (s ?? '').split('\n').map((l) => l.trim()).filter(Boolean)
+  const lines = (s: string | undefined) =>
+    (s ?? '')
+      .split('\n')
+      .map((l) => l.trim())
+      .filter(Boolean)
   return {roots: lines(parts[1]), files: lines(parts[2])}
 }
 
-export function judgeLeftovers(host: string, found: {roots: string[]; files: string[]}, command: string, probeDir = PROBE_DIR): VerifyResult {
+export function judgeLeftovers(
+  host: string,
+  found: {roots: string[]; files: string[]},
+  command: string,
+  probeDir = PROBE_DIR,
+): VerifyResult {
   const name = 'no-test-pages'
-  if (found.roots.length === 0) return {name, ok: false, detail: 'nginx -T names no web root (is nginx configured?)', command, hint: `run the nginx-source and app steps on ${host}`}
+  if (found.roots.length === 0)
+    return {
+      name,
+      ok: false,
+      detail: 'nginx -T names no web root (is nginx configured?)',
+      command,
+      hint: `run the nginx-source and app steps on ${host}`,
+    }
   if (found.files.length === 0) return {name, ok: true, detail: `none in ${found.roots.join(', ')}`, command}
   const routed = found.files.filter((f) => f.startsWith(`${probeDir}/`))
   return {
@@ -59,7 +75,9 @@ export function judgeLeftovers(host: string, found: {roots: string[]; files: str
     command,
     hint:
       `phpinfo and test pages show the server's internals to anyone, backups and dumps their secrets and data: remove them (on ${host}: rm ${found.files.map((f) => cmd(f)).join(' ')})` +
-      (routed.length > 0 ? `; ${probeDir} is served as /lnmp-deploy/NAME.php through the load balancer: keep only verify's short-lived probes there` : ''),
+      (routed.length > 0
+        ? `; ${probeDir} is served as /lnmp-deploy/NAME.php through the load balancer: keep only verify's short-lived probes there`
+        : ''),
     output: found.files.join('\n'),
   }
 }

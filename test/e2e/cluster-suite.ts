@@ -44,12 +44,12 @@ export interface ClusterSuiteOptions {
  * suite's own, beside its generated secrets and run logs. Prints the suite's time and its PHP builds.
  */
 export function clusterSuite(options: ClusterSuiteOptions): void {
-    const suite = `${options.release}, ${options.login} login`
-    let dir: string
-    let config: string
-    let started = 0
-    const phpBuilds: string[] = []
-    const livePhp = options.upgradeTo ?? options.firstPhp
+  const suite = `${options.release}, ${options.login} login`
+  let dir: string
+  let config: string
+  let started = 0
+  const phpBuilds: string[] = []
+  const livePhp = options.upgradeTo ?? options.firstPhp
 
   async function editConfig(change: (doc: Record<string, any>) => void): Promise<void> {
     const doc = YAML.parse(await readFile(config, 'utf8')) as Record<string, any>
@@ -102,7 +102,9 @@ export function clusterSuite(options: ClusterSuiteOptions): void {
   }, 900_000)
 
   afterAll(async () => {
-    process.stderr.write(`[cluster ${suite}] ${Math.round((Date.now() - started) / 1000)} s, ${phpBuilds.length} PHP build(s): ${phpBuilds.join(', ')}\n`)
+    process.stderr.write(
+      `[cluster ${suite}] ${Math.round((Date.now() - started) / 1000)} s, ${phpBuilds.length} PHP build(s): ${phpBuilds.join(', ')}\n`,
+    )
     await removeLabHosts()
     if (dir) await rm(dir, {recursive: true, force: true})
   }, 300_000)
@@ -111,25 +113,29 @@ export function clusterSuite(options: ClusterSuiteOptions): void {
     it(`logs in as ${options.login}, and the hosts run Debian ${options.release}`, async () => {
       const cfg = YAML.parse(await readFile(config, 'utf8')) as {ssh: {user: string}}
       expect(cfg.ssh.user).toBe(options.login)
-      expect((await onHost('web01', '. /etc/os-release && echo $VERSION_CODENAME'))).toBe(options.release)
+      expect(await onHost('web01', '. /etc/os-release && echo $VERSION_CODENAME')).toBe(options.release)
       // root cannot log in over SSH on a deploy-login lab: whatever the run does as root, it does through sudo
       const rootLogin = await tryRun('ssh', [...sshArgs(labPaths(), '10.77.0.21', 'root'), 'true'])
       expect(rootLogin.code, rootLogin.stderr).toBe(options.login === 'deploy' ? 255 : 0)
     })
 
-    it('run deploys every milestone on every host', async () => {
-      const t0 = Date.now()
-      const r = await run()
-      process.stderr.write(`[cluster ${suite}] first run: ${Math.round((Date.now() - t0) / 1000)} s\n`)
-      expect(r.exitCode, failureText(r)).toBe(0)
-      const done = changed(r.stdout)
-      for (const web of ['web01', 'web02']) {
-        for (const step of ['www-user', 'build-deps', 'nginx-source', 'php-source', 'php-fpm', 'pecl-memcache', 'php-session', 'app']) {
-          expect(done).toContain(`${web}:${step}`)
+    it(
+      'run deploys every milestone on every host',
+      async () => {
+        const t0 = Date.now()
+        const r = await run()
+        process.stderr.write(`[cluster ${suite}] first run: ${Math.round((Date.now() - t0) / 1000)} s\n`)
+        expect(r.exitCode, failureText(r)).toBe(0)
+        const done = changed(r.stdout)
+        for (const web of ['web01', 'web02']) {
+          for (const step of ['www-user', 'build-deps', 'nginx-source', 'php-source', 'php-fpm', 'pecl-memcache', 'php-session', 'app']) {
+            expect(done).toContain(`${web}:${step}`)
+          }
         }
-      }
-      expect(done).toEqual(expect.arrayContaining(['db01:mariadb', 'db01:memcached', 'db01:db-firewall', 'lb01:lb-upstream']))
-    }, 40 * 60_000)
+        expect(done).toEqual(expect.arrayContaining(['db01:mariadb', 'db01:memcached', 'db01:db-firewall', 'lb01:lb-upstream']))
+      },
+      40 * 60_000,
+    )
 
     it("with the files handler the session proof fails: the procedure's original problem", async () => {
       const r = await verify('--check', 'session-proof')
@@ -233,7 +239,10 @@ export function clusterSuite(options: ClusterSuiteOptions): void {
   async function freshMakeJob(host: string, earlierJobs: string[]): Promise<string> {
     for (let i = 0; i < 900; i++) {
       const r = await onLabHost(host, "grep -l '^== make -j' /var/lib/lnmp-deploy/jobs/php-*/log 2>/dev/null || true")
-      const fresh = r.stdout.split('\n').map((l) => l.split('/').at(-2) ?? '').find((job) => job !== '' && !earlierJobs.includes(job))
+      const fresh = r.stdout
+        .split('\n')
+        .map((l) => l.split('/').at(-2) ?? '')
+        .find((job) => job !== '' && !earlierJobs.includes(job))
       if (fresh) return fresh
       await new Promise((res) => setTimeout(res, 1000))
     }
@@ -243,195 +252,242 @@ export function clusterSuite(options: ClusterSuiteOptions): void {
   const links = async (): Promise<string[]> => Promise.all(['web01', 'web02'].map((h) => onHost(h, 'readlink /application/php')))
 
   describe('changing the live cluster: one web host at a time out of rotation, nothing lost (issue 8)', () => {
-    it('php.fpmListen 9000 -> 9001 -> 9000: the pool and the vhost change together on each host, 0 failed, 0 logouts', async () => {
-      onTestFinished(() => editConfig((doc) => void (doc.php = {...doc.php, fpmListen: '127.0.0.1:9000'})))
-      await underLoad('fpmListen 9000 -> 9001 -> 9000', async () => {
-        for (const listen of ['127.0.0.1:9001', '127.0.0.1:9000']) {
+    it(
+      'php.fpmListen 9000 -> 9001 -> 9000: the pool and the vhost change together on each host, 0 failed, 0 logouts',
+      async () => {
+        onTestFinished(() => editConfig((doc) => void (doc.php = {...doc.php, fpmListen: '127.0.0.1:9000'})))
+        await underLoad('fpmListen 9000 -> 9001 -> 9000', async () => {
+          for (const listen of ['127.0.0.1:9001', '127.0.0.1:9000']) {
+            await editConfig((doc) => {
+              doc.php = {...doc.php, fpmListen: listen}
+            })
+            const r = await run()
+            expect(r.exitCode, failureText(r)).toBe(0)
+            expect(changed(r.stdout)).toEqual(expect.arrayContaining(['web01:app', 'web01:php-fpm', 'web02:app', 'web02:php-fpm']))
+          }
+        })
+        const v = await verify()
+        expect(v.exitCode, v.stdout).toBe(0)
+      },
+      10 * 60_000,
+    )
+
+    it(
+      'a pool FPM cannot start on: the old one is put back and serves, and the next run recovers by itself',
+      async () => {
+        const restore = () => editConfig((doc) => void (doc.php = {...doc.php, fpmListen: '127.0.0.1:9000'}))
+        onTestFinished(restore)
+        await underLoad('a pool on a socket in a missing directory, then fixed', async () => {
           await editConfig((doc) => {
-            doc.php = {...doc.php, fpmListen: listen}
+            doc.php = {...doc.php, fpmListen: '/run/lnmp-missing/php-fpm.sock'}
           })
+          const bad = await run()
+          expect(bad.exitCode, failureText(bad)).toBe(5)
+          const failures = (runSummary(bad.stdout) as unknown as {failures: Array<{host: string; step: string; message: string}>}).failures
+          expect(failures.map((f) => `${f.host}:${f.step}`).sort()).toEqual(['web01:php-fpm', 'web02:php-fpm'])
+          for (const f of failures) expect(f.message).toMatch(/the previous state is back .* and php-fpm runs on it again/)
+          await editConfig((doc) => {
+            doc.php = {...doc.php, fpmListen: '127.0.0.1:9000'}
+          })
+          const fixed = await run()
+          expect(fixed.exitCode, failureText(fixed)).toBe(0)
+          // nothing was left half-changed: the put-back pool is the wanted one, nothing owed
+          expect(changed(fixed.stdout)).toEqual([])
+        })
+        const status = await lnmpDeploy(['status', '-c', config, '--json'])
+        const rows = (JSON.parse(status.stdout) as {hosts: Array<{owed: string[]}>}).hosts
+        expect(rows.flatMap((r) => r.owed)).toEqual([])
+      },
+      10 * 60_000,
+    )
+
+    it(
+      'a vhost value the whole nginx configuration refuses: the old vhost stays and serves; set back, the next run is clean',
+      async () => {
+        // a valid DNS name nginx cannot hash with its default server_names_hash_bucket_size (64): `nginx -t` fails
+        const tooLong = 'phpmyadmin-cluster-of-the-oldboy-education-lnmp-tutorial-served.behind-one-balancer.lab.test'
+        onTestFinished(() => editConfig((doc) => void (doc.app = {...doc.app, serverName: SERVER_NAME})))
+        await underLoad('a server name nginx -t refuses, then set back', async () => {
+          await editConfig((doc) => {
+            doc.app = {...doc.app, serverName: tooLong}
+          })
+          const refused = await run()
+          expect(refused.exitCode, failureText(refused)).toBe(5)
+          const failures = (runSummary(refused.stdout) as unknown as {failures: Array<{host: string; step: string; message: string}>})
+            .failures
+          expect(failures.map((f) => `${f.host}:${f.step}`).sort()).toEqual(['web01:app', 'web02:app'])
+          for (const f of failures) expect(f.message).toMatch(/app\.conf does not pass .*; the old file is untouched/)
+          // the old vhost is in place on both, and nothing of the candidate is left beside it
+          for (const web of ['web01', 'web02']) {
+            expect(await onHost(web, `grep -c 'server_name ${SERVER_NAME};' /application/nginx/conf/extra/app.conf`)).toBe('1')
+            expect(await onHost(web, 'ls -a /application/nginx/conf/extra/ | grep -c lnmp || true')).toBe('0')
+          }
+          await editConfig((doc) => {
+            doc.app = {...doc.app, serverName: SERVER_NAME}
+          })
+          const back = await run()
+          expect(back.exitCode, failureText(back)).toBe(0)
+          expect(changed(back.stdout)).toEqual([])
+        })
+      },
+      10 * 60_000,
+    )
+
+    it.runIf(options.upgradeTo !== undefined)(
+      `PHP ${options.firstPhp} -> ${options.upgradeTo}, live, through web02's SSH cut during its compile: staged beside the old build, one host at a time, the user logged in before still logged in, the old build kept for rollback`,
+      async () => {
+        const to = options.upgradeTo ?? ''
+        const before = await links()
+        expect(
+          before.every((l) => l.startsWith(`/application/php-${options.firstPhp}-`)),
+          before.join(' '),
+        ).toBe(true)
+        let phpJob = ''
+        await underLoad(`PHP ${options.firstPhp} -> ${to}, web02's SSH cut during make`, async () => {
+          await editConfig((doc) => {
+            doc.php = {...doc.php, version: to}
+          })
+          const earlierJobs = (await onHost('web02', 'ls /var/lib/lnmp-deploy/jobs/')).split('\n')
+          const cut = startLnmpDeploy(['run', '-c', config, '--json'])
+          phpJob = await freshMakeJob('web02', earlierJobs)
+          // every SSH session on web02 older than 5 s is the controller's (this command's own is younger): cut them
+          await onHost(
+            'web02',
+            "ps -eo pid=,etimes=,args= | awk '$2 > 5 && $3 ~ /^sshd(-session)?:$/ && $4 ~ /@notty$/ {print $1}' | xargs -r kill",
+          )
+          const end = await cut.child
+          expect(end.exitCode, 'the run went on as if web02 had not dropped').not.toBe(0)
+          // the compile went on without its SSH connection; the next run reattaches to it and finishes the upgrade
           const r = await run()
           expect(r.exitCode, failureText(r)).toBe(0)
-          expect(changed(r.stdout)).toEqual(expect.arrayContaining(['web01:app', 'web01:php-fpm', 'web02:app', 'web02:php-fpm']))
+          expect(changed(r.stdout)).toEqual(expect.arrayContaining(['web02:php-source', 'web02:pecl-memcache', 'web02:php-switch']))
+        })
+        expect(phpJob).toMatch(new RegExp(`^php-${to.replaceAll('.', '\\.')}-[0-9a-f]{8}$`))
+        expect(await onHost('web02', `grep -c '^== make -j' /var/lib/lnmp-deploy/jobs/${phpJob}/log`)).toBe('1')
+        for (const web of ['web01', 'web02']) expect(await onHost(web, '/application/php/bin/php -r "echo PHP_VERSION;"')).toBe(to)
+        const after = await links()
+        expect(
+          after.every((l) => l.startsWith(`/application/php-${to}-`)),
+          after.join(' '),
+        ).toBe(true)
+        // the old build stays for rollback
+        const status = JSON.parse((await lnmpDeploy(['status', '-c', config, '--json'])).stdout) as {
+          builds: Array<{host: string; component: string; dir: string; live: boolean}>
         }
-      })
-      const v = await verify()
-      expect(v.exitCode, v.stdout).toBe(0)
-    }, 10 * 60_000)
-
-    it('a pool FPM cannot start on: the old one is put back and serves, and the next run recovers by itself', async () => {
-      const restore = () => editConfig((doc) => void (doc.php = {...doc.php, fpmListen: '127.0.0.1:9000'}))
-      onTestFinished(restore)
-      await underLoad('a pool on a socket in a missing directory, then fixed', async () => {
-        await editConfig((doc) => {
-          doc.php = {...doc.php, fpmListen: '/run/lnmp-missing/php-fpm.sock'}
-        })
-        const bad = await run()
-        expect(bad.exitCode, failureText(bad)).toBe(5)
-        const failures = (runSummary(bad.stdout) as unknown as {failures: Array<{host: string; step: string; message: string}>}).failures
-        expect(failures.map((f) => `${f.host}:${f.step}`).sort()).toEqual(['web01:php-fpm', 'web02:php-fpm'])
-        for (const f of failures) expect(f.message).toMatch(/the previous state is back .* and php-fpm runs on it again/)
-        await editConfig((doc) => {
-          doc.php = {...doc.php, fpmListen: '127.0.0.1:9000'}
-        })
-        const fixed = await run()
-        expect(fixed.exitCode, failureText(fixed)).toBe(0)
-        // nothing was left half-changed: the put-back pool is the wanted one, nothing owed
-        expect(changed(fixed.stdout)).toEqual([])
-      })
-      const status = await lnmpDeploy(['status', '-c', config, '--json'])
-      const rows = (JSON.parse(status.stdout) as {hosts: Array<{owed: string[]}>}).hosts
-      expect(rows.flatMap((r) => r.owed)).toEqual([])
-    }, 10 * 60_000)
-
-    it('a vhost value the whole nginx configuration refuses: the old vhost stays and serves; set back, the next run is clean', async () => {
-      // a valid DNS name nginx cannot hash with its default server_names_hash_bucket_size (64): `nginx -t` fails
-      const tooLong = 'phpmyadmin-cluster-of-the-oldboy-education-lnmp-tutorial-served.behind-one-balancer.lab.test'
-      onTestFinished(() => editConfig((doc) => void (doc.app = {...doc.app, serverName: SERVER_NAME})))
-      await underLoad('a server name nginx -t refuses, then set back', async () => {
-        await editConfig((doc) => {
-          doc.app = {...doc.app, serverName: tooLong}
-        })
-        const refused = await run()
-        expect(refused.exitCode, failureText(refused)).toBe(5)
-        const failures = (runSummary(refused.stdout) as unknown as {failures: Array<{host: string; step: string; message: string}>}).failures
-        expect(failures.map((f) => `${f.host}:${f.step}`).sort()).toEqual(['web01:app', 'web02:app'])
-        for (const f of failures) expect(f.message).toMatch(/app\.conf does not pass .*; the old file is untouched/)
-        // the old vhost is in place on both, and nothing of the candidate is left beside it
-        for (const web of ['web01', 'web02']) {
-          expect(await onHost(web, `grep -c 'server_name ${SERVER_NAME};' /application/nginx/conf/extra/app.conf`)).toBe('1')
-          expect(await onHost(web, 'ls -a /application/nginx/conf/extra/ | grep -c lnmp || true')).toBe('0')
+        for (const [i, web] of ['web01', 'web02'].entries()) {
+          expect(status.builds.find((b) => b.host === web && b.dir === before[i])?.live).toBe(false)
         }
-        await editConfig((doc) => {
-          doc.app = {...doc.app, serverName: SERVER_NAME}
-        })
-        const back = await run()
-        expect(back.exitCode, failureText(back)).toBe(0)
-        expect(changed(back.stdout)).toEqual([])
-      })
-    }, 10 * 60_000)
+        const v = await verify()
+        expect(v.exitCode, v.stdout).toBe(0)
+      },
+      40 * 60_000,
+    )
 
-    it.runIf(options.upgradeTo !== undefined)(`PHP ${options.firstPhp} -> ${options.upgradeTo}, live, through web02's SSH cut during its compile: staged beside the old build, one host at a time, the user logged in before still logged in, the old build kept for rollback`, async () => {
-      const to = options.upgradeTo ?? ''
-      const before = await links()
-      expect(before.every((l) => l.startsWith(`/application/php-${options.firstPhp}-`)), before.join(' ')).toBe(true)
-      let phpJob = ''
-      await underLoad(`PHP ${options.firstPhp} -> ${to}, web02's SSH cut during make`, async () => {
-        await editConfig((doc) => {
-          doc.php = {...doc.php, version: to}
+    it.runIf(options.rebuilds)(
+      'a changed PHP flag: staged and switched one host at a time, through a killed controller and a failed PECL build',
+      async () => {
+        const before = await links()
+        // a PECL memcache source that cannot build: the staged PHP must never go live without it
+        const broken = join(dir, 'memcache-8.2-broken.tgz')
+        execFileSync('bash', [
+          '-c',
+          `d=$(mktemp -d) && mkdir -p "$d/memcache-8.2" && echo broken > "$d/memcache-8.2/README" && tar -czf ${broken} -C "$d" memcache-8.2 && rm -rf "$d"`,
+        ])
+        const brokenSha = createHash('sha256')
+          .update(await readFile(broken))
+          .digest('hex')
+        let phpJob = ''
+        // the lab's memcache comes from its source cache: no artifacts.memcache entry to put back, only to remove
+        const labMemcache = () => editConfig((doc) => void delete doc.artifacts.memcache)
+        onTestFinished(labMemcache)
+        await underLoad('a changed PHP flag, killed twice, a failed PECL build, then done', async () => {
+          // short-tags is a no-op for PHP 8's configure: the arguments change (a new build directory), php_config.h
+          // does not, so the shared ccache answers nearly every object and the test stays minutes, not a quarter hour
+          await editConfig((doc) => {
+            doc.php = {...doc.php, features: PRESETS.seed.filter((f) => f !== 'short-tags')}
+            doc.artifacts = {...doc.artifacts, memcache: {file: broken, sha256: brokenSha}}
+          })
+          // killed while web01 compiles the new build: make goes on, detached
+          const earlierJobs = (await onHost('web01', 'ls /var/lib/lnmp-deploy/jobs/')).split('\n')
+          await runKilledWhen(async (e) => {
+            if (e.type !== 'step-start' || e.host !== 'web01' || e.step !== 'php-source') return false
+            phpJob = await freshMakeJob('web01', earlierJobs)
+            return true
+          })
+          expect(phpJob).toMatch(new RegExp(`^php-${livePhp.replaceAll('.', '\\.')}-[0-9a-f]{8}$`))
+          const failedPecl = await run('--clear-stale-lock')
+          expect(failedPecl.exitCode, failureText(failedPecl)).toBe(5)
+          const ends = stepEnds(failedPecl.stdout)
+          for (const web of ['web01', 'web02']) {
+            expect(ends.find((e) => e.host === web && e.step === 'pecl-memcache')?.status).toBe('failed')
+            expect(ends.find((e) => e.host === web && e.step === 'php-switch')?.status).toBe('skipped')
+          }
+          // both hosts still run the old build, with its sessions (the loop proves them)
+          expect(await links()).toEqual(before)
+
+          await labMemcache()
+          // killed as web01 switches: the next run finds it wherever it stopped
+          await runKilledWhen(async (e) => {
+            if (e.type !== 'step-start' || e.host !== 'web01' || e.step !== 'php-switch') return false
+            await new Promise((res) => setTimeout(res, 1500))
+            return true
+          })
+          const done = await run('--clear-stale-lock')
+          expect(done.exitCode, failureText(done)).toBe(0)
         })
-        const earlierJobs = (await onHost('web02', 'ls /var/lib/lnmp-deploy/jobs/')).split('\n')
-        const cut = startLnmpDeploy(['run', '-c', config, '--json'])
-        phpJob = await freshMakeJob('web02', earlierJobs)
-        // every SSH session on web02 older than 5 s is the controller's (this command's own is younger): cut them
-        await onHost('web02', "ps -eo pid=,etimes=,args= | awk '$2 > 5 && $3 ~ /^sshd(-session)?:$/ && $4 ~ /@notty$/ {print $1}' | xargs -r kill")
-        const end = await cut.child
-        expect(end.exitCode, 'the run went on as if web02 had not dropped').not.toBe(0)
-        // the compile went on without its SSH connection; the next run reattaches to it and finishes the upgrade
+        const after = await links()
+        expect(after[0]).toBe(after[1])
+        expect(after[0]).not.toBe(before[0])
+        // one compile on web01 for this build: the killed run's make was reattached, never started again
+        expect(await onHost('web01', `grep -c '^== make -j' /var/lib/lnmp-deploy/jobs/${phpJob}/log`)).toBe('1')
+        const status = await lnmpDeploy(['status', '-c', config, '--json'])
+        expect((JSON.parse(status.stdout) as {hosts: Array<{owed: string[]}>}).hosts.flatMap((r) => r.owed)).toEqual([])
+        const v = await verify()
+        expect(v.exitCode, v.stdout).toBe(0)
+      },
+      40 * 60_000,
+    )
+
+    it.runIf(options.rebuilds)(
+      'rollback: the previous build again, one host at a time, verified; the next run keeps it',
+      async () => {
+        const live = await links()
+        const statusBefore = JSON.parse((await lnmpDeploy(['status', '-c', config, '--json'])).stdout) as {
+          builds: Array<{host: string; component: string; dir: string; live: boolean}>
+        }
+        const phpBuilds = statusBefore.builds.filter((b) => b.host === 'web01' && b.component === 'php')
+        expect(phpBuilds.length).toBeGreaterThanOrEqual(2)
+        expect(phpBuilds.find((b) => b.live)?.dir).toBe(live[0])
+        await underLoad('rollback of PHP', async () => {
+          const r = await lnmpDeploy(['rollback', '-c', config, '--json'], {timeoutMs: 10 * 60_000})
+          expect(r.exitCode, r.stdout + r.stderr).toBe(0)
+        })
+        const back = await links()
+        expect(back[0]).not.toBe(live[0])
+        expect(back[0]).toBe(back[1])
+        const v = await verify()
+        expect(v.exitCode, v.stdout).toBe(0)
+        const again = await run()
+        expect(again.exitCode, failureText(again)).toBe(0)
+        expect(changed(again.stdout)).toEqual([])
+        expect(await links()).toEqual(back)
+      },
+      15 * 60_000,
+    )
+
+    it(
+      'lab reset web02 then run: only web02 is rebuilt, and the proof passes',
+      async () => {
+        await resetHosts(['web02'])
         const r = await run()
         expect(r.exitCode, failureText(r)).toBe(0)
-        expect(changed(r.stdout)).toEqual(expect.arrayContaining(['web02:php-source', 'web02:pecl-memcache', 'web02:php-switch']))
-      })
-      expect(phpJob).toMatch(new RegExp(`^php-${to.replaceAll('.', '\\.')}-[0-9a-f]{8}$`))
-      expect(await onHost('web02', `grep -c '^== make -j' /var/lib/lnmp-deploy/jobs/${phpJob}/log`)).toBe('1')
-      for (const web of ['web01', 'web02']) expect(await onHost(web, '/application/php/bin/php -r "echo PHP_VERSION;"')).toBe(to)
-      const after = await links()
-      expect(after.every((l) => l.startsWith(`/application/php-${to}-`)), after.join(' ')).toBe(true)
-      // the old build stays for rollback
-      const status = JSON.parse((await lnmpDeploy(['status', '-c', config, '--json'])).stdout) as {builds: Array<{host: string; component: string; dir: string; live: boolean}>}
-      for (const [i, web] of ['web01', 'web02'].entries()) {
-        expect(status.builds.find((b) => b.host === web && b.dir === before[i])?.live).toBe(false)
-      }
-      const v = await verify()
-      expect(v.exitCode, v.stdout).toBe(0)
-    }, 40 * 60_000)
-
-    it.runIf(options.rebuilds)('a changed PHP flag: staged and switched one host at a time, through a killed controller and a failed PECL build', async () => {
-      const before = await links()
-      // a PECL memcache source that cannot build: the staged PHP must never go live without it
-      const broken = join(dir, 'memcache-8.2-broken.tgz')
-      execFileSync('bash', ['-c', `d=$(mktemp -d) && mkdir -p "$d/memcache-8.2" && echo broken > "$d/memcache-8.2/README" && tar -czf ${broken} -C "$d" memcache-8.2 && rm -rf "$d"`])
-      const brokenSha = createHash('sha256').update(await readFile(broken)).digest('hex')
-      let phpJob = ''
-      // the lab's memcache comes from its source cache: no artifacts.memcache entry to put back, only to remove
-      const labMemcache = () => editConfig((doc) => void delete doc.artifacts.memcache)
-      onTestFinished(labMemcache)
-      await underLoad('a changed PHP flag, killed twice, a failed PECL build, then done', async () => {
-        // short-tags is a no-op for PHP 8's configure: the arguments change (a new build directory), php_config.h
-        // does not, so the shared ccache answers nearly every object and the test stays minutes, not a quarter hour
-        await editConfig((doc) => {
-          doc.php = {...doc.php, features: PRESETS.seed.filter((f) => f !== 'short-tags')}
-          doc.artifacts = {...doc.artifacts, memcache: {file: broken, sha256: brokenSha}}
-        })
-        // killed while web01 compiles the new build: make goes on, detached
-        const earlierJobs = (await onHost('web01', 'ls /var/lib/lnmp-deploy/jobs/')).split('\n')
-        await runKilledWhen(async (e) => {
-          if (e.type !== 'step-start' || e.host !== 'web01' || e.step !== 'php-source') return false
-          phpJob = await freshMakeJob('web01', earlierJobs)
-          return true
-        })
-        expect(phpJob).toMatch(new RegExp(`^php-${livePhp.replaceAll('.', '\\.')}-[0-9a-f]{8}$`))
-        const failedPecl = await run('--clear-stale-lock')
-        expect(failedPecl.exitCode, failureText(failedPecl)).toBe(5)
-        const ends = stepEnds(failedPecl.stdout)
-        for (const web of ['web01', 'web02']) {
-          expect(ends.find((e) => e.host === web && e.step === 'pecl-memcache')?.status).toBe('failed')
-          expect(ends.find((e) => e.host === web && e.step === 'php-switch')?.status).toBe('skipped')
-        }
-        // both hosts still run the old build, with its sessions (the loop proves them)
-        expect(await links()).toEqual(before)
-
-        await labMemcache()
-        // killed as web01 switches: the next run finds it wherever it stopped
-        await runKilledWhen(async (e) => {
-          if (e.type !== 'step-start' || e.host !== 'web01' || e.step !== 'php-switch') return false
-          await new Promise((res) => setTimeout(res, 1500))
-          return true
-        })
-        const done = await run('--clear-stale-lock')
-        expect(done.exitCode, failureText(done)).toBe(0)
-      })
-      const after = await links()
-      expect(after[0]).toBe(after[1])
-      expect(after[0]).not.toBe(before[0])
-      // one compile on web01 for this build: the killed run's make was reattached, never started again
-      expect(await onHost('web01', `grep -c '^== make -j' /var/lib/lnmp-deploy/jobs/${phpJob}/log`)).toBe('1')
-      const status = await lnmpDeploy(['status', '-c', config, '--json'])
-      expect((JSON.parse(status.stdout) as {hosts: Array<{owed: string[]}>}).hosts.flatMap((r) => r.owed)).toEqual([])
-      const v = await verify()
-      expect(v.exitCode, v.stdout).toBe(0)
-    }, 40 * 60_000)
-
-    it.runIf(options.rebuilds)('rollback: the previous build again, one host at a time, verified; the next run keeps it', async () => {
-      const live = await links()
-      const statusBefore = JSON.parse((await lnmpDeploy(['status', '-c', config, '--json'])).stdout) as {builds: Array<{host: string; component: string; dir: string; live: boolean}>}
-      const phpBuilds = statusBefore.builds.filter((b) => b.host === 'web01' && b.component === 'php')
-      expect(phpBuilds.length).toBeGreaterThanOrEqual(2)
-      expect(phpBuilds.find((b) => b.live)?.dir).toBe(live[0])
-      await underLoad('rollback of PHP', async () => {
-        const r = await lnmpDeploy(['rollback', '-c', config, '--json'], {timeoutMs: 10 * 60_000})
-        expect(r.exitCode, r.stdout + r.stderr).toBe(0)
-      })
-      const back = await links()
-      expect(back[0]).not.toBe(live[0])
-      expect(back[0]).toBe(back[1])
-      const v = await verify()
-      expect(v.exitCode, v.stdout).toBe(0)
-      const again = await run()
-      expect(again.exitCode, failureText(again)).toBe(0)
-      expect(changed(again.stdout)).toEqual([])
-      expect(await links()).toEqual(back)
-    }, 15 * 60_000)
-
-    it('lab reset web02 then run: only web02 is rebuilt, and the proof passes', async () => {
-      await resetHosts(['web02'])
-      const r = await run()
-      expect(r.exitCode, failureText(r)).toBe(0)
-      const done = changed(r.stdout)
-      expect(done.length).toBeGreaterThan(0)
-      expect(done.every((d) => d.startsWith('web02:'))).toBe(true)
-      const v = await verify()
-      expect(v.exitCode, v.stdout).toBe(0)
-    }, 30 * 60_000)
+        const done = changed(r.stdout)
+        expect(done.length).toBeGreaterThan(0)
+        expect(done.every((d) => d.startsWith('web02:'))).toBe(true)
+        const v = await verify()
+        expect(v.exitCode, v.stdout).toBe(0)
+      },
+      30 * 60_000,
+    )
   })
 }

@@ -47,7 +47,13 @@ describe('deploying to fresh lab hosts', () => {
     expect(report.ok).toBe(true)
     const names = report.checks.map((c) => `${c.host}:${c.name}`)
     expect(names).toEqual(
-      expect.arrayContaining(['web01:www-user', 'web02:www-user', 'db01:memcached-listening', 'db01:memcached-set-get-from-web01', 'db01:memcached-set-get-from-web02']),
+      expect.arrayContaining([
+        'web01:www-user',
+        'web02:www-user',
+        'db01:memcached-listening',
+        'db01:memcached-set-get-from-web01',
+        'db01:memcached-set-get-from-web02',
+      ]),
     )
   }, 120_000)
 
@@ -73,7 +79,9 @@ describe('deploying to fresh lab hosts', () => {
 
     const r = await run()
     expect(r.exitCode, r.stdout.slice(-3000)).toBe(0)
-    const changed = stepEnds(r.stdout).filter((e) => e.status === 'changed').map((e) => `${e.host}:${e.step}`)
+    const changed = stepEnds(r.stdout)
+      .filter((e) => e.status === 'changed')
+      .map((e) => `${e.host}:${e.step}`)
     expect(changed).toEqual(['db01:memcached'])
     const after = await verify()
     expect(after.exitCode, after.stdout).toBe(0)

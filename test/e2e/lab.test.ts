@@ -78,7 +78,11 @@ describe('lnmp-deploy lab', () => {
 
   it('lets the hosts resolve and reach each other by name', async () => {
     const r = await onLabHost('web01', 'getent hosts db01 lb01.lab && ping -c1 -W2 web02 >/dev/null && echo reached')
-    expect(r.stdout.split('\n').map((l) => l.trim().replace(/\s+/g, ' '))).toEqual(['10.77.0.31 db01.lab db01', '10.77.0.11 lb01.lab lb01', 'reached'])
+    expect(r.stdout.split('\n').map((l) => l.trim().replace(/\s+/g, ' '))).toEqual([
+      '10.77.0.31 db01.lab db01',
+      '10.77.0.11 lb01.lab lb01',
+      'reached',
+    ])
   })
 
   it('gives the hosts apt through the lab proxy', async () => {
@@ -166,7 +170,10 @@ describe('lnmp-deploy lab', () => {
     expect(newKey).toBeDefined()
     expect(newKey).not.toBe(oldKey)
     expect(await knownKey('lb01', 'ssh-ed25519')).toBe(lb01Key)
-    const after = await onLabHost('web02', 'cat /etc/machine-id; ls /root/left-by-the-test 2>&1 || true; ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub')
+    const after = await onLabHost(
+      'web02',
+      'cat /etc/machine-id; ls /root/left-by-the-test 2>&1 || true; ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub',
+    )
     expect(after.code, after.stderr).toBe(0)
     expect(after.stdout.split('\n')[0]).not.toBe(oldId)
     expect(after.stdout).toContain('No such file')

@@ -109,16 +109,31 @@ export function verifyFaultSuite(config: () => string = () => labFiles().config)
         expect(report.durationMs).toBeLessThan(10_000)
         expect(Date.now() - started).toBeLessThan(15_000)
         const checks = new Set(report.checks.map((c) => c.check))
-        for (const c of ['session-proof', 'closed-ports', 'web-root-clean', 'services', 'pecl-memcache', 'mariadb', 'lb-upstream', 'db-firewall']) expect(checks).toContain(c)
+        for (const c of [
+          'session-proof',
+          'closed-ports',
+          'web-root-clean',
+          'services',
+          'pecl-memcache',
+          'mariadb',
+          'lb-upstream',
+          'db-firewall',
+        ])
+          expect(checks).toContain(c)
         expect(row(report, 'lb01', 'session-proof')?.detail).toMatch(/web01 and web02 served one session/)
         const parsed = execFileSync(
           'python3',
-          ['-c', 'import sys, xml.etree.ElementTree as ET; r = ET.parse(sys.argv[1]).getroot(); print(r.get("tests"), r.get("failures"), " ".join(s.get("name") for s in r))', join(dir, 'report.xml')],
+          [
+            '-c',
+            'import sys, xml.etree.ElementTree as ET; r = ET.parse(sys.argv[1]).getroot(); print(r.get("tests"), r.get("failures"), " ".join(s.get("name") for s in r))',
+            join(dir, 'report.xml'),
+          ],
           {encoding: 'utf8'},
         )
         expect(parsed.trim()).toBe(`${report.checks.length} 0 lb01 web01 web02 db01`)
         // nothing of the proof stays behind
-        for (const web of ['web01', 'web02']) expect((await onHost(web, 'ls /var/lib/lnmp-deploy/probes/ | grep -c "^lnmp-verify-" || true')).trim()).toBe('0')
+        for (const web of ['web01', 'web02'])
+          expect((await onHost(web, 'ls /var/lib/lnmp-deploy/probes/ | grep -c "^lnmp-verify-" || true')).trim()).toBe('0')
       } finally {
         rmSync(dir, {recursive: true, force: true})
       }
@@ -130,7 +145,15 @@ export function verifyFaultSuite(config: () => string = () => labFiles().config)
         const {exitCode, report} = await verify()
         expect(exitCode).toBe(6)
         const names = failing(report).map(key)
-        expect(names).toEqual(expect.arrayContaining(['db01 memcached memcached-listening', 'db01 services memcached-active-enabled', 'web01 pecl-memcache memcache-connect-db01', 'web02 pecl-memcache memcache-connect-db01', 'lb01 session-proof session-proof']))
+        expect(names).toEqual(
+          expect.arrayContaining([
+            'db01 memcached memcached-listening',
+            'db01 services memcached-active-enabled',
+            'web01 pecl-memcache memcache-connect-db01',
+            'web02 pecl-memcache memcache-connect-db01',
+            'lb01 session-proof session-proof',
+          ]),
+        )
         const proof = row(report, 'lb01', 'session-proof')
         expect(proof?.detail).toMatch(/missing on every later request|session id changed/)
         expect(proof?.hint).toMatch(/memcached|store/)
@@ -145,7 +168,9 @@ export function verifyFaultSuite(config: () => string = () => labFiles().config)
       try {
         const {exitCode, report} = await verify()
         expect(exitCode).toBe(6)
-        expect(failing(report).map(key)).toEqual(expect.arrayContaining(['web02 php-switch php-fpm-service', 'lb01 session-proof session-proof']))
+        expect(failing(report).map(key)).toEqual(
+          expect.arrayContaining(['web02 php-switch php-fpm-service', 'lb01 session-proof session-proof']),
+        )
         // lb01 retries what web02 fails on web01 (proxy_next_upstream): users see no 502, the proof still names it
         const proof = row(report, 'lb01', 'session-proof')
         expect(proof?.detail).toMatch(/web02 never answered through lb01; lb01 tried web02 and moved on|^web02 answered 502 through lb01/)
@@ -158,7 +183,10 @@ export function verifyFaultSuite(config: () => string = () => labFiles().config)
     })
 
     it("web01's session handler switched back to files: the proof names web01 and its handler, exit 6", async () => {
-      await onHost('web01', `cp -p ${SESSION_INI} /root/session.ini.verify-fault && sed -i -e 's/^session.save_handler = .*/session.save_handler = files/' -e 's|^session.save_path = .*|session.save_path = "/tmp"|' ${SESSION_INI} && systemctl restart php-fpm && ${PHP_FPM_READY}`)
+      await onHost(
+        'web01',
+        `cp -p ${SESSION_INI} /root/session.ini.verify-fault && sed -i -e 's/^session.save_handler = .*/session.save_handler = files/' -e 's|^session.save_path = .*|session.save_path = "/tmp"|' ${SESSION_INI} && systemctl restart php-fpm && ${PHP_FPM_READY}`,
+      )
       try {
         const {exitCode, report} = await verify()
         expect(exitCode).toBe(6)
@@ -187,7 +215,10 @@ export function verifyFaultSuite(config: () => string = () => labFiles().config)
     })
 
     it('a leftover info.php in a web root: web01 fails no-test-pages naming the file, exit 6', async () => {
-      const roots = await onHost('web01', "/application/nginx/sbin/nginx -T 2>/dev/null | sed -nE 's/^[[:space:]]*root[[:space:]]+([^;]+);.*/\\1/p' | grep '^/' | grep -v /probes | head -1")
+      const roots = await onHost(
+        'web01',
+        "/application/nginx/sbin/nginx -T 2>/dev/null | sed -nE 's/^[[:space:]]*root[[:space:]]+([^;]+);.*/\\1/p' | grep '^/' | grep -v /probes | head -1",
+      )
       const file = `${roots.trim()}/info.php`
       await onHost('web01', `printf '<?php phpinfo();\\n' > ${file}`)
       try {

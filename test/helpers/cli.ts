@@ -10,7 +10,10 @@ export interface CliResult {
 }
 
 /** Runs the built CLI (npm test builds first) as a user would, with no terminal. */
-export async function lnmpDeploy(args: string[], options: {cwd?: string; env?: Record<string, string>; timeoutMs?: number} = {}): Promise<CliResult> {
+export async function lnmpDeploy(
+  args: string[],
+  options: {cwd?: string; env?: Record<string, string>; timeoutMs?: number} = {},
+): Promise<CliResult> {
   const result = await execa('node', [BIN, ...args], {
     cwd: options.cwd,
     env: {...options.env, FORCE_COLOR: '0'},
@@ -52,7 +55,13 @@ export function runSummary(stdout: string): {counts: Record<string, number>; ok:
  * yields its stdout line by line as it comes (the JSON events of `run --json`).
  */
 export function startLnmpDeploy(args: string[]): {child: ReturnType<typeof execa>; pid: number; lines: AsyncIterable<string>} {
-  const child = execa('node', [BIN, ...args], {env: {FORCE_COLOR: '0'}, reject: false, stdin: 'ignore', timeout: 40 * 60_000, buffer: false})
+  const child = execa('node', [BIN, ...args], {
+    env: {FORCE_COLOR: '0'},
+    reject: false,
+    stdin: 'ignore',
+    timeout: 40 * 60_000,
+    buffer: false,
+  })
   if (child.pid === undefined) throw new Error('the CLI did not start')
   return {child, pid: child.pid, lines: child.iterable({from: 'stdout'}) as AsyncIterable<string>}
 }

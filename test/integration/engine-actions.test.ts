@@ -22,7 +22,14 @@ const NOW = new Date('2025-01-31T12:34:56.000Z')
 
 async function env(stepId = 'demo'): Promise<ActionEnv> {
   const state = await mkdtemp(join(dir, 'state-'))
-  return {remote: r, journal: await HostJournal.load(remoteJournalStore(r, state)), stepId, now: () => NOW, readyPollMs: 100, backupDir: join(state, 'backups')}
+  return {
+    remote: r,
+    journal: await HostJournal.load(remoteJournalStore(r, state)),
+    stepId,
+    now: () => NOW,
+    readyPollMs: 100,
+    backupDir: join(state, 'backups'),
+  }
 }
 
 beforeAll(async () => {
@@ -46,7 +53,15 @@ describe('write-file', () => {
   it('creates, skips when current, and replaces atomically, the old file backed up outside its folder', async () => {
     const target = join(await mkdtemp(join(dir, 'etc-')), 'app.conf')
     const e = await env()
-    const action = {kind: 'write-file' as const, path: target, content: 'listen 80;\n', mode: 0o640, owner: 'root', group: 'daemon', validate: 'grep -q listen {}'}
+    const action = {
+      kind: 'write-file' as const,
+      path: target,
+      content: 'listen 80;\n',
+      mode: 0o640,
+      owner: 'root',
+      group: 'daemon',
+      validate: 'grep -q listen {}',
+    }
 
     expect(await executeAction(action, e)).toEqual({changed: true, undo: {kind: 'remove-file', path: target}})
     let info = await stat(target)
@@ -57,7 +72,10 @@ describe('write-file', () => {
     expect(await executeAction(action, e)).toEqual({changed: false})
 
     const backup = `${e.backupDir}/${target.slice(1).replaceAll('/', '%')}.20250131T123456Z`
-    expect(await executeAction({...action, content: 'listen 8080;\n'}, e)).toEqual({changed: true, undo: {kind: 'restore-file', path: target, backup}})
+    expect(await executeAction({...action, content: 'listen 8080;\n'}, e)).toEqual({
+      changed: true,
+      undo: {kind: 'restore-file', path: target, backup},
+    })
     expect(await readFile(target, 'utf8')).toBe('listen 8080;\n')
     expect(await readFile(backup, 'utf8')).toBe('listen 80;\n')
     // the backup folder is root's alone
@@ -76,7 +94,13 @@ describe('write-file', () => {
       await executeAction({kind: 'write-file', path: target, content: `v${i}\n`, mode: 0o644}, e)
     }
     const kept = (await readdir(e.backupDir as string)).filter((f) => f.includes('many.conf'))
-    expect(kept.map((f) => f.slice(-16))).toEqual(['20250131T120003Z', '20250131T120004Z', '20250131T120005Z', '20250131T120006Z', '20250131T120007Z'])
+    expect(kept.map((f) => f.slice(-16))).toEqual([
+      '20250131T120003Z',
+      '20250131T120004Z',
+      '20250131T120005Z',
+      '20250131T120006Z',
+      '20250131T120007Z',
+    ])
   })
 
   it('leaves the old file untouched when the new one fails validation', async () => {
@@ -85,7 +109,13 @@ describe('write-file', () => {
     await writeFile(target, 'good\n', {mode: 0o644})
     const e = await env('nginx-conf')
     const error = await executeAction(
-      {kind: 'write-file', path: target, content: 'bad\n', mode: 0o644, validate: "grep -q good {} || { echo 'syntax error in' {} >&2; exit 4; }"},
+      {
+        kind: 'write-file',
+        path: target,
+        content: 'bad\n',
+        mode: 0o644,
+        validate: "grep -q good {} || { echo 'syntax error in' {} >&2; exit 4; }",
+      },
       e,
     ).catch((x: unknown) => x)
     expect(error).toBeInstanceOf(StepFailedError)
@@ -114,9 +144,15 @@ describe('switch-link', () => {
     await mkdir(join(folder, 'php-a'))
     await mkdir(join(folder, 'php-b'))
     const e = await env('php-switch')
-    expect(await executeAction({kind: 'switch-link', link, target: join(folder, 'php-a')}, e)).toEqual({changed: true, undo: {kind: 'relink', link, target: undefined}})
+    expect(await executeAction({kind: 'switch-link', link, target: join(folder, 'php-a')}, e)).toEqual({
+      changed: true,
+      undo: {kind: 'relink', link, target: undefined},
+    })
     expect(await executeAction({kind: 'switch-link', link, target: join(folder, 'php-a')}, e)).toEqual({changed: false})
-    expect(await executeAction({kind: 'switch-link', link, target: join(folder, 'php-b')}, e)).toEqual({changed: true, undo: {kind: 'relink', link, target: join(folder, 'php-a')}})
+    expect(await executeAction({kind: 'switch-link', link, target: join(folder, 'php-b')}, e)).toEqual({
+      changed: true,
+      undo: {kind: 'relink', link, target: join(folder, 'php-a')},
+    })
     expect(await readlink(link)).toBe(join(folder, 'php-b'))
     expect((await readdir(folder)).sort()).toEqual(['php', 'php-a', 'php-b'])
   })
@@ -159,7 +195,9 @@ describe('service', () => {
     const action = {kind: 'service' as const, service: 'memcached', op: 'restart' as const, ready: {command: `test -e ${folder}/ready`}}
 
     const error = await executeAction(action, e).catch((x: unknown) => x)
-    expect((error as StepFailedError).message).toBe('web01: step memcached failed: memcached did not become ready within 1 s (`test -e ' + folder + '/ready`)')
+    expect((error as StepFailedError).message).toBe(
+      'web01: step memcached failed: memcached did not become ready within 1 s (`test -e ' + folder + '/ready`)',
+    )
     expect(e.journal.owed).toMatchObject([{stepId: 'memcached', service: 'memcached', op: 'restart'}])
 
     await writeFile(join(folder, 'ready'), '')

@@ -105,7 +105,12 @@ describe('runSteps over SSH', () => {
     const first = await runSteps(options({logDir}))
     expect(statuses(first)).toEqual(['demo-file: failed', 'demo-after: skipped'])
     const failure = first.failures[0]
-    expect(failure).toMatchObject({host: 'web01', step: 'demo-file', exitCode: ExitCode.stepFailed, logPath: join(logDir, 'web01', 'demo-file.log')})
+    expect(failure).toMatchObject({
+      host: 'web01',
+      step: 'demo-file',
+      exitCode: ExitCode.stepFailed,
+      logPath: join(logDir, 'web01', 'demo-file.log'),
+    })
     expect(failure?.message).toContain('demo did not become ready within 1 s')
     expect(first.results[1]?.reason).toBe('waits for demo-file on web01 (failed)')
     const journal = await readJournal(r, stateDir)
@@ -148,7 +153,9 @@ describe('runSteps over SSH', () => {
     expect(statuses(plan)).toEqual(['demo-file: will run', 'demo-after: up to date'])
     expect(plan.results[0]?.actions[0]).toEqual({
       description: `write ${join(folder, 'app.conf')} (mode 0644, validated by test -s {})`,
-      diff: [`--- ${join(folder, 'app.conf')}`, `+++ ${join(folder, 'app.conf')}`, '@@ -1 +1 @@', '-listen 80;', '+listen 8080;'].join('\n'),
+      diff: [`--- ${join(folder, 'app.conf')}`, `+++ ${join(folder, 'app.conf')}`, '@@ -1 +1 @@', '-listen 80;', '+listen 8080;'].join(
+        '\n',
+      ),
     })
     expect(await readFile(join(folder, 'app.conf'), 'utf8')).toBe('listen 80;\n')
     expect(await readFile(join(stateDir, 'state.json'), 'utf8')).toBe(before)
@@ -160,7 +167,9 @@ describe('runSteps over SSH', () => {
       const run = await runSteps(options())
       expect(statuses(run)).toEqual(['demo-file: failed', 'demo-after: failed'])
       expect(run.failures[0]?.exitCode).toBe(ExitCode.locked)
-      expect(run.failures[0]?.message).toMatch(/^web01: locked by \S+@\S+ \(pid \d+, since \S+, lease until \S+, running: lnmp-deploy run --step demo-file\)$/)
+      expect(run.failures[0]?.message).toMatch(
+        /^web01: locked by \S+@\S+ \(pid \d+, since \S+, lease until \S+, running: lnmp-deploy run --step demo-file\)$/,
+      )
     } finally {
       await held.release()
     }
@@ -171,7 +180,15 @@ describe('runSteps over SSH', () => {
     const withReady = (content: string): AnyStep[] => {
       const [first, ...rest] = steps(content)
       const plan = (first as AnyStep).plan
-      return [{...(first as AnyStep), plan: (f: unknown, i: unknown, c: StepContext) => ({actions: plan(f, i, c).actions.map((a) => (a.kind === 'service' ? {...a, ready} : a))})}, ...rest]
+      return [
+        {
+          ...(first as AnyStep),
+          plan: (f: unknown, i: unknown, c: StepContext) => ({
+            actions: plan(f, i, c).actions.map((a) => (a.kind === 'service' ? {...a, ready} : a)),
+          }),
+        },
+        ...rest,
+      ]
     }
     const good = await runSteps(options({steps: withReady('good 1\n')}))
     expect(good.failures).toEqual([])
@@ -180,9 +197,13 @@ describe('runSteps over SSH', () => {
     expect(statuses(bad)).toEqual(['demo-file: failed', 'demo-after: skipped'])
     const backups = join(stateDir, 'backups')
     expect(bad.failures[0]?.message).toMatch(
-      new RegExp(`^web01: step demo-file failed: demo did not become ready within 1 s .*; the previous state is back \\(${join(folder, 'app.conf')} put back from ${backups}/.*app\\.conf\\.\\d{8}T\\d{6}Z\\) and demo runs on it again$`),
+      new RegExp(
+        `^web01: step demo-file failed: demo did not become ready within 1 s .*; the previous state is back \\(${join(folder, 'app.conf')} put back from ${backups}/.*app\\.conf\\.\\d{8}T\\d{6}Z\\) and demo runs on it again$`,
+      ),
     )
-    expect(bad.failures[0]?.hint).toBe('the new configuration does not start demo: fix the config and run again (lnmp-deploy run --step demo-file --host web01)')
+    expect(bad.failures[0]?.hint).toBe(
+      'the new configuration does not start demo: fix the config and run again (lnmp-deploy run --step demo-file --host web01)',
+    )
     expect(await readFile(join(folder, 'app.conf'), 'utf8')).toBe('good 1\n')
     // the restart on the old file answered: nothing is owed, the next run has nothing stuck to pay
     expect((await readJournal(r, stateDir)).owed).toEqual([])
@@ -205,7 +226,17 @@ describe('runSteps over SSH', () => {
     const [first, ...rest] = steps('good 3\n')
     const plan = (first as AnyStep).plan
     const healed = await runSteps(
-      options({steps: [{...(first as AnyStep), plan: (f: unknown, i: unknown, c: StepContext) => ({actions: plan(f, i, c).actions.map((a) => (a.kind === 'service' ? {...a, ready} : a))})}, ...rest]}),
+      options({
+        steps: [
+          {
+            ...(first as AnyStep),
+            plan: (f: unknown, i: unknown, c: StepContext) => ({
+              actions: plan(f, i, c).actions.map((a) => (a.kind === 'service' ? {...a, ready} : a)),
+            }),
+          },
+          ...rest,
+        ],
+      }),
     )
     expect(healed.failures).toEqual([])
     expect(await readFile(join(folder, 'app.conf'), 'utf8')).toBe('good 3\n')
@@ -213,5 +244,4 @@ describe('runSteps over SSH', () => {
     expect((await readFile(join(folder, 'restarts'), 'utf8')).split('\n').length).toBe(before + 1)
     expect((await readJournal(r, stateDir)).owed).toEqual([])
   })
-
 })

@@ -120,7 +120,9 @@ describe('lock on the host', () => {
 
     const refused = await acquireLock(remote(), {command: 'mine', stateDir: state}).catch((e: unknown) => e)
     expect(refused).toBeInstanceOf(LockedError)
-    expect((refused as LockedError).message).toContain(`locked by ghost@x (pid ${gone}, since t, running: lnmp-deploy run), a process that is gone`)
+    expect((refused as LockedError).message).toContain(
+      `locked by ghost@x (pid ${gone}, since t, running: lnmp-deploy run), a process that is gone`,
+    )
     expect((refused as LockedError).hint).toContain('--clear-stale-lock')
     expect(JSON.parse(await readFile(join(state, 'lock'), 'utf8'))).toEqual(stale)
 
@@ -184,7 +186,11 @@ describe('lock on the host', () => {
     const states = [await stateDir(), await stateDir()]
     await acquireLock(remote('root', 'web01'), {command: 'mine', stateDir: states[0]})
     await acquireLock(remote(SUDO_USER, 'web02'), {command: 'mine', stateDir: states[1]})
-    expect(heldLocks().map((l) => l.host).sort()).toEqual(['web01', 'web02'])
+    expect(
+      heldLocks()
+        .map((l) => l.host)
+        .sort(),
+    ).toEqual(['web01', 'web02'])
     const exits: number[] = []
     const lines: string[] = []
     await signalHandler({exit: (code) => void exits.push(code), log: (line) => void lines.push(line)})('SIGTERM')

@@ -40,8 +40,25 @@ afterAll(async () => {
 describe('init --yes --no-connect', () => {
   it('writes a valid config from flags, prints the equivalent command, and that command writes the same file', async () => {
     const first = await mkdtemp(join(dir, 'a-'))
-    const args = ['init', '--yes', '--preset', 'tutorial', '--host', 'web01=192.0.2.7', '--user', 'deploy', '--port', '2222',
-      '--php-version', '8.3.4', '--session-handler', 'memcached', '--app', 'phpmyadmin', '--no-connect']
+    const args = [
+      'init',
+      '--yes',
+      '--preset',
+      'tutorial',
+      '--host',
+      'web01=192.0.2.7',
+      '--user',
+      'deploy',
+      '--port',
+      '2222',
+      '--php-version',
+      '8.3.4',
+      '--session-handler',
+      'memcached',
+      '--app',
+      'phpmyadmin',
+      '--no-connect',
+    ]
     const result = await cli(first, args)
     expect(result.stderr).not.toContain('Error')
     expect(result.code).toBe(0)
@@ -62,7 +79,11 @@ describe('init --yes --no-connect', () => {
     const lines = result.stdout.trim().split('\n')
     expect(lines).toContain(`wrote ${join(first, 'lnmp-deploy.yml')}`)
     const command = lines.at(-1)!.trim()
-    expect(command.startsWith('lnmp-deploy init --yes --preset tutorial --host lb01=10.0.0.5 --private-address lb01=172.16.1.5 --host web01=192.0.2.7 ')).toBe(true)
+    expect(
+      command.startsWith(
+        'lnmp-deploy init --yes --preset tutorial --host lb01=10.0.0.5 --private-address lb01=172.16.1.5 --host web01=192.0.2.7 ',
+      ),
+    ).toBe(true)
     expect(command.endsWith(' --no-connect')).toBe(true)
 
     // the printed line, run as printed (no value needs quoting here), gives the very same file
@@ -132,7 +153,18 @@ describe('init --yes against a real sshd on 127.0.0.1', () => {
 
   it('with --accept-new-host-keys records the key once, detects the OS and cores, and writes the config', async () => {
     const cwd = await mkdtemp(join(dir, 'accept-'))
-    const args = ['init', '--yes', '--preset', 'lab', ...LOOPBACK_HOSTS, '--port', String(sshd.port), '--identity-file', sshd.clientKeyPath, '--accept-new-host-keys']
+    const args = [
+      'init',
+      '--yes',
+      '--preset',
+      'lab',
+      ...LOOPBACK_HOSTS,
+      '--port',
+      String(sshd.port),
+      '--identity-file',
+      sshd.clientKeyPath,
+      '--accept-new-host-keys',
+    ]
     const result = await cli(cwd, args)
     expect(result.stderr).not.toContain('Error')
     expect(result.code).toBe(0)

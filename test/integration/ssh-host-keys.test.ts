@@ -44,7 +44,9 @@ describe('host key verification against a real sshd', () => {
   it('refuses an unknown key naming host, type, fingerprint and the way to accept it', async () => {
     const s = await server()
     const knownHosts = join(dir, 'known_hosts')
-    const error = await remote(s, knownHosts).exec('true').catch((e: unknown) => e)
+    const error = await remote(s, knownHosts)
+      .exec('true')
+      .catch((e: unknown) => e)
     expect(error).toBeInstanceOf(HostKeyError)
     expect((error as HostKeyError).exitCode).toBe(ExitCode.connection)
     const fp = fingerprintSha256(s.hostPublicKey)
@@ -74,7 +76,9 @@ describe('host key verification against a real sshd', () => {
     const second = await server({port: first.port, clientKeyPath: undefined})
     const newFp = fingerprintSha256(second.hostPublicKey)
     expect(newFp).not.toBe(oldFp)
-    const error = await remote(second, knownHosts, {acceptNewHostKeys: true}).exec('true').catch((e: unknown) => e)
+    const error = await remote(second, knownHosts, {acceptNewHostKeys: true})
+      .exec('true')
+      .catch((e: unknown) => e)
     expect(error).toBeInstanceOf(HostKeyError)
     expect((error as Error).message).toBe(
       `db01: HOST KEY CHANGED for 127.0.0.1:${first.port}: presented ssh-ed25519 ${newFp}, expected ssh-ed25519 ${oldFp} (${knownHosts}:1)`,
@@ -87,7 +91,9 @@ describe('host key verification against a real sshd', () => {
     const knownHosts = join(dir, 'known_hosts')
     const otherKey = 'AAAAC3NzaC1lZDI1NTE5AAAAIMydEQ07Yjh8EM29X76fzGTDtDfgMZiRgShhJ9tikP8L'
     await writeFile(knownHosts, `[127.0.0.1]:${s.port} ssh-ed25519 ${otherKey}\n`)
-    const error = await remote(s, knownHosts, {acceptNewHostKeys: true}).exec('true').catch((e: unknown) => e)
+    const error = await remote(s, knownHosts, {acceptNewHostKeys: true})
+      .exec('true')
+      .catch((e: unknown) => e)
     expect((error as Error).message).toContain('HOST KEY CHANGED')
     expect((error as Error).message).toContain(`presented ecdsa-sha2-nistp256 ${fingerprintSha256(s.hostPublicKey)}`)
   })
@@ -98,7 +104,7 @@ describe('host key verification against a real sshd', () => {
     await writeFile(hashed, `${hashHostToken(`[127.0.0.1]:${s.port}`)} ${s.hostKeyType} ${s.hostPublicKey}\n`)
     const project = join(dir, 'known_hosts')
     expect((await remote(s, project, {userKnownHosts: hashed}).run('echo hashed')).stdout).toBe('hashed\n')
-    await writeFile(project, (await readFile(hashed, 'utf8')))
+    await writeFile(project, await readFile(hashed, 'utf8'))
     expect((await remote(s, project).run('echo project')).stdout).toBe('project\n')
   })
 
@@ -106,7 +112,9 @@ describe('host key verification against a real sshd', () => {
     const s = await server()
     const knownHosts = join(dir, 'known_hosts')
     await writeFile(knownHosts, `${s.knownHostsLine}\n@revoked * ${s.hostKeyType} ${s.hostPublicKey}\n`)
-    const error = await remote(s, knownHosts).exec('true').catch((e: unknown) => e)
+    const error = await remote(s, knownHosts)
+      .exec('true')
+      .catch((e: unknown) => e)
     expect((error as Error).message).toContain('is revoked')
   })
 

@@ -107,7 +107,9 @@ describe('detached jobs', () => {
     const r = remote()
     const pending = r.runJob(`while [ ! -f ${scratch}/release-e ]; do sleep 0.1; done`, {id, sudo: true})
     await waitFor(async () => (await r.exec(`test -s /var/lib/lnmp-deploy/jobs/${id}/pid`)).code === 0)
-    const error = await remote().runJob('echo other', {id, sudo: true}).catch((e: unknown) => e)
+    const error = await remote()
+      .runJob('echo other', {id, sudo: true})
+      .catch((e: unknown) => e)
     expect(error).toBeInstanceOf(RemoteCommandError)
     expect((error as Error).message).toContain(`job ${id} is still running another command`)
     await r.run(`touch ${scratch}/release-e`)
@@ -116,7 +118,12 @@ describe('detached jobs', () => {
 
   it('keeps a non-root job under the login user home, and rejects bad ids', async () => {
     const result = await remote(SUDO_USER).runJob('id -un', {id: `${run}-f`})
-    expect(result).toEqual({code: 0, outputTail: `${SUDO_USER}\n`, logPath: `/home/${SUDO_USER}/.lnmp-deploy/jobs/${run}-f/log`, reattached: false})
+    expect(result).toEqual({
+      code: 0,
+      outputTail: `${SUDO_USER}\n`,
+      logPath: `/home/${SUDO_USER}/.lnmp-deploy/jobs/${run}-f/log`,
+      reattached: false,
+    })
     await expect(remote().runJob('true', {id: '../etc'})).rejects.toThrow('invalid job id "../etc"')
   })
 })

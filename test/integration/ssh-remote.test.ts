@@ -6,15 +6,7 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {ConnectionError, ExitCode} from '../../src/errors.js'
 import {SshRemote, type SshRemoteOptions} from '../../src/ssh/connection.js'
 import {RemoteCommandError} from '../../src/ssh/remote.js'
-import {
-  NO_SUDO_USER,
-  SUDO_PASSWORD,
-  SUDO_PASSWORD_USER,
-  SUDO_USER,
-  freePort,
-  startSshd,
-  type Sshd,
-} from '../helpers/sshd.js'
+import {NO_SUDO_USER, SUDO_PASSWORD, SUDO_PASSWORD_USER, SUDO_USER, freePort, startSshd, type Sshd} from '../helpers/sshd.js'
 
 let sshd: Sshd
 let dir: string
@@ -105,9 +97,13 @@ describe('sudo', () => {
   })
 
   it('a user who needs a password, or may not sudo at all, gets a clear error', async () => {
-    const needsPw = await remote(SUDO_PASSWORD_USER).exec('true', {sudo: true}).catch((e: unknown) => e)
+    const needsPw = await remote(SUDO_PASSWORD_USER)
+      .exec('true', {sudo: true})
+      .catch((e: unknown) => e)
     expect((needsPw as Error).message).toBe(`web01: user ${SUDO_PASSWORD_USER} cannot become root: sudo needs a password`)
-    const noSudo = await remote(NO_SUDO_USER, {sudoPassword: 'anything'}).exec('true', {sudo: true}).catch((e: unknown) => e)
+    const noSudo = await remote(NO_SUDO_USER, {sudoPassword: 'anything'})
+      .exec('true', {sudo: true})
+      .catch((e: unknown) => e)
     expect(noSudo).toBeInstanceOf(ConnectionError)
     expect((noSudo as Error).message).toMatch(new RegExp(`^web01: user ${NO_SUDO_USER} cannot become root: `))
     expect((noSudo as ConnectionError).exitCode).toBe(ExitCode.connection)
@@ -121,7 +117,9 @@ describe('writeFile and upload', () => {
     await root.run(`rm -f ${target}; echo old > ${target}`)
     const before = (await root.run(`stat -c %i ${target}`)).stdout.trim()
     await remote(SUDO_USER).writeFile(target, 'new content\n', {sudo: true, mode: 0o640})
-    const after = await root.run(`stat -c '%i %a %U' ${target}; cat ${target}; ls -a /etc | grep -c 'lnmp-deploy-test-write.conf.lnmp-' || true`)
+    const after = await root.run(
+      `stat -c '%i %a %U' ${target}; cat ${target}; ls -a /etc | grep -c 'lnmp-deploy-test-write.conf.lnmp-' || true`,
+    )
     const [statLine, content, leftovers] = after.stdout.split('\n')
     const [inode, mode, owner] = statLine!.split(' ')
     // a new inode means the old file was replaced whole (rename), never written in place
@@ -148,7 +146,9 @@ describe('writeFile and upload', () => {
     await writeFile(local, bytes)
     const r = remote(SUDO_PASSWORD_USER, {sudoPassword: SUDO_PASSWORD})
     await r.upload(local, '/opt/lnmp-deploy-test-artifact.bin', {sudo: true, mode: 0o600})
-    const check = await remote('root').run("sha256sum /opt/lnmp-deploy-test-artifact.bin | cut -d' ' -f1; stat -c '%a %U' /opt/lnmp-deploy-test-artifact.bin")
+    const check = await remote('root').run(
+      "sha256sum /opt/lnmp-deploy-test-artifact.bin | cut -d' ' -f1; stat -c '%a %U' /opt/lnmp-deploy-test-artifact.bin",
+    )
     const {createHash} = await import('node:crypto')
     expect(check.stdout).toBe(`${createHash('sha256').update(bytes).digest('hex')}\n600 root\n`)
     await remote('root').run('rm -f /opt/lnmp-deploy-test-artifact.bin')
@@ -158,7 +158,9 @@ describe('writeFile and upload', () => {
 describe('connection failures', () => {
   it('an unreachable port is a ConnectionError naming the host', async () => {
     const port = await freePort()
-    const error = await remote('root', {}, port).exec('true').catch((e: unknown) => e)
+    const error = await remote('root', {}, port)
+      .exec('true')
+      .catch((e: unknown) => e)
     expect(error).toBeInstanceOf(ConnectionError)
     expect((error as Error).message).toBe(`web01: connection refused by 127.0.0.1:${port} (is sshd running there?)`)
   })

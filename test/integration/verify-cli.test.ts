@@ -76,8 +76,18 @@ describe('lnmp-deploy verify over real SSH', () => {
     expect(r.exitCode, r.stdout).toBe(0)
     const report = JSON.parse(r.stdout) as {ok: boolean; exitCode: number; hosts: string[]; checks: Array<Record<string, unknown>>}
     expect(report).toMatchObject({ok: true, exitCode: 0, hosts: ['local'], unreachable: [], counts: {passed: 1, failed: 0, skipped: 0}})
-    expect(report.checks).toMatchObject([{host: 'local', check: 'web-root-clean', name: 'no-test-pages', status: 'pass', ok: true, detail: `none in ${webRoot}`}])
-    const parsed = execFileSync('python3', ['-c', 'import sys, xml.etree.ElementTree as ET; r = ET.parse(sys.argv[1]).getroot(); print(r.tag, r.get("tests"), r.get("failures"), [c.get("name") for s in r for c in s])', junit], {encoding: 'utf8'})
+    expect(report.checks).toMatchObject([
+      {host: 'local', check: 'web-root-clean', name: 'no-test-pages', status: 'pass', ok: true, detail: `none in ${webRoot}`},
+    ])
+    const parsed = execFileSync(
+      'python3',
+      [
+        '-c',
+        'import sys, xml.etree.ElementTree as ET; r = ET.parse(sys.argv[1]).getroot(); print(r.tag, r.get("tests"), r.get("failures"), [c.get("name") for s in r for c in s])',
+        junit,
+      ],
+      {encoding: 'utf8'},
+    )
     expect(parsed.trim()).toBe("testsuites 1 0 ['no-test-pages']")
   })
 
@@ -88,7 +98,9 @@ describe('lnmp-deploy verify over real SSH', () => {
       expect(r.exitCode, r.stdout).toBe(6)
       expect(r.stdout).toMatch(/no-test-pages\s+FAIL/)
       expect(r.stdout).toContain(`✖ local web-root-clean no-test-pages: left in a web root: ${webRoot}/info.php`)
-      expect(r.stdout).toContain(`hint: phpinfo and test pages show the server's internals to anyone, backups and dumps their secrets and data: remove them (on local: rm ${webRoot}/info.php)`)
+      expect(r.stdout).toContain(
+        `hint: phpinfo and test pages show the server's internals to anyone, backups and dumps their secrets and data: remove them (on local: rm ${webRoot}/info.php)`,
+      )
       expect(r.stdout).toMatch(/0 passed, 1 failed, 0 skipped in \d+\.\d s/)
     } finally {
       await rm(join(webRoot, 'info.php'))

@@ -67,8 +67,12 @@ describe('artifact file names at config load', () => {
   })
 
   it('refuses control characters and newlines anywhere in a file path', () => {
-    expect(problemsOf(withPhpArtifact('file: "cache\\ndir/php.tar.xz"'))).toEqual(['  c.yml:8:11: artifacts.php.file: must not contain control characters or newlines'])
-    expect(problemsOf(withPhpArtifact('file: "cache/php\\t.tar.xz"'))).toEqual(['  c.yml:8:11: artifacts.php.file: must not contain control characters or newlines'])
+    expect(problemsOf(withPhpArtifact('file: "cache\\ndir/php.tar.xz"'))).toEqual([
+      '  c.yml:8:11: artifacts.php.file: must not contain control characters or newlines',
+    ])
+    expect(problemsOf(withPhpArtifact('file: "cache/php\\t.tar.xz"'))).toEqual([
+      '  c.yml:8:11: artifacts.php.file: must not contain control characters or newlines',
+    ])
   })
 
   it('refuses a url whose last segment does not decode', () => {
@@ -102,14 +106,17 @@ describe('the host cache path of a tarball', () => {
     expect(cachedTarballPath('php-8.3.1+deb1.tar.xz')).toBe('/var/lib/lnmp-deploy/src/php-8.3.1+deb1.tar.xz')
   })
 
-  it.each(['../../etc/x.tar.xz', '..', '.', '', 'sub/x.tar.xz', '/etc/x.tar.xz', 'a/../x.tar.xz'])('refuses %j, which would not stay in the cache', (name) => {
-    expect(() => cachedTarballPath(name)).toThrow(
-      expect.objectContaining({
-        exitCode: ExitCode.artifact,
-        message: `file name ${JSON.stringify(name)} is not a plain file name: it would not stay in /var/lib/lnmp-deploy/src`,
-      }),
-    )
-  })
+  it.each(['../../etc/x.tar.xz', '..', '.', '', 'sub/x.tar.xz', '/etc/x.tar.xz', 'a/../x.tar.xz'])(
+    'refuses %j, which would not stay in the cache',
+    (name) => {
+      expect(() => cachedTarballPath(name)).toThrow(
+        expect.objectContaining({
+          exitCode: ExitCode.artifact,
+          message: `file name ${JSON.stringify(name)} is not a plain file name: it would not stay in /var/lib/lnmp-deploy/src`,
+        }),
+      )
+    },
+  )
 
   it('refuses, naming host and artifact, an override that skipped the schema', () => {
     const ctx = webCtx(FACTS.debian12)

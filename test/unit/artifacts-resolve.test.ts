@@ -23,7 +23,7 @@ describe('resolveArtifact', () => {
     expect(resolveArtifact('memcache', '8.2', none).sha256).toBe('b3f0640eacdeb9046c6c86a1546d7fb8a4e9f219e5d9a36a287e59b2dd8208e5')
   })
 
-  it('the defaults are the schema\'s, and PHP\'s is the newest verified one', () => {
+  it("the defaults are the schema's, and PHP's is the newest verified one", () => {
     const config = configSchema.parse({version: 1, hosts: [{name: 'web01', address: '10.0.0.7', roles: ['web']}]})
     expect([config.nginx.version, config.php.version]).toEqual([DEFAULT_NGINX_VERSION, DEFAULT_PHP_VERSION])
     expect([DEFAULT_NGINX_VERSION, DEFAULT_PHP_VERSION]).toEqual(['1.26.3', '8.4.24'])
@@ -55,12 +55,16 @@ describe('resolveArtifact', () => {
 
   it('the config overrides the table: url or local file, always with its sha256', () => {
     const sha = 'a'.repeat(64)
-    expect(resolveArtifact('php', '8.3.1', {artifacts: {php: {url: 'https://www.php.net/distributions/php-8.3.1.tar.xz?x=1', sha256: sha}}})).toEqual({
+    expect(
+      resolveArtifact('php', '8.3.1', {artifacts: {php: {url: 'https://www.php.net/distributions/php-8.3.1.tar.xz?x=1', sha256: sha}}}),
+    ).toEqual({
       url: 'https://www.php.net/distributions/php-8.3.1.tar.xz?x=1',
       sha256: sha,
       fileName: 'php-8.3.1.tar.xz',
     })
-    expect(resolveArtifact('phpmyadmin', '5.2.1', {artifacts: {phpmyadmin: {file: 'cache/phpMyAdmin-5.2.1-lab.tar.gz', sha256: sha}}})).toEqual({
+    expect(
+      resolveArtifact('phpmyadmin', '5.2.1', {artifacts: {phpmyadmin: {file: 'cache/phpMyAdmin-5.2.1-lab.tar.gz', sha256: sha}}}),
+    ).toEqual({
       file: 'cache/phpMyAdmin-5.2.1-lab.tar.gz',
       sha256: sha,
       fileName: 'phpMyAdmin-5.2.1-lab.tar.gz',
@@ -71,9 +75,15 @@ describe('resolveArtifact', () => {
     for (const [name, versions] of Object.entries(ARTIFACTS) as Array<[ArtifactName, (typeof ARTIFACTS)[ArtifactName]]>) {
       for (const [version, entry] of Object.entries(versions)) {
         if (entry.sha256 === undefined) {
-          expect(() => resolveArtifact(name, version, none), `${name} ${version}`).toThrow(`no verified sha256 for ${name} ${version}; set artifacts.${name}.sha256`)
+          expect(() => resolveArtifact(name, version, none), `${name} ${version}`).toThrow(
+            `no verified sha256 for ${name} ${version}; set artifacts.${name}.sha256`,
+          )
         } else {
-          expect(resolveArtifact(name, version, none), `${name} ${version}`).toMatchObject({url: entry.url, sha256: entry.sha256, fileName: entry.fileName})
+          expect(resolveArtifact(name, version, none), `${name} ${version}`).toMatchObject({
+            url: entry.url,
+            sha256: entry.sha256,
+            fileName: entry.fileName,
+          })
         }
       }
     }

@@ -8,10 +8,7 @@ const full = configSchema.parse({
   version: 1,
   cluster: {name: 'shop'},
   ssh: {user: 'deploy', port: 2222, identityFile: '~/.ssh/id_ed25519', sudoPassword: '${prompt}'},
-  hosts: [
-    ...presetHosts('tutorial'),
-    {name: 'web03', address: 'web03.example.com', port: 22, user: 'admin', jump: 'lb01', roles: ['web']},
-  ],
+  hosts: [...presetHosts('tutorial'), {name: 'web03', address: 'web03.example.com', port: 22, user: 'admin', jump: 'lb01', roles: ['web']}],
   prefix: '/opt/app',
   php: {version: '8.3.1', features: ['fpm', 'mysqli', 'gd']},
   nginx: {version: '1.26.2', extraFlags: ['--with-http_v2_module']},

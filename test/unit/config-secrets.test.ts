@@ -51,7 +51,11 @@ describe('envNameFor', () => {
 
 describe('findSecretRefs', () => {
   it('finds every reference by dotted key path', () => {
-    expect([...findSecretRefs(loaded().config).keys()].sort()).toEqual(['database.appPassword', 'database.rootPassword', 'ssh.sudoPassword'])
+    expect([...findSecretRefs(loaded().config).keys()].sort()).toEqual([
+      'database.appPassword',
+      'database.rootPassword',
+      'ssh.sudoPassword',
+    ])
   })
 })
 

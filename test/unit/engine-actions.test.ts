@@ -20,7 +20,12 @@ describe('action command builders', () => {
   })
 
   it('parses a file state, and nothing for a missing file', () => {
-    expect(parseFileState(`644 root www\n${'a'.repeat(64)}  -\n`)).toEqual({mode: 0o644, owner: 'root', group: 'www', sha256: 'a'.repeat(64)})
+    expect(parseFileState(`644 root www\n${'a'.repeat(64)}  -\n`)).toEqual({
+      mode: 0o644,
+      owner: 'root',
+      group: 'www',
+      sha256: 'a'.repeat(64),
+    })
     expect(parseFileState('')).toBeUndefined()
   })
 
@@ -48,7 +53,9 @@ describe('action command builders', () => {
       'ln -sfn /application/php-8.2.32-00000000 /application/.php.lnmp-new && mv -T /application/.php.lnmp-new /application/php',
     )
     expect(undoCommand({kind: 'relink', link: '/application/php', target: undefined})).toBe('rm -f /application/php')
-    expect(undoCommand({kind: 'restore-file', path: '/etc/a b.conf', backup: '/var/lib/lnmp-deploy/backups/etc%a b.conf.20250131T123456Z'})).toBe(
+    expect(
+      undoCommand({kind: 'restore-file', path: '/etc/a b.conf', backup: '/var/lib/lnmp-deploy/backups/etc%a b.conf.20250131T123456Z'}),
+    ).toBe(
       "cp -p '/var/lib/lnmp-deploy/backups/etc%a b.conf.20250131T123456Z' '/etc/.a b.conf.lnmp-restore' && mv -f '/etc/.a b.conf.lnmp-restore' '/etc/a b.conf'",
     )
     expect(undoCommand({kind: 'remove-file', path: '/etc/new.conf'})).toBe('rm -f /etc/new.conf')

@@ -45,9 +45,9 @@ describe('describeAction', () => {
   })
 
   it('describes an upload and a service action', () => {
-    expect(describeAction({kind: 'upload', path: '/usr/src/php.tar.xz', localPath: '/cache/php-8.2.29.tar.xz', sha256: 'ab'.repeat(32)})).toBe(
-      'upload php-8.2.29.tar.xz to /usr/src/php.tar.xz (sha256 abababababab…)',
-    )
+    expect(
+      describeAction({kind: 'upload', path: '/usr/src/php.tar.xz', localPath: '/cache/php-8.2.29.tar.xz', sha256: 'ab'.repeat(32)}),
+    ).toBe('upload php-8.2.29.tar.xz to /usr/src/php.tar.xz (sha256 abababababab…)')
     expect(describeAction({kind: 'service', service: 'memcached', op: 'enable-now', ready: {tcp: {host: '10.0.0.4', port: 11211}}})).toBe(
       'enable and start memcached, then wait for tcp 10.0.0.4:11211',
     )

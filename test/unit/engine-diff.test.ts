@@ -8,7 +8,9 @@ describe('fileDiff', () => {
   })
 
   it('shows a new file against /dev/null', () => {
-    expect(fileDiff('/etc/x.conf', undefined, 'a\nb\n')).toBe(['--- /dev/null', '+++ /etc/x.conf', '@@ -0,0 +1,2 @@', '+a', '+b'].join('\n'))
+    expect(fileDiff('/etc/x.conf', undefined, 'a\nb\n')).toBe(
+      ['--- /dev/null', '+++ /etc/x.conf', '@@ -0,0 +1,2 @@', '+a', '+b'].join('\n'),
+    )
   })
 
   it('shows a changed line with three lines of context', () => {

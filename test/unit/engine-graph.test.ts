@@ -20,8 +20,7 @@ const steps: StepNode[] = [
 ]
 
 const ids = (s: StepNode[]): string[] => s.map((x) => x.id)
-const flat = (sched: ReturnType<typeof schedule>) =>
-  Object.fromEntries(sched.map((h) => [h.host, h.units.map((u) => u.stepId)]))
+const flat = (sched: ReturnType<typeof schedule>) => Object.fromEntries(sched.map((h) => [h.host, h.units.map((u) => u.stepId)]))
 
 describe('parseAfter', () => {
   it('reads same-host and role dependencies', () => {
@@ -55,7 +54,12 @@ describe('orderSteps', () => {
   })
 
   it('refuses a duplicate id', () => {
-    expect(() => orderSteps([{id: 'a', roles: ['web']}, {id: 'a', roles: ['db']}])).toThrow('step id a is registered twice')
+    expect(() =>
+      orderSteps([
+        {id: 'a', roles: ['web']},
+        {id: 'a', roles: ['db']},
+      ]),
+    ).toThrow('step id a is registered twice')
   })
 })
 

@@ -80,7 +80,9 @@ describe('signals', () => {
     fakeLock('web01')
     const exits: number[] = []
     const order: string[] = []
-    await signalHandler({exit: (c) => void exits.push(c), log: () => order.push('log'), onInterrupt: () => void order.push('interrupt')})('SIGINT')
+    await signalHandler({exit: (c) => void exits.push(c), log: () => order.push('log'), onInterrupt: () => void order.push('interrupt')})(
+      'SIGINT',
+    )
     expect(exits).toEqual([130])
     expect(order).toEqual(['interrupt', 'log'])
   })

@@ -22,9 +22,7 @@ describe('parseJournal', () => {
   it('names the host and the journal when the file is damaged', () => {
     expect(() => parseJournal('db01', '{"version":1,')).toThrow('db01: journal /var/lib/lnmp-deploy/state.json: not JSON')
     expect(() => parseJournal('db01', '{"version":2,"steps":{},"owed":[]}')).toThrow('not a version 1 journal')
-    expect(() => parseJournal('db01', '{"version":1,"steps":{"x":{"fingerprint":1}},"owed":[]}')).toThrow(
-      'entry for step x is malformed',
-    )
+    expect(() => parseJournal('db01', '{"version":1,"steps":{"x":{"fingerprint":1}},"owed":[]}')).toThrow('entry for step x is malformed')
   })
 })
 

@@ -48,7 +48,14 @@ function silentHost(name: string): Remote {
   } as unknown as Remote
 }
 
-const contextFor = async (host: StepContext['host']): Promise<StepContext> => ({config, host, cluster, facts: FACTS.debian12, secrets, artifacts: new Map()})
+const contextFor = async (host: StepContext['host']): Promise<StepContext> => ({
+  config,
+  host,
+  cluster,
+  facts: FACTS.debian12,
+  secrets,
+  artifacts: new Map(),
+})
 
 const occurrences = (text: string, part: string): number => text.split(part).length - 1
 
@@ -76,7 +83,9 @@ describe("plan with the seed's PHP 5.5 flags", () => {
 
   it('says the flags once, naming every step on both web hosts they stop', async () => {
     const summary = await plan()
-    const text = formatPlan(summary).join('\n').replaceAll(/\u001B\[[0-9;]*m/g, '')
+    const text = formatPlan(summary)
+      .join('\n')
+      .replaceAll(/\u001B\[[0-9;]*m/g, '')
     expect(occurrences(text, '--with-mcrypt: removed in PHP 7.2')).toBe(1)
     expect(occurrences(text, 'hint: or list php.features')).toBe(1)
     const stopped = ['build-deps', 'php-source', 'php-fpm', 'pecl-memcache', 'php-session', 'php-switch'].join(', ')
@@ -171,7 +180,9 @@ describe("run with web02's host key changed", () => {
   it('says the changed key once in the summary, with the steps it stops on web02 and db01', async () => {
     const events: EngineEvent[] = []
     const summary = await run((e) => events.push(e))
-    const text = formatRunSummary(summary).join('\n').replaceAll(/\u001B\[[0-9;]*m/g, '')
+    const text = formatRunSummary(summary)
+      .join('\n')
+      .replaceAll(/\u001B\[[0-9;]*m/g, '')
     expect(occurrences(text, 'HOST KEY CHANGED for 10.0.0.8:22')).toBe(1)
     expect(occurrences(text, 'hint: someone may be intercepting')).toBe(1)
     expect(text).toContain(

@@ -26,7 +26,16 @@ const result = (host: string, step: string, extra: Partial<StepResult>): StepRes
   ...extra,
 })
 
-const summary: RunSummary = {mode: 'run', startedAt: 't', durationMs: 1, results: [], counts: emptyCounts(), failures: [], problems: [], ok: true}
+const summary: RunSummary = {
+  mode: 'run',
+  startedAt: 't',
+  durationMs: 1,
+  results: [],
+  counts: emptyCounts(),
+  failures: [],
+  problems: [],
+  ok: true,
+}
 
 const events: EngineEvent[] = [
   {
@@ -34,7 +43,13 @@ const events: EngineEvent[] = [
     mode: 'run',
     at: 't',
     hosts: [
-      {host: 'web01', steps: [{id: 'www-user', title: 'Title www-user'}, {id: 'php', title: 'Title php'}]},
+      {
+        host: 'web01',
+        steps: [
+          {id: 'www-user', title: 'Title www-user'},
+          {id: 'php', title: 'Title php'},
+        ],
+      },
       {host: 'db01', steps: [{id: 'memcached', title: 'Title memcached'}]},
     ],
   },
@@ -45,7 +60,14 @@ const events: EngineEvent[] = [
     type: 'step-end',
     ...result('db01', 'memcached', {
       status: 'failed',
-      error: {host: 'db01', step: 'memcached', message: 'db01: step memcached failed: boom', outputTail: 'last words', logPath: '/x/db01/memcached.log', exitCode: 5},
+      error: {
+        host: 'db01',
+        step: 'memcached',
+        message: 'db01: step memcached failed: boom',
+        outputTail: 'last words',
+        logPath: '/x/db01/memcached.log',
+        exitCode: 5,
+      },
     }),
   },
   {type: 'step-end', ...result('web01', 'php', {status: 'skipped', reason: 'waits for memcached on db01 (failed)'})},

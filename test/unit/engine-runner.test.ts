@@ -138,7 +138,10 @@ describe('runSteps', () => {
     ])
     expect(hosts.get('db01')?.commands).toEqual(['do-memcached'])
     expect(Object.keys(hosts.get('web01')?.journal.steps ?? {})).toEqual(['www-user', 'php-session'])
-    expect(hosts.get('web01')?.journal.steps['www-user']).toMatchObject({result: 'ok', fingerprint: expect.stringMatching(/^[a-f0-9]{64}$/)})
+    expect(hosts.get('web01')?.journal.steps['www-user']).toMatchObject({
+      result: 'ok',
+      fingerprint: expect.stringMatching(/^[a-f0-9]{64}$/),
+    })
 
     state.probes = []
     const second = await runSteps(options(hosts, testSteps(state)))
@@ -162,7 +165,10 @@ describe('runSteps', () => {
     state.probes = []
     const drifted = await runSteps(options(hosts, testSteps(state), {filters: {hosts: ['db01']}}))
     expect(state.probes).toEqual(['db01/memcached'])
-    expect(drifted.results[0]).toMatchObject({status: 'failed', error: {host: 'db01', step: 'memcached', message: 'verify failed: memcached-ok', exitCode: 5}})
+    expect(drifted.results[0]).toMatchObject({
+      status: 'failed',
+      error: {host: 'db01', step: 'memcached', message: 'verify failed: memcached-ok', exitCode: 5},
+    })
     expect(hosts.get('db01')?.journal.steps.memcached).toMatchObject({result: 'failed', error: 'verify failed: memcached-ok'})
   })
 
@@ -191,7 +197,12 @@ describe('runSteps', () => {
       },
     ])
     expect(summary.problems).toEqual([
-      {id: expect.stringMatching(/^[0-9a-f]{12}$/), message: summary.failures[0]?.message, exitCode: 5, steps: [{host: 'db01', step: 'memcached'}]},
+      {
+        id: expect.stringMatching(/^[0-9a-f]{12}$/),
+        message: summary.failures[0]?.message,
+        exitCode: 5,
+        steps: [{host: 'db01', step: 'memcached'}],
+      },
     ])
     expect(summary.ok).toBe(false)
   })
@@ -233,7 +244,11 @@ describe('runSteps', () => {
       'web02/php-session: failed',
       'db01/memcached: changed',
     ])
-    expect(summary.failures[0]).toMatchObject({host: 'web02', message: 'web02: locked by bob@ctl (pid 7, since t, running: lnmp-deploy run)', exitCode: 7})
+    expect(summary.failures[0]).toMatchObject({
+      host: 'web02',
+      message: 'web02: locked by bob@ctl (pid 7, since t, running: lnmp-deploy run)',
+      exitCode: 7,
+    })
   })
 
   it('pays a restart an earlier run owed once the step re-planned, and clears it', async () => {
@@ -247,14 +262,19 @@ describe('runSteps', () => {
     db.failing = /memcached-ready/
     const first = await runSteps(options(hosts, steps, {filters: {hosts: ['db01']}, readyTimeoutMs: 0}))
     expect(first.results[0]?.status).toBe('failed')
-    expect(first.results[0]?.error?.message).toBe('db01: step memcached failed: memcached did not become ready within 0 s (`memcached-ready`)')
+    expect(first.results[0]?.error?.message).toBe(
+      'db01: step memcached failed: memcached did not become ready within 0 s (`memcached-ready`)',
+    )
     expect(db.journal.owed).toMatchObject([{stepId: 'memcached', service: 'memcached', op: 'restart'}])
 
     db.failing = undefined
     db.commands.length = 0
     memcached.plan = () => ({actions: [], reason: 'memcached is configured'})
     const second = await runSteps(options(hosts, steps, {filters: {hosts: ['db01']}}))
-    expect(second.results[0]).toMatchObject({status: 'changed', actions: [{description: 'owed by an earlier run: restart memcached, then wait for `memcached-ready`'}]})
+    expect(second.results[0]).toMatchObject({
+      status: 'changed',
+      actions: [{description: 'owed by an earlier run: restart memcached, then wait for `memcached-ready`'}],
+    })
     expect(db.commands).toEqual(['systemctl restart memcached', 'memcached-ready'])
     expect(state.probes.at(-1)).toBe('db01/memcached')
     expect(db.journal.owed).toEqual([])
@@ -347,7 +367,11 @@ describe('runSteps', () => {
     const run = options(hosts, testSteps(state), {filters: {hosts: ['db01']}})
     const summary = await runSteps(run)
     expect(run.events.map((e) => e.type)).toEqual(['run-start', 'step-start', 'step-end', 'run-end'])
-    expect(run.events[0]).toMatchObject({type: 'run-start', mode: 'run', hosts: [{host: 'db01', steps: [{id: 'memcached', title: 'Title of memcached'}]}]})
+    expect(run.events[0]).toMatchObject({
+      type: 'run-start',
+      mode: 'run',
+      hosts: [{host: 'db01', steps: [{id: 'memcached', title: 'Title of memcached'}]}],
+    })
     expect(run.events.at(-1)).toEqual({type: 'run-end', summary})
   })
 })

@@ -25,13 +25,26 @@ describe('build slots', () => {
     const slots = new Slots(0)
     let running = 0
     let peak = 0
-    await Promise.all([1, 2, 3].map(() => slots.use(async () => { running++; peak = Math.max(peak, running); await tick(); running-- })))
+    await Promise.all(
+      [1, 2, 3].map(() =>
+        slots.use(async () => {
+          running++
+          peak = Math.max(peak, running)
+          await tick()
+          running--
+        }),
+      ),
+    )
     expect(peak).toBe(3)
   })
 
   it('frees the slot when a job fails', async () => {
     const slots = new Slots(1)
-    await expect(slots.use(async () => { throw new Error('make failed') })).rejects.toThrow('make failed')
+    await expect(
+      slots.use(async () => {
+        throw new Error('make failed')
+      }),
+    ).rejects.toThrow('make failed')
     expect(await slots.use(async () => 'next')).toBe('next')
   })
 })

@@ -78,7 +78,12 @@ describe('equivalentCommand', () => {
   })
 
   it('keeps private addresses, the default output implicit, and says --no-connect', () => {
-    const command = equivalentCommand(answersFromFlags({}), {bin: 'lnmp-deploy', output: 'lnmp-deploy.yml', connect: false, acceptNewHostKeys: true})
+    const command = equivalentCommand(answersFromFlags({}), {
+      bin: 'lnmp-deploy',
+      output: 'lnmp-deploy.yml',
+      connect: false,
+      acceptNewHostKeys: true,
+    })
     expect(command).toContain(' --host web01=10.0.0.7 --private-address web01=172.16.1.7 ')
     expect(command).not.toContain('--output')
     expect(command.endsWith(' --no-connect')).toBe(true)
@@ -88,7 +93,15 @@ describe('equivalentCommand', () => {
 
 describe('phpVersionChoices', () => {
   const today = new Date('2026-12-01T09:00:00Z')
-  const centos7 = {osId: 'centos', osVersion: '7', osFamily: 'rhel', packageManager: 'yum', arch: 'x86_64', cores: 2, initSystem: 'systemd'} as const
+  const centos7 = {
+    osId: 'centos',
+    osVersion: '7',
+    osFamily: 'rhel',
+    packageManager: 'yum',
+    arch: 'x86_64',
+    cores: 2,
+    initSystem: 'systemd',
+  } as const
 
   it('the verified versions, newest first, each with its end-of-life note', () => {
     expect(phpVersionChoices('8.4.24', today)).toEqual([
@@ -98,7 +111,7 @@ describe('phpVersionChoices', () => {
     ])
   })
 
-  it('the flags\' version first when the table does not offer it', () => {
+  it("the flags' version first when the table does not offer it", () => {
     expect(phpVersionChoices('8.3.14', today).map((c) => c.name)).toEqual([
       '8.3.14 (supported until 2027-12-31)',
       '8.4.24 (supported until 2028-12-31)',

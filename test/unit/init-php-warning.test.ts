@@ -18,7 +18,17 @@ afterAll(async () => {
 })
 
 function request(cwd: string, phpVersion?: string): InitRequest {
-  return {flags: phpVersion ? {'php-version': phpVersion} : {}, yes: true, output: 'lnmp-deploy.yml', force: false, connect: false, acceptNewHostKeys: false, bin: 'lnmp-deploy', cwd, today}
+  return {
+    flags: phpVersion ? {'php-version': phpVersion} : {},
+    yes: true,
+    output: 'lnmp-deploy.yml',
+    force: false,
+    connect: false,
+    acceptNewHostKeys: false,
+    bin: 'lnmp-deploy',
+    cwd,
+    today,
+  }
 }
 
 describe('init --yes and the PHP end of life', () => {
@@ -33,7 +43,9 @@ describe('init --yes and the PHP end of life', () => {
 
   it('warns about a PHP past its end of life', async () => {
     const result = await runInit(request(await mkdtemp(join(dir, 'php81-')), '8.1.33'), noSsh)
-    expect(result.warnings).toEqual(['PHP 8.1.33 reached its end of life on 2025-12-31 and gets no security fixes: set php.version to 8.4.24'])
+    expect(result.warnings).toEqual([
+      'PHP 8.1.33 reached its end of life on 2025-12-31 and gets no security fixes: set php.version to 8.4.24',
+    ])
   })
 
   it('says nothing for the default, PHP 8.4.24', async () => {

@@ -26,12 +26,17 @@ async function afterPhp(): Promise<void> {
   screen.keypress('enter')
 }
 
-describe('the wizard\'s PHP question', {timeout: 10_000}, () => {
+describe("the wizard's PHP question", {timeout: 10_000}, () => {
   it('offers the verified versions newest first with their end-of-life notes, the default first and chosen on enter', async () => {
     const done = askAnswers(answersFromFlags({preset: 'lab'}), {today})
     await upToPhp()
     const shown = screen.getScreen()
-    const order = ['8.4.24 (supported until 2028-12-31)', '8.2.36 (end of life 2026-12-31, in 30 days)', '8.2.32 (end of life 2026-12-31, in 30 days)', 'another version']
+    const order = [
+      '8.4.24 (supported until 2028-12-31)',
+      '8.2.36 (end of life 2026-12-31, in 30 days)',
+      '8.2.32 (end of life 2026-12-31, in 30 days)',
+      'another version',
+    ]
     for (const label of order) expect(shown).toContain(label)
     expect(order.map((l) => shown.indexOf(l))).toEqual([...order.map((l) => shown.indexOf(l))].sort((a, b) => a - b))
     expect(shown).not.toContain('8.3.14')

@@ -62,20 +62,40 @@ describe('aptProxyConfig', () => {
 describe('the artifacts apt setup', () => {
   it('points every piece of apt state at the lab dir and never at the machine sources', () => {
     expect(aptOptions('/l/apt')).toEqual([
-      '-o', 'Dir::Etc::SourceList=/l/apt/sources.list',
-      '-o', 'Dir::Etc::SourceParts=/dev/null',
-      '-o', 'Dir::State::Lists=/l/apt/lists',
-      '-o', 'Dir::Cache=/l/apt/cache',
-      '-o', 'Acquire::Check-Valid-Until=false',
-      '-o', 'Acquire::Languages=none',
-      '-o', 'APT::Sandbox::User=root',
+      '-o',
+      'Dir::Etc::SourceList=/l/apt/sources.list',
+      '-o',
+      'Dir::Etc::SourceParts=/dev/null',
+      '-o',
+      'Dir::State::Lists=/l/apt/lists',
+      '-o',
+      'Dir::Cache=/l/apt/cache',
+      '-o',
+      'Acquire::Check-Valid-Until=false',
+      '-o',
+      'Acquire::Languages=none',
+      '-o',
+      'APT::Sandbox::User=root',
     ])
   })
 })
 
 describe('libraryPackages', () => {
   it('keeps the PHP library packages and drops the runtime and non-PHP ones', () => {
-    const out = ['phpmyadmin', '  Depends: php-twig', 'php-twig', 'php-cli', 'php-common', 'php-mbstring', 'php-psr-log', '<php-json>', 'php-twig', 'libjs-jquery', 'php8.2-cli', 'ucf'].join('\n')
+    const out = [
+      'phpmyadmin',
+      '  Depends: php-twig',
+      'php-twig',
+      'php-cli',
+      'php-common',
+      'php-mbstring',
+      'php-psr-log',
+      '<php-json>',
+      'php-twig',
+      'libjs-jquery',
+      'php8.2-cli',
+      'ucf',
+    ].join('\n')
     expect(libraryPackages(out)).toEqual(['php-psr-log', 'php-twig'])
   })
 })

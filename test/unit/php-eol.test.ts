@@ -39,7 +39,12 @@ describe('the PHP end-of-life table', () => {
 
 describe('phpSupportStatus', () => {
   it('on 2026-12-01: 8.2 ends in 30 days, 8.3 and 8.4 are supported, 8.1 is past', () => {
-    expect(phpSupportStatus('8.2.32', TODAY)).toEqual({minor: '8.2', eol: new Date('2026-12-31T00:00:00Z'), state: 'ending-soon', daysLeft: 30})
+    expect(phpSupportStatus('8.2.32', TODAY)).toEqual({
+      minor: '8.2',
+      eol: new Date('2026-12-31T00:00:00Z'),
+      state: 'ending-soon',
+      daysLeft: 30,
+    })
     expect(phpSupportStatus('8.2.36', TODAY)?.state).toBe('ending-soon')
     expect(phpSupportStatus('8.3.14', TODAY)).toMatchObject({state: 'supported', daysLeft: 395})
     expect(phpSupportStatus('8.4.24', TODAY)).toMatchObject({minor: '8.4', state: 'supported', daysLeft: 761})
@@ -52,7 +57,9 @@ describe('phpSupportStatus', () => {
     expect(phpSupportStatus('8.2.32', day('2026-10-02'))).toMatchObject({state: 'ending-soon', daysLeft: 90})
     expect(phpSupportStatus('8.2.32', new Date('2026-12-31T23:59:59Z'))).toMatchObject({state: 'ending-soon', daysLeft: 0})
     expect(phpSupportStatus('8.2.32', new Date('2027-01-01T00:00:00Z'))).toMatchObject({state: 'eol', daysLeft: -1})
-    expect(phpSupportStatus('8.2.32', new Date('2026-12-01T00:00:00Z'))?.daysLeft).toBe(phpSupportStatus('8.2.32', new Date('2026-12-01T23:59:59Z'))?.daysLeft)
+    expect(phpSupportStatus('8.2.32', new Date('2026-12-01T00:00:00Z'))?.daysLeft).toBe(
+      phpSupportStatus('8.2.32', new Date('2026-12-01T23:59:59Z'))?.daysLeft,
+    )
   })
 
   it('does not know a minor the table lacks', () => {
@@ -64,9 +71,15 @@ describe('phpSupportStatus', () => {
 describe('the end-of-life warning', () => {
   it('names the date, the days left and the version to move to', () => {
     expect(phpEolWarning('8.2.32', TODAY)).toBe('PHP 8.2.32 reaches its end of life on 2026-12-31 (30 days): set php.version to 8.4.24')
-    expect(phpEolWarning('8.2.32', day('2026-12-30'))).toBe('PHP 8.2.32 reaches its end of life on 2026-12-31 (1 day): set php.version to 8.4.24')
-    expect(phpEolWarning('8.2.32', day('2026-12-31'))).toBe('PHP 8.2.32 reaches its end of life on 2026-12-31 (today): set php.version to 8.4.24')
-    expect(phpEolWarning('8.1.33', TODAY)).toBe('PHP 8.1.33 reached its end of life on 2025-12-31 and gets no security fixes: set php.version to 8.4.24')
+    expect(phpEolWarning('8.2.32', day('2026-12-30'))).toBe(
+      'PHP 8.2.32 reaches its end of life on 2026-12-31 (1 day): set php.version to 8.4.24',
+    )
+    expect(phpEolWarning('8.2.32', day('2026-12-31'))).toBe(
+      'PHP 8.2.32 reaches its end of life on 2026-12-31 (today): set php.version to 8.4.24',
+    )
+    expect(phpEolWarning('8.1.33', TODAY)).toBe(
+      'PHP 8.1.33 reached its end of life on 2025-12-31 and gets no security fixes: set php.version to 8.4.24',
+    )
   })
 
   it('says nothing while a version is supported, or for one the table does not know', () => {
@@ -87,14 +100,32 @@ describe('the end-of-life warning', () => {
   })
 
   it('is what plan and verify warn about a config', () => {
-    expect(phpVersionWarnings({php: {version: '8.2.32'}}, TODAY)).toEqual(['PHP 8.2.32 reaches its end of life on 2026-12-31 (30 days): set php.version to 8.4.24'])
+    expect(phpVersionWarnings({php: {version: '8.2.32'}}, TODAY)).toEqual([
+      'PHP 8.2.32 reaches its end of life on 2026-12-31 (30 days): set php.version to 8.4.24',
+    ])
     expect(phpVersionWarnings({php: {version: '8.4.24'}}, TODAY)).toEqual([])
   })
 })
 
 describe('the versions init offers', () => {
-  const centos7: HostFacts = {osId: 'centos', osVersion: '7', osFamily: 'rhel', packageManager: 'yum', arch: 'x86_64', cores: 2, initSystem: 'systemd'}
-  const debian12: HostFacts = {osId: 'debian', osVersion: '12', osFamily: 'debian', packageManager: 'apt', arch: 'x86_64', cores: 2, initSystem: 'systemd'}
+  const centos7: HostFacts = {
+    osId: 'centos',
+    osVersion: '7',
+    osFamily: 'rhel',
+    packageManager: 'yum',
+    arch: 'x86_64',
+    cores: 2,
+    initSystem: 'systemd',
+  }
+  const debian12: HostFacts = {
+    osId: 'debian',
+    osVersion: '12',
+    osFamily: 'debian',
+    packageManager: 'apt',
+    arch: 'x86_64',
+    cores: 2,
+    initSystem: 'systemd',
+  }
 
   it('are the verified ones, newest first', () => {
     expect(verifiedPhpVersions()).toEqual(['8.4.24', '8.2.36', '8.2.32'])

@@ -18,12 +18,26 @@ describe('translateSeedFlags', () => {
   })
   it('keeps flags the table does not model, and checks them', () => {
     expect(translateSeedFlags(['--enable-fpm', '--enable-calendar'], '8.2.32')).toEqual([
-      '--enable-option-checking=fatal', '--disable-rpath', '--enable-fpm', '--with-fpm-user=www', '--with-fpm-group=www', '--disable-opcache', '--enable-calendar',
+      '--enable-option-checking=fatal',
+      '--disable-rpath',
+      '--enable-fpm',
+      '--with-fpm-user=www',
+      '--with-fpm-group=www',
+      '--disable-opcache',
+      '--enable-calendar',
     ])
   })
   it('uses the 7.3 spellings for 7.3', () => {
     const flags = translateSeedFlags(['--with-gd', '--with-freetype-dir', '--with-jpeg-dir', '--with-mcrypt'], '7.3.33')
-    expect(flags).toEqual(['--enable-option-checking=fatal', '--with-gd', '--with-png-dir', '--with-freetype-dir', '--with-jpeg-dir', '--disable-rpath', '--disable-opcache'])
+    expect(flags).toEqual([
+      '--enable-option-checking=fatal',
+      '--with-gd',
+      '--with-png-dir',
+      '--with-freetype-dir',
+      '--with-jpeg-dir',
+      '--disable-rpath',
+      '--disable-opcache',
+    ])
   })
 })
 
@@ -67,7 +81,15 @@ describe('checkFlags', () => {
 })
 
 describe('PHP 8.4: the extensions it moved to PECL', () => {
-  const movedToPecl = ['--with-imap', '--with-imap-ssl', '--with-kerberos', '--with-pspell', '--with-oci8=instantclient,/opt/oracle', '--with-pdo-oci', '--with-zlib-dir=/usr']
+  const movedToPecl = [
+    '--with-imap',
+    '--with-imap-ssl',
+    '--with-kerberos',
+    '--with-pspell',
+    '--with-oci8=instantclient,/opt/oracle',
+    '--with-pdo-oci',
+    '--with-zlib-dir=/usr',
+  ]
 
   it('8.3 still knows them', () => {
     expect(() => checkFlags(movedToPecl, '8.3.14')).not.toThrow()
@@ -97,7 +119,7 @@ describe('PHP 8.4: the extensions it moved to PECL', () => {
   it('the seed line translates for 8.4 as for 8.2: none of its flags went in 8.4', () => {
     expect(translateSeedFlags(SEED_PHP_FLAGS, '8.4.24')).toEqual(translateSeedFlags(SEED_PHP_FLAGS, '8.2.32'))
   })
-  it('the translation leaves out a flag 8.4 removed, as it does the seed\'s older ones', () => {
+  it("the translation leaves out a flag 8.4 removed, as it does the seed's older ones", () => {
     expect(translateSeedFlags(['--enable-fpm', '--with-imap'], '8.4.24')).toEqual(translateSeedFlags(['--enable-fpm'], '8.4.24'))
     expect(translateSeedFlags(['--enable-fpm', '--with-imap'], '8.3.14').at(-1)).toBe('--with-imap')
   })
@@ -105,7 +127,7 @@ describe('PHP 8.4: the extensions it moved to PECL', () => {
 
 describe('the feature table per version', () => {
   // PHP 8.4.24's `./configure --help` lists every flag these produce (--with-mhash, --disable-opcache included)
-  it('gives 8.4 the same flags as 8.2 for every feature, and every feature\'s flags pass the checks of each version it knows', () => {
+  it("gives 8.4 the same flags as 8.2 for every feature, and every feature's flags pass the checks of each version it knows", () => {
     const all = FEATURES.map(([f]) => f)
     expect(featureFlags(all, '8.4.24')).toEqual(featureFlags(all, '8.2.32'))
     expect(featureFlags(PRESETS.seed, '8.4.24')).toEqual(featureFlags(PRESETS.seed, '8.2.32'))
@@ -121,15 +143,30 @@ describe('featureFlags and phpConfigureArgs', () => {
   })
   it('prefix first, then the flags', () => {
     expect(phpConfigureArgs({prefix: '/application', version: '8.2.32', features: ['fpm', 'mbstring', 'zip', 'opcache']})).toEqual([
-      '--prefix=/application/php-8.2.32', '--enable-option-checking=fatal', '--disable-rpath', '--enable-fpm', '--enable-mbstring', '--disable-mbregex',
-      '--with-fpm-user=www', '--with-fpm-group=www', '--with-zip', '--enable-opcache',
+      '--prefix=/application/php-8.2.32',
+      '--enable-option-checking=fatal',
+      '--disable-rpath',
+      '--enable-fpm',
+      '--enable-mbstring',
+      '--disable-mbregex',
+      '--with-fpm-user=www',
+      '--with-fpm-group=www',
+      '--with-zip',
+      '--enable-opcache',
     ])
   })
   it('literal flags: checked, option checking and the pool user added', () => {
     expect(phpConfigureArgs({prefix: '/opt', version: '8.3.1', flags: ['--enable-fpm', '--with-curl']})).toEqual([
-      '--prefix=/opt/php-8.3.1', '--enable-option-checking=fatal', '--enable-fpm', '--with-curl', '--with-fpm-user=www', '--with-fpm-group=www',
+      '--prefix=/opt/php-8.3.1',
+      '--enable-option-checking=fatal',
+      '--enable-fpm',
+      '--with-curl',
+      '--with-fpm-user=www',
+      '--with-fpm-group=www',
     ])
-    expect(() => phpConfigureArgs({prefix: '/opt', version: '8.3.1', flags: ['--with-gd']})).toThrow('--with-gd: removed in PHP 7.4; use --enable-gd')
+    expect(() => phpConfigureArgs({prefix: '/opt', version: '8.3.1', flags: ['--with-gd']})).toThrow(
+      '--with-gd: removed in PHP 7.4; use --enable-gd',
+    )
   })
   it('no features and no flags means the seed preset', () => {
     expect(phpConfigureArgs({prefix: '/application', version: '8.2.32'}).slice(1)).toEqual(featureFlags(PRESETS.seed, '8.2.32'))
@@ -145,14 +182,44 @@ describe('featureFlags and phpConfigureArgs', () => {
 describe('build needs and modules', () => {
   it('seed preset needs the Debian 12 list (with sodium)', () => {
     expect(phpBuildNeeds(PRESETS.seed)).toEqual([
-      'build-essentials', 'xz', 'libxml2', 'sqlite3', 'png', 'zlib', 'freetype', 'jpeg', 'curl', 'oniguruma', 'openssl', 'xslt', 'sodium',
+      'build-essentials',
+      'xz',
+      'libxml2',
+      'sqlite3',
+      'png',
+      'zlib',
+      'freetype',
+      'jpeg',
+      'curl',
+      'oniguruma',
+      'openssl',
+      'xslt',
+      'sodium',
     ])
     expect(NGINX_BUILD_NEEDS).toEqual(['build-essentials', 'pcre2', 'openssl', 'zlib'])
     expect(PECL_BUILD_NEEDS).toEqual(['build-essentials', 'autoconf'])
   })
   it('php -m names to expect for the seed preset', () => {
     expect(expectedModules(PRESETS.seed)).toEqual([
-      'bcmath', 'curl', 'ftp', 'gd', 'hash', 'mbstring', 'mysqli', 'mysqlnd', 'openssl', 'pcntl', 'pdo_mysql', 'shmop', 'soap', 'sockets', 'sodium', 'sysvsem', 'xml', 'xsl', 'zlib',
+      'bcmath',
+      'curl',
+      'ftp',
+      'gd',
+      'hash',
+      'mbstring',
+      'mysqli',
+      'mysqlnd',
+      'openssl',
+      'pcntl',
+      'pdo_mysql',
+      'shmop',
+      'soap',
+      'sockets',
+      'sodium',
+      'sysvsem',
+      'xml',
+      'xsl',
+      'zlib',
     ])
     expect(expectedModules(['zip', 'iconv', 'opcache', 'fpm'])).toEqual(['iconv', 'zip'])
   })

@@ -4,11 +4,35 @@ import type {HostFacts} from '../../src/platform/facts.js'
 import {checkBuildable, opensslSeries} from '../../src/php/buildable.js'
 import {checkMemcacheForPhp, MEMCACHE_EXTENSION_LINE, memcacheVersionFor, peclMemcacheCommands} from '../../src/php/pecl.js'
 
-const debian12: HostFacts = {osId: 'debian', osVersion: '12', osFamily: 'debian', packageManager: 'apt', arch: 'x86_64', cores: 2, initSystem: 'systemd'}
+const debian12: HostFacts = {
+  osId: 'debian',
+  osVersion: '12',
+  osFamily: 'debian',
+  packageManager: 'apt',
+  arch: 'x86_64',
+  cores: 2,
+  initSystem: 'systemd',
+}
 const ubuntu2004: HostFacts = {...debian12, osId: 'ubuntu', osVersion: '20.04'}
-const rocky9: HostFacts = {osId: 'rocky', osVersion: '9.4', osFamily: 'rhel', packageManager: 'dnf', arch: 'x86_64', cores: 8, initSystem: 'systemd'}
+const rocky9: HostFacts = {
+  osId: 'rocky',
+  osVersion: '9.4',
+  osFamily: 'rhel',
+  packageManager: 'dnf',
+  arch: 'x86_64',
+  cores: 8,
+  initSystem: 'systemd',
+}
 const alma8: HostFacts = {...rocky9, osId: 'almalinux', osVersion: '8.10'}
-const centos7: HostFacts = {osId: 'centos', osVersion: '7', osFamily: 'rhel', packageManager: 'yum', arch: 'x86_64', cores: 2, initSystem: 'systemd'}
+const centos7: HostFacts = {
+  osId: 'centos',
+  osVersion: '7',
+  osFamily: 'rhel',
+  packageManager: 'yum',
+  arch: 'x86_64',
+  cores: 2,
+  initSystem: 'systemd',
+}
 
 describe('checkBuildable', () => {
   it('refuses the seed versions on Debian 12 with the reason', () => {
@@ -19,7 +43,9 @@ describe('checkBuildable', () => {
     expect(() => checkBuildable('nginx', '1.14.2', debian12, 'web01')).toThrow(
       'web01: nginx 1.14.2 cannot be built on debian 12: nginx before 1.21.5 knows neither PCRE2 nor OpenSSL 3',
     )
-    expect(() => checkBuildable('nginx', '1.14.2', debian12)).toThrow(expect.objectContaining({hint: 'set nginx.version to 1.22.1 or newer (1.26.3 is the tested default)'}))
+    expect(() => checkBuildable('nginx', '1.14.2', debian12)).toThrow(
+      expect.objectContaining({hint: 'set nginx.version to 1.22.1 or newer (1.26.3 is the tested default)'}),
+    )
     expect(() => checkBuildable('php', '8.0.30', rocky9, 'web02')).toThrow('PHP before 8.1 does not build against OpenSSL 3')
   })
   it('refuses PHP 8.4 against OpenSSL 1.0 (it asks for 1.1.1), hinting at the default and what OpenSSL 1.0 can take', () => {
@@ -30,7 +56,9 @@ describe('checkBuildable', () => {
       error = error_
     }
     expect(error).toBeInstanceOf(ConfigError)
-    expect((error as ConfigError).message).toBe('web01: php 8.4.24 cannot be built on centos 7: PHP 8.4 and later need OpenSSL 1.1.1 or newer, and this system has OpenSSL 1.0')
+    expect((error as ConfigError).message).toBe(
+      'web01: php 8.4.24 cannot be built on centos 7: PHP 8.4 and later need OpenSSL 1.1.1 or newer, and this system has OpenSSL 1.0',
+    )
     expect((error as ConfigError).hint).toBe(
       "set php.version to 8.1 or newer (8.4.24 is the tested default; with OpenSSL 1.0, 8.3 at most); the seed's flags are translated for it",
     )
@@ -49,7 +77,7 @@ describe('checkBuildable', () => {
     expect(() => checkBuildable('php', '7.4.33', alma8)).not.toThrow()
     expect(() => checkBuildable('nginx', '1.14.2', ubuntu2004)).not.toThrow()
   })
-  it('knows each target\'s OpenSSL series', () => {
+  it("knows each target's OpenSSL series", () => {
     expect([debian12, ubuntu2004, rocky9, alma8, centos7].map((f) => opensslSeries(f))).toEqual(['3', '1.1', '3', '1.1', '1.0'])
   })
 })
@@ -67,12 +95,14 @@ describe('PECL memcache', () => {
     expect(() => checkMemcacheForPhp('4.0.5.2', '8.2.32')).toThrow(ConfigError)
   })
   it('builds with phpize and php-config of the versioned PHP', () => {
-    expect(peclMemcacheCommands({srcDir: '/var/lib/lnmp-deploy/src/memcache-8.2', phpPrefix: '/application/php-8.2.32', cores: 2})).toEqual([
-      'cd /var/lib/lnmp-deploy/src/memcache-8.2 && /application/php-8.2.32/bin/phpize',
-      'cd /var/lib/lnmp-deploy/src/memcache-8.2 && ./configure --enable-memcache --with-php-config=/application/php-8.2.32/bin/php-config',
-      'cd /var/lib/lnmp-deploy/src/memcache-8.2 && make -j2',
-      'cd /var/lib/lnmp-deploy/src/memcache-8.2 && make install',
-    ])
+    expect(peclMemcacheCommands({srcDir: '/var/lib/lnmp-deploy/src/memcache-8.2', phpPrefix: '/application/php-8.2.32', cores: 2})).toEqual(
+      [
+        'cd /var/lib/lnmp-deploy/src/memcache-8.2 && /application/php-8.2.32/bin/phpize',
+        'cd /var/lib/lnmp-deploy/src/memcache-8.2 && ./configure --enable-memcache --with-php-config=/application/php-8.2.32/bin/php-config',
+        'cd /var/lib/lnmp-deploy/src/memcache-8.2 && make -j2',
+        'cd /var/lib/lnmp-deploy/src/memcache-8.2 && make install',
+      ],
+    )
     expect(peclMemcacheCommands({srcDir: '/src/m', phpPrefix: '/opt/php-7.4.33', cores: 1})[2]).toBe('cd /src/m && make')
     expect(MEMCACHE_EXTENSION_LINE).toBe('extension=memcache.so')
   })

@@ -73,34 +73,66 @@ other
 describe('parseFacts', () => {
   it('Debian 12', () => {
     expect(parseFacts('web01', recorded.debian12)).toEqual({
-      osId: 'debian', osVersion: '12', osFamily: 'debian', packageManager: 'apt', arch: 'x86_64', cores: 2, initSystem: 'systemd',
+      osId: 'debian',
+      osVersion: '12',
+      osFamily: 'debian',
+      packageManager: 'apt',
+      arch: 'x86_64',
+      cores: 2,
+      initSystem: 'systemd',
     })
   })
   it('Ubuntu 24.04', () => {
     expect(parseFacts('web01', recorded.ubuntu2404)).toEqual({
-      osId: 'ubuntu', osVersion: '24.04', osFamily: 'debian', packageManager: 'apt', arch: 'aarch64', cores: 4, initSystem: 'systemd',
+      osId: 'ubuntu',
+      osVersion: '24.04',
+      osFamily: 'debian',
+      packageManager: 'apt',
+      arch: 'aarch64',
+      cores: 4,
+      initSystem: 'systemd',
     })
   })
   it('Rocky 9', () => {
     expect(parseFacts('db01', recorded.rocky9)).toEqual({
-      osId: 'rocky', osVersion: '9.4', osFamily: 'rhel', packageManager: 'dnf', arch: 'x86_64', cores: 8, initSystem: 'systemd',
+      osId: 'rocky',
+      osVersion: '9.4',
+      osFamily: 'rhel',
+      packageManager: 'dnf',
+      arch: 'x86_64',
+      cores: 8,
+      initSystem: 'systemd',
     })
   })
   it('AlmaLinux 8', () => {
     expect(parseFacts('db01', recorded.alma8)).toEqual({
-      osId: 'almalinux', osVersion: '8.10', osFamily: 'rhel', packageManager: 'dnf', arch: 'x86_64', cores: 1, initSystem: 'systemd',
+      osId: 'almalinux',
+      osVersion: '8.10',
+      osFamily: 'rhel',
+      packageManager: 'dnf',
+      arch: 'x86_64',
+      cores: 1,
+      initSystem: 'systemd',
     })
   })
   it('CentOS 7 uses yum', () => {
     expect(parseFacts('lb01', recorded.centos7)).toEqual({
-      osId: 'centos', osVersion: '7', osFamily: 'rhel', packageManager: 'yum', arch: 'x86_64', cores: 2, initSystem: 'other',
+      osId: 'centos',
+      osVersion: '7',
+      osFamily: 'rhel',
+      packageManager: 'yum',
+      arch: 'x86_64',
+      cores: 2,
+      initSystem: 'other',
     })
   })
 
   it('refuses an unknown OS, naming the host and the os-release ID', () => {
     const alpine = `NAME="Alpine Linux"\nID=alpine\nVERSION_ID=3.20.0\nPRETTY_NAME="Alpine Linux v3.20"\n${SEP}\nx86_64\n2\nother\n`
     expect(() => parseFacts('web02', alpine)).toThrow(UnsupportedPlatformError)
-    expect(() => parseFacts('web02', alpine)).toThrow('web02: unsupported operating system Alpine Linux v3.20 (os-release ID=alpine, VERSION_ID=3.20.0)')
+    expect(() => parseFacts('web02', alpine)).toThrow(
+      'web02: unsupported operating system Alpine Linux v3.20 (os-release ID=alpine, VERSION_ID=3.20.0)',
+    )
     try {
       parseFacts('web02', alpine)
     } catch (error) {

@@ -10,15 +10,69 @@ import {
 } from '../../src/platform/packages.js'
 
 // as parseFacts returns them for the recorded outputs in platform-detect.test.ts
-const debian12: HostFacts = {osId: 'debian', osVersion: '12', osFamily: 'debian', packageManager: 'apt', arch: 'x86_64', cores: 2, initSystem: 'systemd'}
-const ubuntu2404: HostFacts = {osId: 'ubuntu', osVersion: '24.04', osFamily: 'debian', packageManager: 'apt', arch: 'aarch64', cores: 4, initSystem: 'systemd'}
-const rocky9: HostFacts = {osId: 'rocky', osVersion: '9.4', osFamily: 'rhel', packageManager: 'dnf', arch: 'x86_64', cores: 8, initSystem: 'systemd'}
-const alma8: HostFacts = {osId: 'almalinux', osVersion: '8.10', osFamily: 'rhel', packageManager: 'dnf', arch: 'x86_64', cores: 1, initSystem: 'systemd'}
-const centos7: HostFacts = {osId: 'centos', osVersion: '7', osFamily: 'rhel', packageManager: 'yum', arch: 'x86_64', cores: 2, initSystem: 'other'}
+const debian12: HostFacts = {
+  osId: 'debian',
+  osVersion: '12',
+  osFamily: 'debian',
+  packageManager: 'apt',
+  arch: 'x86_64',
+  cores: 2,
+  initSystem: 'systemd',
+}
+const ubuntu2404: HostFacts = {
+  osId: 'ubuntu',
+  osVersion: '24.04',
+  osFamily: 'debian',
+  packageManager: 'apt',
+  arch: 'aarch64',
+  cores: 4,
+  initSystem: 'systemd',
+}
+const rocky9: HostFacts = {
+  osId: 'rocky',
+  osVersion: '9.4',
+  osFamily: 'rhel',
+  packageManager: 'dnf',
+  arch: 'x86_64',
+  cores: 8,
+  initSystem: 'systemd',
+}
+const alma8: HostFacts = {
+  osId: 'almalinux',
+  osVersion: '8.10',
+  osFamily: 'rhel',
+  packageManager: 'dnf',
+  arch: 'x86_64',
+  cores: 1,
+  initSystem: 'systemd',
+}
+const centos7: HostFacts = {
+  osId: 'centos',
+  osVersion: '7',
+  osFamily: 'rhel',
+  packageManager: 'yum',
+  arch: 'x86_64',
+  cores: 2,
+  initSystem: 'other',
+}
 
 // nginx + the seed's PHP + PECL memcache, given in a scrambled order with a duplicate: the output order is fixed
 const buildNeeds: PackageNeed[] = [
-  'xslt', 'oniguruma', 'build-essentials', 'autoconf', 'xz', 'pcre2', 'openssl', 'zlib', 'libxml2', 'sqlite3', 'curl', 'png', 'jpeg', 'freetype', 'zlib',
+  'xslt',
+  'oniguruma',
+  'build-essentials',
+  'autoconf',
+  'xz',
+  'pcre2',
+  'openssl',
+  'zlib',
+  'libxml2',
+  'sqlite3',
+  'curl',
+  'png',
+  'jpeg',
+  'freetype',
+  'zlib',
 ]
 
 describe('packagesFor', () => {
@@ -96,7 +150,9 @@ describe('installCommand', () => {
 describe('missing packages', () => {
   it('dpkg-query: only "install ok installed" counts', () => {
     const pkgs = ['build-essential', 'libssl-dev', 'libonig-dev', 'zlib1g-dev']
-    expect(packageQueryCommand(pkgs, debian12)).toBe("dpkg-query -W -f '${Package} ${Status}\\n' build-essential libssl-dev libonig-dev zlib1g-dev 2>/dev/null")
+    expect(packageQueryCommand(pkgs, debian12)).toBe(
+      "dpkg-query -W -f '${Package} ${Status}\\n' build-essential libssl-dev libonig-dev zlib1g-dev 2>/dev/null",
+    )
     const out = 'build-essential install ok installed\nlibssl-dev deinstall ok config-files\nzlib1g-dev:amd64 install ok installed\n'
     expect(parseMissingPackages(pkgs, out, debian12)).toEqual(['libssl-dev', 'libonig-dev'])
   })

@@ -28,8 +28,58 @@ describe('facts recorded on lab hosts', () => {
   it("Debian 13's package names are Debian 12's: the build-deps query on a trixie web host after the deploy", () => {
     // recorded with packageQueryCommand(packagesFor(every build and tool need, debian13)) on web01
     const output = recorded('packages-web01-debian13-trixie.txt')
-    const wanted = packagesFor(['build-essentials', 'autoconf', 'xz', 'pcre2', 'openssl', 'zlib', 'libxml2', 'sqlite3', 'curl', 'png', 'jpeg', 'freetype', 'oniguruma', 'xslt', 'sodium', 'zip', 'ccache', 'download', 'netcat', 'nftables'], FACTS.debian13)
-    expect(wanted).toEqual(packagesFor(['build-essentials', 'autoconf', 'xz', 'pcre2', 'openssl', 'zlib', 'libxml2', 'sqlite3', 'curl', 'png', 'jpeg', 'freetype', 'oniguruma', 'xslt', 'sodium', 'zip', 'ccache', 'download', 'netcat', 'nftables'], FACTS.debian12))
+    const wanted = packagesFor(
+      [
+        'build-essentials',
+        'autoconf',
+        'xz',
+        'pcre2',
+        'openssl',
+        'zlib',
+        'libxml2',
+        'sqlite3',
+        'curl',
+        'png',
+        'jpeg',
+        'freetype',
+        'oniguruma',
+        'xslt',
+        'sodium',
+        'zip',
+        'ccache',
+        'download',
+        'netcat',
+        'nftables',
+      ],
+      FACTS.debian13,
+    )
+    expect(wanted).toEqual(
+      packagesFor(
+        [
+          'build-essentials',
+          'autoconf',
+          'xz',
+          'pcre2',
+          'openssl',
+          'zlib',
+          'libxml2',
+          'sqlite3',
+          'curl',
+          'png',
+          'jpeg',
+          'freetype',
+          'oniguruma',
+          'xslt',
+          'sodium',
+          'zip',
+          'ccache',
+          'download',
+          'netcat',
+          'nftables',
+        ],
+        FACTS.debian12,
+      ),
+    )
     // the default features need no libzip, and only db01 gets nftables: everything else was installed by these names
     expect(parseMissingPackages(wanted, output, FACTS.debian13)).toEqual(['libzip-dev', 'nftables'])
   })

@@ -5,10 +5,34 @@ import {chooseFirewall, firewalldCommands, renderNftables} from '../../src/platf
 import {memcachedConfigPath, renderMemcachedConfig} from '../../src/platform/memcached.js'
 import {serviceName, systemctl} from '../../src/platform/services.js'
 
-const debian12: HostFacts = {osId: 'debian', osVersion: '12', osFamily: 'debian', packageManager: 'apt', arch: 'x86_64', cores: 2, initSystem: 'systemd'}
+const debian12: HostFacts = {
+  osId: 'debian',
+  osVersion: '12',
+  osFamily: 'debian',
+  packageManager: 'apt',
+  arch: 'x86_64',
+  cores: 2,
+  initSystem: 'systemd',
+}
 const ubuntu2404: HostFacts = {...debian12, osId: 'ubuntu', osVersion: '24.04'}
-const rocky9: HostFacts = {osId: 'rocky', osVersion: '9.4', osFamily: 'rhel', packageManager: 'dnf', arch: 'x86_64', cores: 8, initSystem: 'systemd'}
-const centos7: HostFacts = {osId: 'centos', osVersion: '7', osFamily: 'rhel', packageManager: 'yum', arch: 'x86_64', cores: 2, initSystem: 'systemd'}
+const rocky9: HostFacts = {
+  osId: 'rocky',
+  osVersion: '9.4',
+  osFamily: 'rhel',
+  packageManager: 'dnf',
+  arch: 'x86_64',
+  cores: 8,
+  initSystem: 'systemd',
+}
+const centos7: HostFacts = {
+  osId: 'centos',
+  osVersion: '7',
+  osFamily: 'rhel',
+  packageManager: 'yum',
+  arch: 'x86_64',
+  cores: 2,
+  initSystem: 'systemd',
+}
 
 describe('services', () => {
   it('names units per family', () => {
@@ -39,7 +63,9 @@ describe('memcached config', () => {
   })
   it('RHEL: /etc/sysconfig/memcached with OPTIONS', () => {
     expect(memcachedConfigPath(rocky9)).toBe('/etc/sysconfig/memcached')
-    const lines = renderMemcachedConfig({...settings, memoryMb: 128}, centos7).split('\n').filter((l) => l !== '' && !l.startsWith('#'))
+    const lines = renderMemcachedConfig({...settings, memoryMb: 128}, centos7)
+      .split('\n')
+      .filter((l) => l !== '' && !l.startsWith('#'))
     expect(lines).toEqual(['PORT="11211"', 'USER="memcached"', 'MAXCONN="1024"', 'CACHESIZE="128"', 'OPTIONS="-l 172.16.1.51 -U 0"'])
   })
 })
@@ -85,7 +111,9 @@ describe('firewall', () => {
 
   it('refuses names and empty source lists', () => {
     expect(() => renderNftables({sources: ['web01.lan'], memcachedPort: 11211, mysqlPort: 3306})).toThrow(ConfigError)
-    expect(() => renderNftables({sources: ['web01.lan'], memcachedPort: 11211, mysqlPort: 3306})).toThrow('firewall rules need IP addresses, got web01.lan')
+    expect(() => renderNftables({sources: ['web01.lan'], memcachedPort: 11211, mysqlPort: 3306})).toThrow(
+      'firewall rules need IP addresses, got web01.lan',
+    )
     expect(() => renderNftables({sources: [], memcachedPort: 11211, mysqlPort: 3306})).toThrow('at least one web host')
   })
 

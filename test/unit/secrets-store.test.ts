@@ -22,7 +22,13 @@ describe('generated secrets store', () => {
 
   it('keeps a value the config gives and never generates (or stores) one for it', async () => {
     const dir = await fresh()
-    const merged = await withGeneratedSecrets(dir, new Map([['database.appPassword', 'given'], ['ssh.sudoPassword', 'sudo']]))
+    const merged = await withGeneratedSecrets(
+      dir,
+      new Map([
+        ['database.appPassword', 'given'],
+        ['ssh.sudoPassword', 'sudo'],
+      ]),
+    )
     expect(merged.get('database.appPassword')).toBe('given')
     expect(merged.get('ssh.sudoPassword')).toBe('sudo')
     const stored = JSON.parse(await readFile(secretsPath(dir), 'utf8')) as Record<string, string>

@@ -38,12 +38,22 @@ describe('quote', () => {
     expect(quote(-1)).toBe('-1')
   })
 
-  it.each(["it's", "''", '$HOME', '$(id) `id`', 'a;b|c&d>e', '*', '~root', 'a\\b', '"double"', 'line\nbreak\ttab', 'pässwörd 密码', ' lead and trail '])(
-    'sh reads %j back as it was',
-    (value) => {
-      expect(sh(`printf '%s' ${quote(value)}`)).toEqual({out: value, code: 0})
-    },
-  )
+  it.each([
+    "it's",
+    "''",
+    '$HOME',
+    '$(id) `id`',
+    'a;b|c&d>e',
+    '*',
+    '~root',
+    'a\\b',
+    '"double"',
+    'line\nbreak\ttab',
+    'pässwörd 密码',
+    ' lead and trail ',
+  ])('sh reads %j back as it was', (value) => {
+    expect(sh(`printf '%s' ${quote(value)}`)).toEqual({out: value, code: 0})
+  })
 })
 
 describe('cmd', () => {
@@ -67,7 +77,9 @@ describe('and', () => {
 
 describe('or', () => {
   it('braces its alternatives', () => {
-    expect(or('rpm -q epel-release >/dev/null 2>&1', 'dnf install -y epel-release')).toBe('{ rpm -q epel-release >/dev/null 2>&1 || dnf install -y epel-release; }')
+    expect(or('rpm -q epel-release >/dev/null 2>&1', 'dnf install -y epel-release')).toBe(
+      '{ rpm -q epel-release >/dev/null 2>&1 || dnf install -y epel-release; }',
+    )
     expect(or('a', 'b', 'c')).toBe('{ a || b || c; }')
   })
 

@@ -64,7 +64,11 @@ describe('job helpers', () => {
   })
 
   it('parses the start and result outputs', () => {
-    expect(parseStartOutput('running 42 /var/lib/lnmp-deploy/jobs/x\n')).toEqual({state: 'running', pid: 42, dir: '/var/lib/lnmp-deploy/jobs/x'})
+    expect(parseStartOutput('running 42 /var/lib/lnmp-deploy/jobs/x\n')).toEqual({
+      state: 'running',
+      pid: 42,
+      dir: '/var/lib/lnmp-deploy/jobs/x',
+    })
     expect(() => parseStartOutput('garbage')).toThrow('unexpected job start output')
     expect(parseResultOutput('3\n--lnmp-deploy-job-log--\nlast\n')).toEqual({code: 3, outputTail: 'last\n'})
     expect(parseResultOutput('lost\n--lnmp-deploy-job-log--\n')).toEqual({code: undefined, outputTail: ''})

@@ -41,7 +41,13 @@ describe('resolveTarget', () => {
     const t = await resolveTarget(own, '/proj', 'web01', lookup)
     expect([t.port, t.user, t.identityFiles]).toEqual([22, 'deploy', ['/k']])
     const off = config({ssh: {useSshConfig: false}, hosts: [{name: 'web01', address: 'web01.lan', roles: ['web']}]})
-    expect(await resolveTarget(off, '/proj', 'web01', lookup)).toEqual({name: 'web01', address: 'web01.lan', port: 22, user: 'root', identityFiles: []})
+    expect(await resolveTarget(off, '/proj', 'web01', lookup)).toEqual({
+      name: 'web01',
+      address: 'web01.lan',
+      port: 22,
+      user: 'root',
+      identityFiles: [],
+    })
   })
 
   it('resolves a jump host by configured name or user@host:port, and refuses loops', async () => {
@@ -53,7 +59,13 @@ describe('resolveTarget', () => {
         {name: 'web02', address: '10.0.0.12', jump: 'admin@gw.example.com:2200', roles: ['web']},
       ],
     })
-    expect((await resolveTarget(cfg, '/p', 'web01', lookup)).jump).toEqual({name: 'lb01', address: '192.0.2.1', port: 2222, user: 'root', identityFiles: []})
+    expect((await resolveTarget(cfg, '/p', 'web01', lookup)).jump).toEqual({
+      name: 'lb01',
+      address: '192.0.2.1',
+      port: 2222,
+      user: 'root',
+      identityFiles: [],
+    })
     expect((await resolveTarget(cfg, '/p', 'web02', lookup)).jump).toEqual({
       name: 'admin@gw.example.com:2200',
       address: 'gw.example.com',

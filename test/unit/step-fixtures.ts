@@ -69,7 +69,12 @@ export function loadStepFixtures(folder: string): {file: string; path: string; f
       const fixture = JSON.parse(readFileSync(path, 'utf8')) as StepFixture
       const unknown = Object.keys(fixture).filter((k) => !CASE_KEYS.has(k))
       if (unknown.length > 0) throw new Error(`${path}: unknown keys ${unknown.join(', ')} (a case has ${[...CASE_KEYS].join(', ')})`)
-      if (typeof fixture.title !== 'string' || !(fixture.platform in FACTS) || fixture.facts === undefined || !Array.isArray(fixture.expected?.actions)) {
+      if (
+        typeof fixture.title !== 'string' ||
+        !(fixture.platform in FACTS) ||
+        fixture.facts === undefined ||
+        !Array.isArray(fixture.expected?.actions)
+      ) {
         throw new Error(`${path}: a case needs title, platform (${Object.keys(FACTS).join(', ')}), facts and expected.actions`)
       }
       return {file, path, fixture}
@@ -109,7 +114,11 @@ function strings(value: unknown): string[] {
 }
 
 /** One case: the plan it gives, in fixture form; fails when a secret shows in it. */
-export function planFixture<Inputs, Facts>(step: Step<Inputs, Facts>, fixture: StepFixture, options: StepFixtureOptions<Facts> = {}): StepFixture['expected'] {
+export function planFixture<Inputs, Facts>(
+  step: Step<Inputs, Facts>,
+  fixture: StepFixture,
+  options: StepFixtureOptions<Facts> = {},
+): StepFixture['expected'] {
   const ctx = fixtureContext(fixture, options.secrets)
   const facts = options.facts ? options.facts(fixture.facts) : (fixture.facts as Facts)
   const plan = step.plan(facts, step.inputs(ctx), ctx)
@@ -125,7 +134,11 @@ export function planFixture<Inputs, Facts>(step: Step<Inputs, Facts>, fixture: S
 }
 
 /** A vitest `describe` with one test per case of the folder; the folder must have at least one. */
-export function describeStepFixtures<Inputs, Facts>(step: Step<Inputs, Facts>, folder: string, options: StepFixtureOptions<Facts> = {}): void {
+export function describeStepFixtures<Inputs, Facts>(
+  step: Step<Inputs, Facts>,
+  folder: string,
+  options: StepFixtureOptions<Facts> = {},
+): void {
   const cases = loadStepFixtures(folder)
   describe(`${step.id} plan cases in ${basename(dirname(folder))}/${basename(folder)}/*.json`, () => {
     it('has cases', () => expect(cases.map((c) => c.file)).not.toEqual([]))

@@ -42,7 +42,10 @@ function ctxFor(facts: HostFacts, kind: 'session-demo' | 'phpmyadmin' = 'session
     cluster,
     facts,
     secrets: new Map([['app.blowfishSecret', SECRET]]),
-    artifacts: kind === 'phpmyadmin' ? new Map([['phpmyadmin', {localPath: pma.file, sha256: pma.sha256, fileName: 'phpMyAdmin-5.2.1-debian-lab.tar.gz'}]]) : new Map(),
+    artifacts:
+      kind === 'phpmyadmin'
+        ? new Map([['phpmyadmin', {localPath: pma.file, sha256: pma.sha256, fileName: 'phpMyAdmin-5.2.1-debian-lab.tar.gz'}]])
+        : new Map(),
   }
 }
 
@@ -65,7 +68,11 @@ describe('app', () => {
   it('phpMyAdmin from a local file: uploaded (sha256 checked) into a directory named by version and checksum', () => {
     const want = appInputs(ctxFor(FACTS.debian12, 'phpmyadmin'))
     expect(want.dir).toBe(`/application/nginx/html/phpmyadmin-5.2.1-${pma.sha256.slice(0, 8)}`)
-    expect(want.tarball).toMatchObject({localPath: pma.file, sha256: pma.sha256, path: '/var/lib/lnmp-deploy/src/phpMyAdmin-5.2.1-debian-lab.tar.gz'})
+    expect(want.tarball).toMatchObject({
+      localPath: pma.file,
+      sha256: pma.sha256,
+      path: '/var/lib/lnmp-deploy/src/phpMyAdmin-5.2.1-debian-lab.tar.gz',
+    })
     expect(want.files).toEqual([expect.objectContaining({path: `${want.dir}/config.inc.php`, sensitive: true})])
     // nothing secret in the fingerprint's plain data
     expect(JSON.stringify({...want, files: []})).not.toContain(SECRET)
@@ -95,7 +102,7 @@ describe('app', () => {
 describe('the vhost is checked with the whole configuration, at its real place', () => {
   const command = vhostValidateCommand('/application/nginx/sbin/nginx', '/application/nginx/conf', '/application/nginx/conf/extra/app.conf')
 
-  it('copies the conf folder aside, puts the candidate at extra/app.conf in it, and tests the copy\'s nginx.conf', () => {
+  it("copies the conf folder aside, puts the candidate at extra/app.conf in it, and tests the copy's nginx.conf", () => {
     expect(command).toBe(
       'd=$(mktemp -d) && cp -a /application/nginx/conf/. "$d"/ && cp {} "$d"/extra/app.conf && /application/nginx/sbin/nginx -t -q -c "$d"/nginx.conf; rc=$?; rm -rf "$d"; exit $rc',
     )
@@ -115,17 +122,27 @@ describe('the vhost is checked with the whole configuration, at its real place',
     writeFileSync(candidate, 'server { listen 80; } # new\n')
     // stands in for `nginx -t -q -c FILE`: shows what the folder of FILE holds, fails when asked to
     const nginx = join(root, 'nginx')
-    writeFileSync(nginx, '#!/bin/sh\nd=$(dirname "$4")\necho "$d" > "$STANDIN_SEEN"\ncat "$d/nginx.conf" "$d/mime.types" "$d/extra/app.conf" "$d/extra/other.conf"\nexit "${STANDIN_EXIT:-0}"\n')
+    writeFileSync(
+      nginx,
+      '#!/bin/sh\nd=$(dirname "$4")\necho "$d" > "$STANDIN_SEEN"\ncat "$d/nginx.conf" "$d/mime.types" "$d/extra/app.conf" "$d/extra/other.conf"\nexit "${STANDIN_EXIT:-0}"\n',
+    )
     chmodSync(nginx, 0o755)
     const seen = join(root, 'seen')
     const run = (exit: number) => {
-      const r = spawnSync('sh', ['-c', vhostValidateCommand(nginx, conf, join(conf, 'extra', 'app.conf')).replaceAll('{}', quote(candidate))], {
-        encoding: 'utf8',
-        env: {...process.env, STANDIN_SEEN: seen, STANDIN_EXIT: String(exit)},
-      })
+      const r = spawnSync(
+        'sh',
+        ['-c', vhostValidateCommand(nginx, conf, join(conf, 'extra', 'app.conf')).replaceAll('{}', quote(candidate))],
+        {
+          encoding: 'utf8',
+          env: {...process.env, STANDIN_SEEN: seen, STANDIN_EXIT: String(exit)},
+        },
+      )
       return {status: r.status, out: r.stdout}
     }
-    expect(run(0)).toEqual({status: 0, out: 'http { include mime.types; include extra/*.conf; }\ntypes { }\nserver { listen 80; } # new\nserver { listen 8080; }\n'})
+    expect(run(0)).toEqual({
+      status: 0,
+      out: 'http { include mime.types; include extra/*.conf; }\ntypes { }\nserver { listen 80; } # new\nserver { listen 8080; }\n',
+    })
     expect(readFileSync(join(conf, 'extra', 'app.conf'), 'utf8')).toBe('server { listen 80; } # old\n')
     const copy = readFileSync(seen, 'utf8').trim()
     expect(copy.startsWith(conf)).toBe(false)
@@ -152,10 +169,17 @@ describe('app plan cases: what every case keeps', () => {
       const actions = fixture.expected.actions
       const at = actions.findIndex((a) => a.kind === 'write-file' && a.path === '/application/nginx/conf/extra/app.conf')
       if (at === -1) continue
-      expect(actions[at]?.validate, file).toBe(vhostValidateCommand('/application/nginx/sbin/nginx', '/application/nginx/conf', '/application/nginx/conf/extra/app.conf'))
+      expect(actions[at]?.validate, file).toBe(
+        vhostValidateCommand('/application/nginx/sbin/nginx', '/application/nginx/conf', '/application/nginx/conf/extra/app.conf'),
+      )
       // ready once no old worker is left and the site answers without a server error (not merely port 80 open)
-      expect(actions.slice(at + 1), file).toEqual([{kind: 'service', service: 'nginx', op: 'reload', ready: nginxReloadedReadiness('phpmyadmin.oldboy.com'), behindBalancer: true}])
-      expect(actions.some((a) => a.kind === 'run' && /nginx -t/.test(String(a.command))), file).toBe(false)
+      expect(actions.slice(at + 1), file).toEqual([
+        {kind: 'service', service: 'nginx', op: 'reload', ready: nginxReloadedReadiness('phpmyadmin.oldboy.com'), behindBalancer: true},
+      ])
+      expect(
+        actions.some((a) => a.kind === 'run' && /nginx -t/.test(String(a.command))),
+        file,
+      ).toBe(false)
     }
   })
 })

@@ -7,22 +7,56 @@ describe('build-deps inputs: the seed features, nginx, PECL, ccache and download
   it('Debian 12: the measured package list plus sodium, ccache and curl', () => {
     const want = buildDepsInputs(webCtx(FACTS.debian12))
     expect(want.packages).toEqual([
-      'build-essential', 'pkg-config', 'autoconf', 'xz-utils', 'libpcre2-dev', 'libssl-dev', 'zlib1g-dev', 'libxml2-dev', 'libsqlite3-dev',
-      'libcurl4-openssl-dev', 'libpng-dev', 'libjpeg-dev', 'libfreetype-dev', 'libonig-dev', 'libxslt1-dev', 'libsodium-dev', 'ccache', 'curl',
+      'build-essential',
+      'pkg-config',
+      'autoconf',
+      'xz-utils',
+      'libpcre2-dev',
+      'libssl-dev',
+      'zlib1g-dev',
+      'libxml2-dev',
+      'libsqlite3-dev',
+      'libcurl4-openssl-dev',
+      'libpng-dev',
+      'libjpeg-dev',
+      'libfreetype-dev',
+      'libonig-dev',
+      'libxslt1-dev',
+      'libsodium-dev',
+      'ccache',
+      'curl',
       'ca-certificates',
     ])
     expect(want.installCommand).toContain('apt-get -o DPkg::Lock::Timeout=600')
   })
 
   it('Debian 13 and Ubuntu 24.04: the same apt names', () => {
-    for (const facts of [FACTS.debian13, FACTS.ubuntu2404]) expect(buildDepsInputs(webCtx(facts)).packages).toEqual(buildDepsInputs(webCtx(FACTS.debian12)).packages)
+    for (const facts of [FACTS.debian13, FACTS.ubuntu2404])
+      expect(buildDepsInputs(webCtx(facts)).packages).toEqual(buildDepsInputs(webCtx(FACTS.debian12)).packages)
   })
 
   it('Rocky 9: -devel names, CRB and EPEL enabled first', () => {
     const want = buildDepsInputs(webCtx(FACTS.rocky9))
     expect(want.packages).toEqual([
-      'gcc', 'gcc-c++', 'make', 'pkgconf-pkg-config', 'autoconf', 'xz', 'pcre2-devel', 'openssl-devel', 'zlib-devel', 'libxml2-devel', 'sqlite-devel',
-      'libcurl-devel', 'libpng-devel', 'libjpeg-turbo-devel', 'freetype-devel', 'oniguruma-devel', 'libxslt-devel', 'libsodium-devel', 'ccache',
+      'gcc',
+      'gcc-c++',
+      'make',
+      'pkgconf-pkg-config',
+      'autoconf',
+      'xz',
+      'pcre2-devel',
+      'openssl-devel',
+      'zlib-devel',
+      'libxml2-devel',
+      'sqlite-devel',
+      'libcurl-devel',
+      'libpng-devel',
+      'libjpeg-turbo-devel',
+      'freetype-devel',
+      'oniguruma-devel',
+      'libxslt-devel',
+      'libsodium-devel',
+      'ccache',
       'ca-certificates',
     ])
     expect(want.installCommand).toBe(
@@ -35,14 +69,28 @@ describe('build-deps inputs: the seed features, nginx, PECL, ccache and download
     // PHP 8.4 needs OpenSSL 1.1.1, and CentOS 7 has 1.0: 8.2 is what builds there
     const want = buildDepsInputs(webCtx(FACTS.centos7, {php: {version: '8.2.32'}}))
     expect(want.packages.slice(0, 4)).toEqual(['gcc', 'gcc-c++', 'make', 'pkgconfig'])
-    expect(want.installCommand).toBe(`{ rpm -q epel-release >/dev/null 2>&1 || yum install -y epel-release; } && yum install -y ${want.packages.join(' ')}`)
+    expect(want.installCommand).toBe(
+      `{ rpm -q epel-release >/dev/null 2>&1 || yum install -y epel-release; } && yum install -y ${want.packages.join(' ')}`,
+    )
   })
 
   it('follows the features: no gd, no mbregex, no ccache means no png/jpeg/freetype/onig/ccache', () => {
     const want = buildDepsInputs(
       webCtx(FACTS.debian12, {php: {features: ['fpm', 'mysqli', 'mbstring', 'openssl', 'zlib']}, build: {ccache: false}}),
     )
-    expect(want.packages).toEqual(['build-essential', 'pkg-config', 'autoconf', 'xz-utils', 'libpcre2-dev', 'libssl-dev', 'zlib1g-dev', 'libxml2-dev', 'libsqlite3-dev', 'curl', 'ca-certificates'])
+    expect(want.packages).toEqual([
+      'build-essential',
+      'pkg-config',
+      'autoconf',
+      'xz-utils',
+      'libpcre2-dev',
+      'libssl-dev',
+      'zlib1g-dev',
+      'libxml2-dev',
+      'libsqlite3-dev',
+      'curl',
+      'ca-certificates',
+    ])
   })
 
   it('adds sodium for phpMyAdmin even when the features leave it out', () => {

@@ -10,10 +10,42 @@ import {NFT_RULES_PATH, firewalldRichRules} from '../../src/platform/firewall.js
 import {type DbFirewallFacts, NFT_UNIT_PATH, dbFirewall, dbFirewallInputs, planDbFirewall} from '../../src/steps/db-firewall.js'
 import {FACTS} from './steps-support-fixtures.js'
 
-const debian12: HostFacts = {osId: 'debian', osVersion: '12', osFamily: 'debian', packageManager: 'apt', arch: 'x86_64', cores: 2, initSystem: 'systemd'}
-const ubuntu2404: HostFacts = {osId: 'ubuntu', osVersion: '24.04', osFamily: 'debian', packageManager: 'apt', arch: 'x86_64', cores: 4, initSystem: 'systemd'}
-const rocky9: HostFacts = {osId: 'rocky', osVersion: '9.4', osFamily: 'rhel', packageManager: 'dnf', arch: 'x86_64', cores: 2, initSystem: 'systemd'}
-const centos7: HostFacts = {osId: 'centos', osVersion: '7', osFamily: 'rhel', packageManager: 'yum', arch: 'x86_64', cores: 2, initSystem: 'systemd'}
+const debian12: HostFacts = {
+  osId: 'debian',
+  osVersion: '12',
+  osFamily: 'debian',
+  packageManager: 'apt',
+  arch: 'x86_64',
+  cores: 2,
+  initSystem: 'systemd',
+}
+const ubuntu2404: HostFacts = {
+  osId: 'ubuntu',
+  osVersion: '24.04',
+  osFamily: 'debian',
+  packageManager: 'apt',
+  arch: 'x86_64',
+  cores: 4,
+  initSystem: 'systemd',
+}
+const rocky9: HostFacts = {
+  osId: 'rocky',
+  osVersion: '9.4',
+  osFamily: 'rhel',
+  packageManager: 'dnf',
+  arch: 'x86_64',
+  cores: 2,
+  initSystem: 'systemd',
+}
+const centos7: HostFacts = {
+  osId: 'centos',
+  osVersion: '7',
+  osFamily: 'rhel',
+  packageManager: 'yum',
+  arch: 'x86_64',
+  cores: 2,
+  initSystem: 'systemd',
+}
 
 function ctxFor(facts: HostFacts, webHosts = ['172.16.1.7', '172.16.1.8']): StepContext {
   const config = configSchema.parse({
@@ -41,7 +73,15 @@ const nothing: DbFirewallFacts = {
 
 function loaded(ctx: StepContext): DbFirewallFacts {
   const want = dbFirewallInputs(ctx)
-  return {...nothing, missingPackages: [], rulesSha256: sha256Of(want.rules), unitSha256: sha256Of(want.unit), enabled: true, active: true, tableLoaded: true}
+  return {
+    ...nothing,
+    missingPackages: [],
+    rulesSha256: sha256Of(want.rules),
+    unitSha256: sha256Of(want.unit),
+    enabled: true,
+    active: true,
+    tableLoaded: true,
+  }
 }
 
 describe('db-firewall', () => {
@@ -55,7 +95,13 @@ describe('db-firewall', () => {
     const want = dbFirewallInputs(ctx)
     expect(want.rule).toEqual({sources: ['172.16.1.7', '172.16.1.8'], memcachedPort: 11211, mysqlPort: 3306})
     const plan = planDbFirewall(nothing, want, ctx)
-    expect(plan.actions.map((a) => ({...a, ...('content' in a ? {content: '…'} : {}), ...('command' in a && a.kind === 'run' && a.description.startsWith('install') ? {command: '…'} : {})}))).toEqual([
+    expect(
+      plan.actions.map((a) => ({
+        ...a,
+        ...('content' in a ? {content: '…'} : {}),
+        ...('command' in a && a.kind === 'run' && a.description.startsWith('install') ? {command: '…'} : {}),
+      })),
+    ).toEqual([
       {kind: 'run', description: 'install nftables', command: '…'},
       {kind: 'write-file', path: NFT_RULES_PATH, content: '…', mode: 0o644, validate: 'nft -c -f {}'},
       {kind: 'write-file', path: NFT_UNIT_PATH, content: '…', mode: 0o644},
@@ -71,7 +117,10 @@ describe('db-firewall', () => {
 
   it('Ubuntu 24.04 in place: nothing to do; a web host added: new rules loaded in one nft transaction', () => {
     const ctx = ctxFor(ubuntu2404)
-    expect(planDbFirewall(loaded(ctx), dbFirewallInputs(ctx), ctx)).toEqual({actions: [], reason: 'nftables: only 172.16.1.7, 172.16.1.8 may reach 11211, 3306'})
+    expect(planDbFirewall(loaded(ctx), dbFirewallInputs(ctx), ctx)).toEqual({
+      actions: [],
+      reason: 'nftables: only 172.16.1.7, 172.16.1.8 may reach 11211, 3306',
+    })
     const grown = ctxFor(ubuntu2404, ['172.16.1.7', '172.16.1.8', '172.16.1.9'])
     const plan = planDbFirewall(loaded(ctx), dbFirewallInputs(grown), grown)
     expect(plan.actions.map((a) => (a.kind === 'run' ? a.command : a.kind))).toEqual(['write-file', `nft -f ${NFT_RULES_PATH}`])
@@ -80,7 +129,9 @@ describe('db-firewall', () => {
   it('a flushed ruleset (table gone, unit still active) is loaded again', () => {
     const ctx = ctxFor(debian12)
     const plan = planDbFirewall({...loaded(ctx), tableLoaded: false}, dbFirewallInputs(ctx), ctx)
-    expect(plan.actions).toEqual([{kind: 'run', description: `load ${NFT_RULES_PATH} (table inet lnmp_deploy)`, command: `nft -f ${NFT_RULES_PATH}`}])
+    expect(plan.actions).toEqual([
+      {kind: 'run', description: `load ${NFT_RULES_PATH} (table inet lnmp_deploy)`, command: `nft -f ${NFT_RULES_PATH}`},
+    ])
   })
 
   it('Rocky 9 with firewalld: rich rules added for what is missing, ours for departed hosts removed, then reload', () => {
@@ -104,7 +155,11 @@ describe('db-firewall', () => {
 
   it('Rocky 9 without firewalld uses nftables; CentOS 7 without firewalld is refused, with it uses rich rules', () => {
     const rocky = ctxFor(rocky9)
-    expect(planDbFirewall(nothing, dbFirewallInputs(rocky), rocky).actions[0]).toEqual({kind: 'run', description: 'install nftables', command: 'dnf install -y nftables'})
+    expect(planDbFirewall(nothing, dbFirewallInputs(rocky), rocky).actions[0]).toEqual({
+      kind: 'run',
+      description: 'install nftables',
+      command: 'dnf install -y nftables',
+    })
     const centos = ctxFor(centos7)
     expect(() => planDbFirewall(nothing, dbFirewallInputs(centos), centos)).toThrow(DeployError)
     expect(planDbFirewall({...nothing, firewalldActive: true}, dbFirewallInputs(centos), centos).actions).toHaveLength(5)

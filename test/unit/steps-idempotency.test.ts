@@ -82,10 +82,12 @@ interface Sweep<Inputs, Facts> {
 
 const entry = <I, F>(step: Step<I, F>, sweep: Sweep<I, F>): [string, Sweep<I, F>] => [step.id, sweep]
 const sumsOf = (files: ReadonlyArray<{path: string}>, host: Applied): Record<string, string> =>
-  Object.fromEntries(files.flatMap((f) => {
-    const sum = host.sha(f.path)
-    return sum === undefined ? [] : [[f.path, sum] as const]
-  }))
+  Object.fromEntries(
+    files.flatMap((f) => {
+      const sum = host.sha(f.path)
+      return sum === undefined ? [] : [[f.path, sum] as const]
+    }),
+  )
 const HARDENED = {anonymousHosts: [], remoteRootHosts: [], testDatabase: false, testGrants: []}
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -101,7 +103,16 @@ const DONE = new Map<string, Sweep<any, any>>([
   }),
   entry(buildDeps, {fresh: (w) => ({missingPackages: w.packages}), done: () => ({missingPackages: []})}),
   entry(nginxSource, {
-    fresh: () => ({marker: undefined, linkTarget: '', tarballSha256: undefined, confSha256: undefined, unitSha256: undefined, active: false, enabled: false, pin: undefined}),
+    fresh: () => ({
+      marker: undefined,
+      linkTarget: '',
+      tarballSha256: undefined,
+      confSha256: undefined,
+      unitSha256: undefined,
+      active: false,
+      enabled: false,
+      pin: undefined,
+    }),
     done: (w, host) => ({
       marker: host.built(w.job),
       linkTarget: host.link(w.home) ?? '',
@@ -121,11 +132,22 @@ const DONE = new Map<string, Sweep<any, any>>([
   entry(phpFpm, {
     fresh: () => ({sums: {}, unitSha256: undefined, active: false, linkTarget: ''}),
     // the pool on disk listens where the written pool says
-    done: (w, host) => ({sums: sumsOf(w.files, host), unitSha256: host.sha(w.unitPath), active: host.running(w.service), linkTarget: host.link(w.home) ?? '', listenNow: w.listen}),
+    done: (w, host) => ({
+      sums: sumsOf(w.files, host),
+      unitSha256: host.sha(w.unitPath),
+      active: host.running(w.service),
+      linkTarget: host.link(w.home) ?? '',
+      listenNow: w.listen,
+    }),
   }),
   entry(memcached, {
     fresh: (w) => ({missingPackages: w.packages, configSha256: undefined, enabled: false, active: false}),
-    done: (w, host) => ({missingPackages: [], configSha256: host.sha(w.configPath), enabled: host.enabled(w.service), active: host.running(w.service)}),
+    done: (w, host) => ({
+      missingPackages: [],
+      configSha256: host.sha(w.configPath),
+      enabled: host.enabled(w.service),
+      active: host.running(w.service),
+    }),
   }),
   entry(mariadb, {
     fresh: (w) => ({missingPackages: w.packages, configSha256: undefined, enabled: false, active: false, sql: undefined}),
@@ -171,7 +193,12 @@ const DONE = new Map<string, Sweep<any, any>>([
   }),
   entry(peclMemcache, {
     fresh: () => ({marker: undefined, tarballSha256: undefined, iniSha256: undefined, linkTarget: ''}),
-    done: (w, host) => ({marker: host.built(w.job), tarballSha256: w.tarball.sha256, iniSha256: host.sha(w.iniPath), linkTarget: host.link(w.phpHome) ?? ''}),
+    done: (w, host) => ({
+      marker: host.built(w.job),
+      tarballSha256: w.tarball.sha256,
+      iniSha256: host.sha(w.iniPath),
+      linkTarget: host.link(w.phpHome) ?? '',
+    }),
   }),
   entry(phpSession, {
     fresh: () => ({iniSha256: undefined, probeSha256: undefined, linkTarget: ''}),
@@ -191,10 +218,24 @@ const DONE = new Map<string, Sweep<any, any>>([
   entry(lbUpstream, {
     fresh: (w) => ({missingPackages: w.packages, confSha256: undefined, defaultSitePresent: false, enabled: false, active: false}),
     // the distribution's default site was removed by the plan (Debian and Ubuntu; the RHEL package has none)
-    done: (w, host) => ({missingPackages: [], confSha256: host.sha(w.confPath), defaultSitePresent: false, enabled: host.enabled(w.service), active: host.running(w.service)}),
+    done: (w, host) => ({
+      missingPackages: [],
+      confSha256: host.sha(w.confPath),
+      defaultSitePresent: false,
+      enabled: host.enabled(w.service),
+      active: host.running(w.service),
+    }),
   }),
   entry(app, {
-    fresh: () => ({vhostSha256: undefined, fileSha256: {}, rootOwner: undefined, tarballSha256: undefined, unpackedSha256: undefined, linkTarget: undefined, probeDir: false}),
+    fresh: () => ({
+      vhostSha256: undefined,
+      fileSha256: {},
+      rootOwner: undefined,
+      tarballSha256: undefined,
+      unpackedSha256: undefined,
+      linkTarget: undefined,
+      probeDir: false,
+    }),
     // the web root was chowned to www (or unpacked as www and marked complete, then linked); the probe folder made
     done: (w, host) => ({
       vhostSha256: host.sha(w.vhostPath),
@@ -213,7 +254,12 @@ const VARIANTS: Record<string, Partial<ConfigInput>> = {
   'seed defaults': {},
   phpMyAdmin: {
     app: {kind: 'phpmyadmin'},
-    artifacts: {phpmyadmin: {url: 'https://files.phpmyadmin.net/phpMyAdmin/5.2.1/phpMyAdmin-5.2.1-all-languages.tar.xz', sha256: '5a5e7ea0'.repeat(8)}},
+    artifacts: {
+      phpmyadmin: {
+        url: 'https://files.phpmyadmin.net/phpMyAdmin/5.2.1/phpMyAdmin-5.2.1-all-languages.tar.xz',
+        sha256: '5a5e7ea0'.repeat(8),
+      },
+    },
   },
   'PHP 8.2.32': {php: {version: '8.2.32'}},
 }
@@ -221,7 +267,10 @@ const VARIANTS: Record<string, Partial<ConfigInput>> = {
 /** The cases a step refuses with a ConfigError before planning, by test name: CentOS 7's OpenSSL 1.0 cannot build the default PHP 8.4. */
 const REFUSED: Record<string, RegExp> = Object.fromEntries(
   ['build-deps', 'php-source', 'php-fpm', 'pecl-memcache', 'php-session', 'php-switch'].flatMap((id) =>
-    ['seed defaults', 'phpMyAdmin'].map((variant) => [`${id} on centos7, ${variant}`, /php 8\.4\.24 cannot be built on centos 7: .*OpenSSL 1\.0/]),
+    ['seed defaults', 'phpMyAdmin'].map((variant) => [
+      `${id} on centos7, ${variant}`,
+      /php 8\.4\.24 cannot be built on centos 7: .*OpenSSL 1\.0/,
+    ]),
   ),
 )
 

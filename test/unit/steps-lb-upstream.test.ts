@@ -5,7 +5,17 @@ import {join} from 'node:path'
 import {describe, expect, it} from 'vitest'
 
 import {sha256Of} from '../../src/engine/actions.js'
-import {BACKEND_PARAMS, LAST_IN_ROTATION, confSumWithoutRotationCommand, NOT_IN_ROTATION, httpGetCommand, parseHttpResponse, renderLbUpstream, rotationCommand, withoutRotationMarks} from '../../src/platform/lb.js'
+import {
+  BACKEND_PARAMS,
+  LAST_IN_ROTATION,
+  confSumWithoutRotationCommand,
+  NOT_IN_ROTATION,
+  httpGetCommand,
+  parseHttpResponse,
+  renderLbUpstream,
+  rotationCommand,
+  withoutRotationMarks,
+} from '../../src/platform/lb.js'
 import {LB_CONF_VALIDATE, judgeBackends, lbUpstream, lbUpstreamInputs} from '../../src/steps/lb-upstream.js'
 import {describeStepFixtures, loadStepFixtures, stepFixtureFolder} from './step-fixtures.js'
 import {FACTS, webCtx} from './steps-support-fixtures.js'
@@ -29,14 +39,18 @@ describe('lb-upstream', () => {
     expect(lbUpstream.after).toEqual(['web:app'])
   })
 
-  it('renders the seed\'s proxy over the web hosts\' private addresses, each resting 5 s after two failures', () => {
+  it("renders the seed's proxy over the web hosts' private addresses, each resting 5 s after two failures", () => {
     const want = lbUpstreamInputs(lbCtx())
     expect(want.backends).toEqual(['172.16.1.7', '172.16.1.8'])
     expect(BACKEND_PARAMS).toBe('max_fails=2 fail_timeout=5s')
-    expect(want.conf).toContain('upstream lnmp_web {\n    server 172.16.1.7:80 max_fails=2 fail_timeout=5s;\n    server 172.16.1.8:80 max_fails=2 fail_timeout=5s;\n}')
+    expect(want.conf).toContain(
+      'upstream lnmp_web {\n    server 172.16.1.7:80 max_fails=2 fail_timeout=5s;\n    server 172.16.1.8:80 max_fails=2 fail_timeout=5s;\n}',
+    )
     expect(want.conf).toContain('proxy_set_header Host $host;')
     expect(want.conf).toContain('proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;')
-    expect(want.conf).toContain('\n        proxy_next_upstream error timeout http_502 http_503 http_504;\n        proxy_next_upstream_tries 3;\n        proxy_connect_timeout 2s;\n')
+    expect(want.conf).toContain(
+      '\n        proxy_next_upstream error timeout http_502 http_503 http_504;\n        proxy_next_upstream_tries 3;\n        proxy_connect_timeout 2s;\n',
+    )
   })
 
   it('Debian and Ubuntu have a default site to remove; the RHEL family has none; CentOS 7 needs EPEL', () => {
@@ -45,7 +59,9 @@ describe('lb-upstream', () => {
     expect(lbUpstreamInputs(lbCtx(FACTS.debian13)).defaultSite).toBe('/etc/nginx/sites-enabled/default')
     expect(lbUpstreamInputs(lbCtx(FACTS.rocky9)).defaultSite).toBeUndefined()
     expect(lbUpstreamInputs(lbCtx(FACTS.rocky9)).installCommand).toBe('dnf install -y nginx')
-    expect(lbUpstreamInputs(lbCtx(FACTS.centos7)).installCommand).toBe('{ rpm -q epel-release >/dev/null 2>&1 || yum install -y epel-release; } && yum install -y nginx')
+    expect(lbUpstreamInputs(lbCtx(FACTS.centos7)).installCommand).toBe(
+      '{ rpm -q epel-release >/dev/null 2>&1 || yum install -y epel-release; } && yum install -y nginx',
+    )
   })
 
   it('checks a new file with a staged copy of /etc/nginx: the candidate at its real place, absolute paths pointed at the copy', () => {
@@ -63,11 +79,14 @@ describe('lb-upstream', () => {
 describeStepFixtures(lbUpstream, stepFixtureFolder('lb-upstream'))
 
 describe('lb-upstream plan cases: what every case keeps', () => {
-  it('a separate `nginx -t -q` runs only after an install or the default site\'s removal; a written file was checked whole before', () => {
+  it("a separate `nginx -t -q` runs only after an install or the default site's removal; a written file was checked whole before", () => {
     for (const {file, fixture} of loadStepFixtures(stepFixtureFolder('lb-upstream'))) {
       const actions = fixture.expected.actions
       const checks = actions.filter((a) => a.kind === 'run' && a.command === 'nginx -t -q')
-      const needsOne = actions.some((a) => a.kind === 'run' && (String(a.description).startsWith('install ') || String(a.description).startsWith('remove the distribution')))
+      const needsOne = actions.some(
+        (a) =>
+          a.kind === 'run' && (String(a.description).startsWith('install ') || String(a.description).startsWith('remove the distribution')),
+      )
       expect(checks, file).toHaveLength(needsOne ? 1 : 0)
       for (const w of actions.filter((a) => a.kind === 'write-file')) expect(w.validate, file).toBe(LB_CONF_VALIDATE)
       // the balancer itself is never taken out of a rotation
@@ -76,7 +95,7 @@ describe('lb-upstream plan cases: what every case keeps', () => {
   })
 })
 
-describe('the rotation: a web host marked `down` in the balancer\'s file around its restart', () => {
+describe("the rotation: a web host marked `down` in the balancer's file around its restart", () => {
   it('taking 172.16.1.7 out: the exact script', () => {
     expect(rotationCommand('172.16.1.7', false, 'nginx')).toBe(
       [
@@ -110,7 +129,9 @@ describe('the rotation: a web host marked `down` in the balancer\'s file around 
         'for i in $(seq 150); do alive=0; for p in $old; do if kill -0 "$p" 2>/dev/null; then alive=1; fi; done; [ $alive = 1 ] || exit 0; sleep 0.1; done',
       ].join('\n'),
     )
-    expect(rotationCommand('fd00::7', true, 'nginx', 8080, '/x.conf')).toContain("'^[[:space:]]*server[[:space:]]+\\[fd00::7\\]:8080[[:space:];]'")
+    expect(rotationCommand('fd00::7', true, 'nginx', 8080, '/x.conf')).toContain(
+      "'^[[:space:]]*server[[:space:]]+\\[fd00::7\\]:8080[[:space:];]'",
+    )
   })
 
   /**
@@ -131,7 +152,10 @@ describe('the rotation: a web host marked `down` in the balancer\'s file around 
     writeFileSync(file, rendered)
     return file
   }
-  const serverLines = (file: string) => readFileSync(file, 'utf8').split('\n').filter((l) => /^\s*server\s/.test(l))
+  const serverLines = (file: string) =>
+    readFileSync(file, 'utf8')
+      .split('\n')
+      .filter((l) => /^\s*server\s/.test(l))
 
   it('out: `down` goes on that server line once, before its `;`; 172.16.1.70 and every other line stay as they were', () => {
     const file = fresh()
@@ -142,7 +166,9 @@ describe('the rotation: a web host marked `down` in the balancer\'s file around 
       '    server 172.16.1.8:80 max_fails=2 fail_timeout=5s;',
       'server {',
     ])
-    expect(readFileSync(file, 'utf8')).toBe(rendered.replace('server 172.16.1.7:80 max_fails=2 fail_timeout=5s;', 'server 172.16.1.7:80 max_fails=2 fail_timeout=5s down;'))
+    expect(readFileSync(file, 'utf8')).toBe(
+      rendered.replace('server 172.16.1.7:80 max_fails=2 fail_timeout=5s;', 'server 172.16.1.7:80 max_fails=2 fail_timeout=5s down;'),
+    )
     // taken out again: already out, nothing touched (the real script then reloads nothing)
     expect(rotate(file, '172.16.1.7', false)).toEqual({exit: 0, changed: false})
     expect(readFileSync(file, 'utf8').match(/down/g)).toHaveLength(2) // the template's comment and the one mark
@@ -190,14 +216,19 @@ describe('the rotation: a web host marked `down` in the balancer\'s file around 
 })
 
 describe('answers through the balancer', () => {
-  const answer = (status: number, upstream?: string) => `HTTP/1.1 ${status} X\r\nServer: nginx\r\n${upstream ? `X-Upstream: ${upstream}\r\n` : ''}\r\nbody`
+  const answer = (status: number, upstream?: string) =>
+    `HTTP/1.1 ${status} X\r\nServer: nginx\r\n${upstream ? `X-Upstream: ${upstream}\r\n` : ''}\r\nbody`
 
   it('each backend must answer (the last address nginx tried is the one that did)', () => {
     const both = judgeBackends([answer(200, '172.16.1.7:80'), answer(200, '172.16.1.8:80')], ['172.16.1.7', '172.16.1.8'])
     expect(both.bad).toEqual([])
     const oneDown = judgeBackends([answer(200, '172.16.1.8:80, 172.16.1.7:80'), answer(200, '172.16.1.7:80')], ['172.16.1.7', '172.16.1.8'])
     expect(oneDown.bad).toEqual(['172.16.1.8 never answered'])
-    expect(judgeBackends([answer(502, '172.16.1.7:80'), undefined], ['172.16.1.7']).bad).toEqual(['502 from 172.16.1.7:80', 'no HTTP answer', '172.16.1.7 never answered'])
+    expect(judgeBackends([answer(502, '172.16.1.7:80'), undefined], ['172.16.1.7']).bad).toEqual([
+      '502 from 172.16.1.7:80',
+      'no HTTP answer',
+      '172.16.1.7 never answered',
+    ])
   })
 
   it('parses a raw HTTP answer', () => {
@@ -209,8 +240,9 @@ describe('answers through the balancer', () => {
   })
 
   it('asks with bash alone, the Host header only when given', () => {
-    expect(httpGetCommand({address: '127.0.0.1', hostHeader: 'phpmyadmin.oldboy.com'})).toMatch(/^timeout 5 bash -c .* http-get 127\.0\.0\.1 80 \/ phpmyadmin\.oldboy\.com$/s)
+    expect(httpGetCommand({address: '127.0.0.1', hostHeader: 'phpmyadmin.oldboy.com'})).toMatch(
+      /^timeout 5 bash -c .* http-get 127\.0\.0\.1 80 \/ phpmyadmin\.oldboy\.com$/s,
+    )
     expect(httpGetCommand({address: '127.0.0.1'})).toMatch(/ http-get 127\.0\.0\.1 80 \/ ''$/)
   })
 })
-

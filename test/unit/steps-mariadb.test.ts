@@ -32,10 +32,42 @@ import {sqlString} from '../../src/steps/support/escape.js'
 import {describeStepFixtures, loadStepFixtures, planFixture, stepFixtureFolder} from './step-fixtures.js'
 import {FACTS} from './steps-support-fixtures.js'
 
-const debian12: HostFacts = {osId: 'debian', osVersion: '12', osFamily: 'debian', packageManager: 'apt', arch: 'x86_64', cores: 2, initSystem: 'systemd'}
-const ubuntu2404: HostFacts = {osId: 'ubuntu', osVersion: '24.04', osFamily: 'debian', packageManager: 'apt', arch: 'x86_64', cores: 4, initSystem: 'systemd'}
-const rocky9: HostFacts = {osId: 'rocky', osVersion: '9.4', osFamily: 'rhel', packageManager: 'dnf', arch: 'x86_64', cores: 2, initSystem: 'systemd'}
-const centos7: HostFacts = {osId: 'centos', osVersion: '7', osFamily: 'rhel', packageManager: 'yum', arch: 'x86_64', cores: 2, initSystem: 'systemd'}
+const debian12: HostFacts = {
+  osId: 'debian',
+  osVersion: '12',
+  osFamily: 'debian',
+  packageManager: 'apt',
+  arch: 'x86_64',
+  cores: 2,
+  initSystem: 'systemd',
+}
+const ubuntu2404: HostFacts = {
+  osId: 'ubuntu',
+  osVersion: '24.04',
+  osFamily: 'debian',
+  packageManager: 'apt',
+  arch: 'x86_64',
+  cores: 4,
+  initSystem: 'systemd',
+}
+const rocky9: HostFacts = {
+  osId: 'rocky',
+  osVersion: '9.4',
+  osFamily: 'rhel',
+  packageManager: 'dnf',
+  arch: 'x86_64',
+  cores: 2,
+  initSystem: 'systemd',
+}
+const centos7: HostFacts = {
+  osId: 'centos',
+  osVersion: '7',
+  osFamily: 'rhel',
+  packageManager: 'yum',
+  arch: 'x86_64',
+  cores: 2,
+  initSystem: 'systemd',
+}
 
 const ROOT_PW = "r00t'pw\\x"
 const APP_PW = 'app-secret-123'
@@ -64,11 +96,29 @@ function ctxFor(facts: HostFacts): StepContext {
   }
 }
 
-const shape = (actions: Action[]) => actions.map((a) => (a.kind === 'service' ? `service:${a.op}` : a.kind === 'write-file' ? `write:${a.path}` : a.kind === 'run' ? `run:${a.description}` : a.kind))
+const shape = (actions: Action[]) =>
+  actions.map((a) =>
+    a.kind === 'service'
+      ? `service:${a.op}`
+      : a.kind === 'write-file'
+        ? `write:${a.path}`
+        : a.kind === 'run'
+          ? `run:${a.description}`
+          : a.kind,
+  )
 
-const fresh: MariadbFacts = {missingPackages: ['mariadb-server', 'mariadb-client'], configSha256: undefined, enabled: false, active: false, sql: undefined}
+const fresh: MariadbFacts = {
+  missingPackages: ['mariadb-server', 'mariadb-client'],
+  configSha256: undefined,
+  enabled: false,
+  active: false,
+  sql: undefined,
+}
 const hardened: MariadbHardeningFacts = {anonymousHosts: [], remoteRootHosts: [], testDatabase: false, testGrants: []}
-const HARDENING = [`write:${HARDEN_SQL_PATH}`, 'run:remove what mysql_secure_installation removes: anonymous accounts, root from other hosts, database test and its grants, whichever the install made']
+const HARDENING = [
+  `write:${HARDEN_SQL_PATH}`,
+  'run:remove what mysql_secure_installation removes: anonymous accounts, root from other hosts, database test and its grants, whichever the install made',
+]
 
 function done(ctx: StepContext): MariadbFacts {
   const want = mariadbInputs(ctx)
@@ -169,7 +219,7 @@ describe('mariadb plan', () => {
     expect(sql).not.toContain("'%'")
   })
 
-  it('CentOS 7: SET PASSWORD, then root\'s password kept in /root/.my.cnf (hidden) for the next run', () => {
+  it("CentOS 7: SET PASSWORD, then root's password kept in /root/.my.cnf (hidden) for the next run", () => {
     const ctx = ctxFor(centos7)
     const want = mariadbInputs(ctx)
     const plan = planMariadb({...fresh, missingPackages: ['mariadb-server', 'mariadb']}, want, ctx)
@@ -196,7 +246,8 @@ describe('mariadb plan', () => {
       const plan = planMariadb(done(ctx), mariadbInputs(ctx), ctx)
       expect(plan).toEqual({
         actions: [],
-        reason: 'MariaDB on 172.16.1.51:3306, enabled and running; root and oldboy@{172.16.1.7,172.16.1.8} as configured; no anonymous accounts, no test database, root only from localhost',
+        reason:
+          'MariaDB on 172.16.1.51:3306, enabled and running; root and oldboy@{172.16.1.7,172.16.1.8} as configured; no anonymous accounts, no test database, root only from localhost',
       })
     }
   })
@@ -207,10 +258,25 @@ describe('mariadb plan', () => {
     const base = done(ctx)
     const sqlOnly = [`write:${SQL_PATH}`, "run:set root's password, create database lnmp_app, grant oldboy to 172.16.1.7, 172.16.1.8"]
     const sql = base.sql as NonNullable<MariadbFacts['sql']>
-    expect(shape(planMariadb({...base, sql: {...sql, accounts: [{host: '172.16.1.7', passwordOk: false, granted: true}, sql.accounts[1]!]}}, want, ctx).actions)).toEqual(sqlOnly)
+    expect(
+      shape(
+        planMariadb(
+          {...base, sql: {...sql, accounts: [{host: '172.16.1.7', passwordOk: false, granted: true}, sql.accounts[1]!]}},
+          want,
+          ctx,
+        ).actions,
+      ),
+    ).toEqual(sqlOnly)
     expect(shape(planMariadb({...base, sql: {...sql, rootSocket: false}}, want, ctx).actions)).toEqual(sqlOnly)
-    const stale = planMariadb({...base, sql: {...sql, accounts: [...sql.accounts, {host: '%', passwordOk: true, granted: true}]}}, want, ctx)
-    expect(shape(stale.actions)).toEqual([`write:${SQL_PATH}`, "run:set root's password, create database lnmp_app, grant oldboy to 172.16.1.7, 172.16.1.8, drop %"])
+    const stale = planMariadb(
+      {...base, sql: {...sql, accounts: [...sql.accounts, {host: '%', passwordOk: true, granted: true}]}},
+      want,
+      ctx,
+    )
+    expect(shape(stale.actions)).toEqual([
+      `write:${SQL_PATH}`,
+      "run:set root's password, create database lnmp_app, grant oldboy to 172.16.1.7, 172.16.1.8, drop %",
+    ])
     expect((stale.actions[0] as Extract<Action, {kind: 'write-file'}>).content).toContain("DROP USER 'oldboy'@'%';")
   })
 
@@ -229,7 +295,11 @@ describe('mariadb probe', () => {
     expect(sql).not.toMatch(/SELECT\s+(Password|authentication_string)/)
   })
   it('parses the answers; no end marker means the server could not be asked', () => {
-    expect(parseSqlFacts('root\tpassword\tsocket\naccount\t172.16.1.7\tpassword\naccount\t172.16.1.9\tno-password\ngrant\t172.16.1.7\ndatabase\tlnmp_app\nend\n')).toEqual({
+    expect(
+      parseSqlFacts(
+        'root\tpassword\tsocket\naccount\t172.16.1.7\tpassword\naccount\t172.16.1.9\tno-password\ngrant\t172.16.1.7\ndatabase\tlnmp_app\nend\n',
+      ),
+    ).toEqual({
       rootPasswordOk: true,
       rootSocket: true,
       database: true,
@@ -292,8 +362,14 @@ describe('mariadb probe: recorded MariaDB 10.11 answers', () => {
   const recorded = (name: string) => readFileSync(join(stepFixtureFolder('mariadb'), 'probe', `${name}.txt`), 'utf8')
   const app = (...hosts: [string, boolean][]) => hosts.map(([host, passwordOk]) => ({host, passwordOk, granted: true}))
 
-  it('installed by Debian\'s package: root by unix_socket, without the password yet; nothing to harden', () => {
-    expect(parseSqlFacts(recorded('10.11-debian-installed'))).toEqual({rootPasswordOk: false, rootSocket: true, database: false, accounts: [], hardening: hardened})
+  it("installed by Debian's package: root by unix_socket, without the password yet; nothing to harden", () => {
+    expect(parseSqlFacts(recorded('10.11-debian-installed'))).toEqual({
+      rootPasswordOk: false,
+      rootSocket: true,
+      database: false,
+      accounts: [],
+      hardening: hardened,
+    })
   })
   it('mariadb-install-db defaults: anonymous accounts for localhost and the host name, test and its grants to PUBLIC', () => {
     const sql = parseSqlFacts(recorded('10.11-install-db-defaults'))
@@ -308,7 +384,13 @@ describe('mariadb probe: recorded MariaDB 10.11 answers', () => {
     })
   })
   it('done: everything as configured and hardened', () => {
-    expect(parseSqlFacts(recorded('10.11-done'))).toEqual({rootPasswordOk: true, rootSocket: true, database: true, accounts: app(['172.16.1.7', true]), hardening: hardened})
+    expect(parseSqlFacts(recorded('10.11-done'))).toEqual({
+      rootPasswordOk: true,
+      rootSocket: true,
+      database: true,
+      accounts: app(['172.16.1.7', true]),
+      hardening: hardened,
+    })
   })
   it('drifted: every kind of leftover, the test\\_% rows unescaped', () => {
     const sql = parseSqlFacts(recorded('10.11-drifted'))
@@ -346,7 +428,11 @@ describe('mariadb hardening', () => {
   it('the probe asks about exactly what the hardening SQL removes', () => {
     const probe = hardeningProbeSql()
     expect(probeSql(mariadbInputs(ctxFor(debian12)), {rootPassword: ROOT_PW, appPassword: APP_PW})).toContain(probe)
-    for (const predicate of ["User = ''", "User = 'root' AND Host NOT IN ('localhost', '127.0.0.1', '::1')", "Db = 'test' OR Db = 'test\\\\_%'"]) {
+    for (const predicate of [
+      "User = ''",
+      "User = 'root' AND Host NOT IN ('localhost', '127.0.0.1', '::1')",
+      "Db = 'test' OR Db = 'test\\\\_%'",
+    ]) {
       expect(probe).toContain(predicate)
       expect(HARDENING_SQL).toContain(predicate)
     }
@@ -374,7 +460,8 @@ describe('mariadb hardening', () => {
 
 /** A db01 and a web01 that answer the verify's questions from recorded output. */
 function scriptedRemote(name: string, answer: (command: string, options?: ExecOptions) => ExecResult | undefined): Remote {
-  const exec = async (command: string, options?: ExecOptions): Promise<ExecResult> => answer(command, options) ?? {code: 1, stdout: '', stderr: `unexpected: ${command}`}
+  const exec = async (command: string, options?: ExecOptions): Promise<ExecResult> =>
+    answer(command, options) ?? {code: 1, stdout: '', stderr: `unexpected: ${command}`}
   return {
     name,
     exec,
@@ -398,7 +485,9 @@ describe('mariadb verify: mariadb-hardened', () => {
       if (command.startsWith('systemctl is-active')) return {code: 0, stdout: 'active\nenabled\n', stderr: ''}
       if (command.startsWith('ss ')) return {code: 0, stdout: 'LISTEN 0      80       172.16.1.51:3306      0.0.0.0:*\n', stderr: ''}
       if (command.startsWith('mysql ') && options?.stdin?.includes("SELECT 'end';")) {
-        return recorded ? {code: 0, stdout: recorded, stderr: ''} : {code: 1, stdout: '', stderr: "ERROR 1045 (28000): Access denied for user 'root'@'localhost'\n"}
+        return recorded
+          ? {code: 0, stdout: recorded, stderr: ''}
+          : {code: 1, stdout: '', stderr: "ERROR 1045 (28000): Access denied for user 'root'@'localhost'\n"}
       }
       return undefined
     })
@@ -435,10 +524,13 @@ describeStepFixtures(mariadb, stepFixtureFolder('mariadb'), {secrets: FIXTURE_SE
 
 describe('mariadb plan cases: the runner guards the secrets', () => {
   it('a setup SQL file no longer marked sensitive shows the passwords: the case fails', () => {
-    const leaky = {...mariadb, plan: (...args: Parameters<typeof mariadb.plan>) => {
-      const plan = mariadb.plan(...args)
-      return {...plan, actions: plan.actions.map((a) => (a.kind === 'write-file' ? {...a, sensitive: false} : a))}
-    }}
+    const leaky = {
+      ...mariadb,
+      plan: (...args: Parameters<typeof mariadb.plan>) => {
+        const plan = mariadb.plan(...args)
+        return {...plan, actions: plan.actions.map((a) => (a.kind === 'write-file' ? {...a, sensitive: false} : a))}
+      },
+    }
     const fresh = loadStepFixtures(stepFixtureFolder('mariadb')).find((c) => c.file === 'fresh-debian12.json')!.fixture
     expect(() => planFixture(leaky, fresh, {secrets: FIXTURE_SECRETS})).toThrow(/the secret database\.rootPassword shows in the plan/)
   })

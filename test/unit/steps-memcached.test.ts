@@ -7,8 +7,24 @@ import type {HostFacts} from '../../src/platform/facts.js'
 import {judgeSetGet, memcachedInputs, planMemcached} from '../../src/steps/memcached.js'
 import {FACTS} from './steps-support-fixtures.js'
 
-const debian12: HostFacts = {osId: 'debian', osVersion: '12', osFamily: 'debian', packageManager: 'apt', arch: 'x86_64', cores: 2, initSystem: 'systemd'}
-const rocky9: HostFacts = {osId: 'rocky', osVersion: '9.4', osFamily: 'rhel', packageManager: 'dnf', arch: 'x86_64', cores: 2, initSystem: 'systemd'}
+const debian12: HostFacts = {
+  osId: 'debian',
+  osVersion: '12',
+  osFamily: 'debian',
+  packageManager: 'apt',
+  arch: 'x86_64',
+  cores: 2,
+  initSystem: 'systemd',
+}
+const rocky9: HostFacts = {
+  osId: 'rocky',
+  osVersion: '9.4',
+  osFamily: 'rhel',
+  packageManager: 'dnf',
+  arch: 'x86_64',
+  cores: 2,
+  initSystem: 'systemd',
+}
 
 function ctxFor(facts: HostFacts, memcached = {}): StepContext {
   const config = configSchema.parse({
@@ -61,7 +77,12 @@ describe('memcached plan', () => {
   it('installs, configures and restarts on a fresh host', () => {
     const plan = planMemcached({missingPackages: ['memcached'], configSha256: undefined, enabled: false, active: false}, want)
     // the package starts memcached on its own config: restart onto ours, and only then is it ready
-    expect(plan.actions.map((a) => a.kind + (a.kind === 'service' ? `:${a.op}` : ''))).toEqual(['run', 'write-file', 'service:restart', 'service:enable-now'])
+    expect(plan.actions.map((a) => a.kind + (a.kind === 'service' ? `:${a.op}` : ''))).toEqual([
+      'run',
+      'write-file',
+      'service:restart',
+      'service:enable-now',
+    ])
     expect(plan.actions[2]).toEqual({kind: 'service', service: 'memcached', op: 'restart', ready})
     expect(plan.actions[3]).toEqual({kind: 'service', service: 'memcached', op: 'enable-now'})
   })

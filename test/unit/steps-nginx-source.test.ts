@@ -26,15 +26,22 @@ describe('nginx-source inputs', () => {
     expect(want.unit).not.toContain(want.dir)
   })
 
-  it('adds the user\'s flags, and they move the build to another directory', () => {
+  it("adds the user's flags, and they move the build to another directory", () => {
     const base = nginxSourceInputs(webCtx(FACTS.debian12))
     const extra = nginxSourceInputs(webCtx(FACTS.debian12, {nginx: {extraFlags: ['--with-http_v2_module']}}))
     expect(extra.job.configure.at(-1)).toBe('--with-http_v2_module')
     expect(extra.dir).not.toBe(base.dir)
-    expect(nginxConfigureArgs('/d', ['--x'])).toEqual(['--prefix=/d', '--user=www', '--group=www', '--with-http_ssl_module', '--with-http_stub_status_module', '--x'])
+    expect(nginxConfigureArgs('/d', ['--x'])).toEqual([
+      '--prefix=/d',
+      '--user=www',
+      '--group=www',
+      '--with-http_ssl_module',
+      '--with-http_stub_status_module',
+      '--x',
+    ])
   })
 
-  it('refuses the seed\'s nginx 1.14.2 where it cannot build, before anything runs', () => {
+  it("refuses the seed's nginx 1.14.2 where it cannot build, before anything runs", () => {
     for (const facts of [FACTS.debian12, FACTS.debian13, FACTS.ubuntu2404, FACTS.rocky9]) {
       expect(() => nginxSourceInputs(webCtx(facts, {nginx: {version: '1.14.2'}}))).toThrow(ConfigError)
     }
@@ -45,7 +52,7 @@ describe('nginx-source inputs', () => {
 })
 
 describe('nginx-source: the running vhosts come along into a new build', () => {
-  it('copied without overwriting the new tree\'s own, then the new binary checks the whole new tree', () => {
+  it("copied without overwriting the new tree's own, then the new binary checks the whole new tree", () => {
     expect(stageVhostsCommand('/application/nginx', '/application/nginx-1.26.3-a9ed7533')).toBe(
       'if [ -d /application/nginx/conf/extra ]; then cp -an /application/nginx/conf/extra/. /application/nginx-1.26.3-a9ed7533/conf/extra/; fi && /application/nginx-1.26.3-a9ed7533/sbin/nginx -t -q',
     )
@@ -57,9 +64,10 @@ describeStepFixtures(nginxSource, stepFixtureFolder('nginx-source'))
 
 describe('nginx-source: what every case keeps', () => {
   const cases = loadStepFixtures(stepFixtureFolder('nginx-source'))
-  it('a restart or reload of a running nginx is always out of the balancer\'s rotation; a start is not', () => {
+  it("a restart or reload of a running nginx is always out of the balancer's rotation; a start is not", () => {
     for (const {file, fixture} of cases) {
-      for (const a of fixture.expected.actions.filter((x) => x.kind === 'service')) expect(a.behindBalancer, file).toBe(a.op === 'enable-now' ? undefined : true)
+      for (const a of fixture.expected.actions.filter((x) => x.kind === 'service'))
+        expect(a.behindBalancer, file).toBe(a.op === 'enable-now' ? undefined : true)
     }
   })
   it('the link moves only after the new tree was checked whole, with the running vhosts in it, when something runs', () => {
@@ -67,10 +75,13 @@ describe('nginx-source: what every case keeps', () => {
       const at = fixture.expected.actions.findIndex((a) => a.kind === 'switch-link')
       if (at === -1 || (fixture.facts as {linkTarget: string}).linkTarget === '') continue
       const target = String(fixture.expected.actions[at]?.target)
-      expect(fixture.expected.actions[at - 1], file).toMatchObject({kind: 'run', description: `bring the running vhosts into ${target} and check its whole tree`})
+      expect(fixture.expected.actions[at - 1], file).toMatchObject({
+        kind: 'run',
+        description: `bring the running vhosts into ${target} and check its whole tree`,
+      })
     }
   })
-  it('the build compiles the configured version with the host\'s cores', () => {
+  it("the build compiles the configured version with the host's cores", () => {
     for (const {fixture} of cases.filter((c) => c.file.startsWith('fresh-'))) {
       const job = fixture.expected.actions.find((a) => a.kind === 'run' && a.job)
       const cores = FACTS[fixture.platform].cores

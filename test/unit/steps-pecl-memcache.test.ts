@@ -7,7 +7,7 @@ import {describeStepFixtures, fixtureContext, loadStepFixtures, stepFixtureFolde
 import {FACTS, webCtx} from './steps-support-fixtures.js'
 
 describe('pecl-memcache inputs', () => {
-  it('memcache 8.2 for PHP 8: phpize, configure against this build\'s php-config', () => {
+  it("memcache 8.2 for PHP 8: phpize, configure against this build's php-config", () => {
     const ctx = webCtx(FACTS.debian12)
     const php = phpBuild(ctx)
     const want = peclMemcacheInputs(ctx)
@@ -31,7 +31,7 @@ describe('pecl-memcache inputs', () => {
     expect(b.iniPath).not.toBe(a.iniPath)
   })
 
-  it('the session store is the cache host\'s private address', () => {
+  it("the session store is the cache host's private address", () => {
     const store = sessionStore(webCtx(FACTS.debian12))
     expect([store.host.name, store.address, store.port]).toEqual(['db01', '172.16.1.51', 11211])
     expect(() =>
@@ -44,13 +44,17 @@ describe('pecl-memcache inputs', () => {
 describeStepFixtures(peclMemcache, stepFixtureFolder('pecl-memcache'))
 
 describe('pecl-memcache and the live build', () => {
-  it('restarts FPM only for the build the link names, always out of the balancer\'s rotation', () => {
+  it("restarts FPM only for the build the link names, always out of the balancer's rotation", () => {
     for (const {fixture} of loadStepFixtures(stepFixtureFolder('pecl-memcache'))) {
       // each case's own config: the ones recorded on a live 8.2.32 build pin that version
       const want = peclMemcacheInputs(fixtureContext(fixture))
       const restarts = fixture.expected.actions.filter((a) => a.kind === 'service')
       const live = (fixture.facts as {linkTarget?: string}).linkTarget === want.phpDir
-      expect(restarts).toEqual(live && fixture.expected.actions.length > 0 ? [{kind: 'service', service: 'php-fpm', op: 'restart', ready: want.ready, behindBalancer: true}] : [])
+      expect(restarts).toEqual(
+        live && fixture.expected.actions.length > 0
+          ? [{kind: 'service', service: 'php-fpm', op: 'restart', ready: want.ready, behindBalancer: true}]
+          : [],
+      )
     }
   })
   it('is built once PHP is, without waiting for FPM: php-switch starts it with the extension in place', () => {
@@ -61,7 +65,10 @@ describe('pecl-memcache and the live build', () => {
 
 describe('the connect test judges values, not exit codes', () => {
   it('passes only with the value read back', () => {
-    expect(judgeConnectTest('{"ok":true,"value":"Memcache connect OK 0011"}\n')).toEqual({ok: true, detail: 'set, get and delete: Memcache connect OK 0011'})
+    expect(judgeConnectTest('{"ok":true,"value":"Memcache connect OK 0011"}\n')).toEqual({
+      ok: true,
+      detail: 'set, get and delete: Memcache connect OK 0011',
+    })
     expect(judgeConnectTest('{"ok":false,"step":"connect","error":"cannot connect to 172.16.1.51:11211"}\n')).toEqual({
       ok: false,
       detail: 'failed at connect: cannot connect to 172.16.1.51:11211',

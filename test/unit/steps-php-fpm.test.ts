@@ -34,9 +34,9 @@ describe('php-fpm inputs', () => {
     expect(b.unit).toBe(a.unit)
   })
 
-  it('checks a pool with this build\'s php-fpm, inside a minimal main config; the engine fills the one {}', () => {
+  it("checks a pool with this build's php-fpm, inside a minimal main config; the engine fills the one {}", () => {
     expect(poolValidateCommand('/application/php-8.2.32-c21145b2')).toBe(
-      "t=$(mktemp) && printf '[global]\\nerror_log = /dev/null\\ninclude = %s\\n' {} > \"$t\" && /application/php-8.2.32-c21145b2/sbin/php-fpm -t -y \"$t\"; rc=$?; rm -f \"$t\"; exit $rc",
+      't=$(mktemp) && printf \'[global]\\nerror_log = /dev/null\\ninclude = %s\\n\' {} > "$t" && /application/php-8.2.32-c21145b2/sbin/php-fpm -t -y "$t"; rc=$?; rm -f "$t"; exit $rc',
     )
     expect(poolValidateCommand('/d').split('{}')).toHaveLength(2)
   })
@@ -55,7 +55,7 @@ describe('php-fpm inputs', () => {
 describeStepFixtures(phpFpm, stepFixtureFolder('php-fpm'))
 
 describe('php-fpm never starts FPM', () => {
-  it('no case enables or starts it, and every restart is out of the balancer\'s rotation', () => {
+  it("no case enables or starts it, and every restart is out of the balancer's rotation", () => {
     for (const {fixture} of loadStepFixtures(stepFixtureFolder('php-fpm'))) {
       for (const a of fixture.expected.actions.filter((x) => x.kind === 'service')) {
         expect(a).toMatchObject({kind: 'service', service: 'php-fpm', op: 'restart', behindBalancer: true})

@@ -8,7 +8,7 @@ import {describeStepFixtures, fixtureContext, loadStepFixtures, stepFixtureFolde
 import {FACTS, webCtx} from './steps-support-fixtures.js'
 
 describe('php-session inputs', () => {
-  it('memcache on the cache host, in the memcache extension\'s tcp:// syntax, as a conf.d file of the build', () => {
+  it("memcache on the cache host, in the memcache extension's tcp:// syntax, as a conf.d file of the build", () => {
     const ctx = webCtx(FACTS.debian12)
     const want = phpSessionInputs(ctx)
     expect(want.phpDir).toBe(phpBuild(ctx).dir)
@@ -33,14 +33,18 @@ describe('php-session inputs', () => {
 describeStepFixtures(phpSession, stepFixtureFolder('php-session'))
 
 describe('php-session and the live build', () => {
-  it('restarts FPM only for a changed session.ini of the build the link names, out of the balancer\'s rotation', () => {
+  it("restarts FPM only for a changed session.ini of the build the link names, out of the balancer's rotation", () => {
     for (const {fixture} of loadStepFixtures(stepFixtureFolder('php-session'))) {
       // each case's own config: the ones recorded on a live 8.2.32 build pin that version
       const want = phpSessionInputs(fixtureContext(fixture))
       const restarts = fixture.expected.actions.filter((a) => a.kind === 'service')
       const live = (fixture.facts as {linkTarget?: string}).linkTarget === want.phpDir
       const iniWritten = fixture.expected.actions.some((a) => a.kind === 'write-file' && String(a.path).endsWith('/etc/conf.d/session.ini'))
-      expect(restarts).toEqual(live && iniWritten ? [{kind: 'service', service: 'php-fpm', op: 'restart', ready: {tcp: {host: '127.0.0.1', port: 9000}}, behindBalancer: true}] : [])
+      expect(restarts).toEqual(
+        live && iniWritten
+          ? [{kind: 'service', service: 'php-fpm', op: 'restart', ready: {tcp: {host: '127.0.0.1', port: 9000}}, behindBalancer: true}]
+          : [],
+      )
     }
   })
 })
@@ -65,18 +69,30 @@ function scriptedRemote(answers: Record<string, string>): Remote & {asked: Array
     const stdout = answers[command]
     return stdout === undefined ? {code: 1, stdout: '', stderr: `unexpected: ${command}`} : {code: 0, stdout, stderr: ''}
   }
-  return {name: 'web01', asked, exec, run: exec, writeFile: async () => {}, upload: async () => {}, runJob: async () => Promise.reject(new Error('not used')), close: async () => {}}
+  return {
+    name: 'web01',
+    asked,
+    exec,
+    run: exec,
+    writeFile: async () => {},
+    upload: async () => {},
+    runJob: async () => Promise.reject(new Error('not used')),
+    close: async () => {},
+  }
 }
 
-describe('php-session verify: the running FPM when the build is live, the staged build\'s CLI otherwise', () => {
+describe("php-session verify: the running FPM when the build is live, the staged build's CLI otherwise", () => {
   const ctx = webCtx(FACTS.debian12)
   const dir = phpBuild(ctx).dir
   const probe = '/var/lib/lnmp-deploy/fpm-probe/fpm-ini.php'
   const answer = '{"sapi":"fpm-fcgi","save_handler":"memcache","save_path":"tcp://172.16.1.51:11211","memcache":true}\n'
   const verify = (remote: Remote) => phpSession.verify({remote, remoteOf: async () => remote}, ctx)
 
-  it('live: one FastCGI request to FPM on its listen address, through the symlink\'s php', async () => {
-    const remote = scriptedRemote({'readlink /application/php': `${dir}\n`, [`/application/php/bin/php -- 127.0.0.1:9000 ${probe}`]: answer})
+  it("live: one FastCGI request to FPM on its listen address, through the symlink's php", async () => {
+    const remote = scriptedRemote({
+      'readlink /application/php': `${dir}\n`,
+      [`/application/php/bin/php -- 127.0.0.1:9000 ${probe}`]: answer,
+    })
     expect(await verify(remote)).toEqual([
       {
         name: 'fpm-session-settings',
@@ -88,7 +104,7 @@ describe('php-session verify: the running FPM when the build is live, the staged
     expect(remote.asked[1]?.options?.stdin).toContain('stream_socket_client')
   })
 
-  it('staged: the build\'s own CLI runs the probe (same php.ini and conf.d), memcache loaded; FPM is not asked', async () => {
+  it("staged: the build's own CLI runs the probe (same php.ini and conf.d), memcache loaded; FPM is not asked", async () => {
     const cli = answer.replace('fpm-fcgi', 'cli')
     const remote = scriptedRemote({'readlink /application/php': '/application/php-8.2.32-0a1b2c3d\n', [`${dir}/bin/php ${probe}`]: cli})
     expect(await verify(remote)).toEqual([
@@ -103,14 +119,26 @@ describe('php-session verify: the running FPM when the build is live, the staged
   })
 
   it('staged without the memcache extension: fails, pointing at session.ini', async () => {
-    const remote = scriptedRemote({'readlink /application/php': '', [`${dir}/bin/php ${probe}`]: answer.replace('"memcache":true', '"memcache":false')})
+    const remote = scriptedRemote({
+      'readlink /application/php': '',
+      [`${dir}/bin/php ${probe}`]: answer.replace('"memcache":true', '"memcache":false'),
+    })
     const [result] = await verify(remote)
-    expect(result).toMatchObject({name: 'staged-session-settings', ok: false, hint: `see ${dir}/etc/conf.d/session.ini: lnmp-deploy run --step php-session --host web01`})
+    expect(result).toMatchObject({
+      name: 'staged-session-settings',
+      ok: false,
+      hint: `see ${dir}/etc/conf.d/session.ini: lnmp-deploy run --step php-session --host web01`,
+    })
   })
 
   it('live but FPM does not answer: fails, pointing at php-switch', async () => {
     const remote = scriptedRemote({'readlink /application/php': `${dir}\n`})
     const [result] = await verify(remote)
-    expect(result).toMatchObject({name: 'fpm-session-settings', ok: false, detail: 'PHP-FPM did not answer the probe', hint: 'is php-fpm running on 127.0.0.1:9000? (lnmp-deploy run --step php-switch --host web01)'})
+    expect(result).toMatchObject({
+      name: 'fpm-session-settings',
+      ok: false,
+      detail: 'PHP-FPM did not answer the probe',
+      hint: 'is php-fpm running on 127.0.0.1:9000? (lnmp-deploy run --step php-switch --host web01)',
+    })
   })
 })

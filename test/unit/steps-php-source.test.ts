@@ -8,7 +8,7 @@ import {describeStepFixtures, loadStepFixtures, stepFixtureFolder} from './step-
 import {FACTS, webCtx} from './steps-support-fixtures.js'
 
 describe('php-source inputs', () => {
-  it('builds the seed\'s features (translated for 8.2, plus sodium) into a versioned dir with its own conf.d', () => {
+  it("builds the seed's features (translated for 8.2, plus sodium) into a versioned dir with its own conf.d", () => {
     const want = phpSourceInputs(webCtx(FACTS.debian12, {php: {version: '8.2.32'}}))
     const dir = want.build.dir
     expect(dir).toMatch(/^\/application\/php-8\.2\.32-[0-9a-f]{8}$/)
@@ -17,21 +17,61 @@ describe('php-source inputs', () => {
       `--prefix=${dir}`,
       `--with-config-file-scan-dir=${dir}/etc/conf.d`,
       '--enable-option-checking=fatal',
-      '--with-mysqli=mysqlnd', '--with-pdo-mysql=mysqlnd', '--enable-gd', '--with-freetype', '--with-jpeg', '--with-zlib', '--enable-xml',
-      '--disable-rpath', '--enable-bcmath', '--enable-shmop', '--enable-sysvsem', '--with-curl', '--enable-mbregex', '--enable-fpm',
-      '--enable-mbstring', '--with-openssl', '--with-mhash', '--enable-pcntl', '--enable-sockets', '--enable-soap', '--enable-short-tags',
-      '--with-xsl', '--with-fpm-user=www', '--with-fpm-group=www', '--enable-ftp', '--with-sodium', '--disable-opcache',
+      '--with-mysqli=mysqlnd',
+      '--with-pdo-mysql=mysqlnd',
+      '--enable-gd',
+      '--with-freetype',
+      '--with-jpeg',
+      '--with-zlib',
+      '--enable-xml',
+      '--disable-rpath',
+      '--enable-bcmath',
+      '--enable-shmop',
+      '--enable-sysvsem',
+      '--with-curl',
+      '--enable-mbregex',
+      '--enable-fpm',
+      '--enable-mbstring',
+      '--with-openssl',
+      '--with-mhash',
+      '--enable-pcntl',
+      '--enable-sockets',
+      '--enable-soap',
+      '--enable-short-tags',
+      '--with-xsl',
+      '--with-fpm-user=www',
+      '--with-fpm-group=www',
+      '--enable-ftp',
+      '--with-sodium',
+      '--disable-opcache',
     ])
     expect(want.build.home).toBe('/application/php')
     expect(want.job.id).toBe(dir.slice('/application/'.length))
     expect(want.iniPath).toBe(`${dir}/lib/php.ini`)
     expect(want.modules).toEqual([
-      'bcmath', 'curl', 'ftp', 'gd', 'hash', 'mbstring', 'mysqli', 'mysqlnd', 'openssl', 'pcntl', 'pdo_mysql', 'shmop', 'soap', 'sockets', 'sodium',
-      'sysvsem', 'xml', 'xsl', 'zlib',
+      'bcmath',
+      'curl',
+      'ftp',
+      'gd',
+      'hash',
+      'mbstring',
+      'mysqli',
+      'mysqlnd',
+      'openssl',
+      'pcntl',
+      'pdo_mysql',
+      'shmop',
+      'soap',
+      'sockets',
+      'sodium',
+      'sysvsem',
+      'xml',
+      'xsl',
+      'zlib',
     ])
   })
 
-  it('leaves the host name out of php_config.h, so a second host hits the first one\'s ccache', () => {
+  it("leaves the host name out of php_config.h, so a second host hits the first one's ccache", () => {
     const want = phpSourceInputs(webCtx(FACTS.debian12))
     expect(want.job.prepare).toEqual(['export PHP_UNAME="$(uname -srm)"'])
     const script = buildScript(want.job)
@@ -55,7 +95,7 @@ describe('php-source inputs', () => {
     expect(newer).toMatch(/^\/application\/php-8\.2\.36-/)
   })
 
-  it('refuses the seed\'s PHP 5.5 flags, every one with its replacement, before anything is built', () => {
+  it("refuses the seed's PHP 5.5 flags, every one with its replacement, before anything is built", () => {
     let error: unknown
     try {
       phpSourceInputs(webCtx(FACTS.debian12, {php: {flags: [...SEED_PHP_FLAGS]}}))
@@ -78,7 +118,7 @@ describe('php-source inputs', () => {
     }
   })
 
-  it('refuses the seed\'s PHP 5.5.32 with the reason, on every current target', () => {
+  it("refuses the seed's PHP 5.5.32 with the reason, on every current target", () => {
     for (const facts of [FACTS.debian12, FACTS.debian13, FACTS.ubuntu2404, FACTS.rocky9]) {
       expect(() => phpSourceInputs(webCtx(facts, {php: {version: '5.5.32'}}))).toThrow(ConfigError)
     }
@@ -88,9 +128,16 @@ describe('php-source inputs', () => {
   })
 
   it('literal flags that 8.2 accepts are used as given, plus sodium for phpMyAdmin', () => {
-    const want = phpSourceInputs(webCtx(FACTS.debian12, {php: {flags: ['--enable-fpm', '--with-mysqli=mysqlnd']}, app: {kind: 'phpmyadmin'}}))
+    const want = phpSourceInputs(
+      webCtx(FACTS.debian12, {php: {flags: ['--enable-fpm', '--with-mysqli=mysqlnd']}, app: {kind: 'phpmyadmin'}}),
+    )
     expect(want.job.configure.slice(3)).toEqual([
-      '--enable-option-checking=fatal', '--enable-fpm', '--with-mysqli=mysqlnd', '--with-sodium', '--with-fpm-user=www', '--with-fpm-group=www',
+      '--enable-option-checking=fatal',
+      '--enable-fpm',
+      '--with-mysqli=mysqlnd',
+      '--with-sodium',
+      '--with-fpm-user=www',
+      '--with-fpm-group=www',
     ])
     expect(want.modules).toEqual(['mysqli', 'mysqlnd', 'sodium'])
   })

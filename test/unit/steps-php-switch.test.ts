@@ -28,17 +28,21 @@ describeStepFixtures(phpSwitch, stepFixtureFolder('php-switch'))
 
 describe('php-switch: what every case keeps', () => {
   const cases = loadStepFixtures(stepFixtureFolder('php-switch'))
-  it('a switch is always preceded by the staged build\'s own php-fpm -t, and followed by a restart or a start', () => {
+  it("a switch is always preceded by the staged build's own php-fpm -t, and followed by a restart or a start", () => {
     for (const {file, fixture} of cases) {
       const kinds = fixture.expected.actions.map((a) => (a.kind === 'service' ? `service:${String(a.op)}` : a.kind))
       const at = kinds.indexOf('switch-link')
       if (at === -1) continue
       const link = fixture.expected.actions[at]!
-      expect(fixture.expected.actions[at - 1], file).toEqual({kind: 'run', description: `check the staged build ${String(link.target)}: php-fpm -t`, command: `${String(link.target)}/sbin/php-fpm -t`})
+      expect(fixture.expected.actions[at - 1], file).toEqual({
+        kind: 'run',
+        description: `check the staged build ${String(link.target)}: php-fpm -t`,
+        command: `${String(link.target)}/sbin/php-fpm -t`,
+      })
       expect(kinds.slice(at + 1), file).toEqual([(fixture.facts as {active: boolean}).active ? 'service:restart' : 'service:enable-now'])
     }
   })
-  it('a restart of a running FPM is always out of the balancer\'s rotation; a start of a stopped one needs not be', () => {
+  it("a restart of a running FPM is always out of the balancer's rotation; a start of a stopped one needs not be", () => {
     for (const {file, fixture} of cases) {
       for (const a of fixture.expected.actions.filter((x) => x.kind === 'service')) {
         expect(a.behindBalancer, file).toBe(a.op === 'restart' ? true : undefined)
@@ -74,13 +78,19 @@ describe('builds on a host (status, rollback)', () => {
   })
 
   it('equal times are ordered by name, whatever order the glob gave', () => {
-    const same = ['@@link@@ ', '1764500000 /application/php-a/.lnmp-deploy-build.json', '1764500000 /application/php-b/.lnmp-deploy-build.json'].join('\n')
+    const same = [
+      '@@link@@ ',
+      '1764500000 /application/php-a/.lnmp-deploy-build.json',
+      '1764500000 /application/php-b/.lnmp-deploy-build.json',
+    ].join('\n')
     expect(parseBuilds(same).map((b) => b.dir)).toEqual(['/application/php-b', '/application/php-a'])
   })
 
   it('no link and no builds: nothing live, nothing listed', () => {
     expect(parseBuilds('@@link@@ \n')).toEqual([])
-    expect(parseBuilds('@@link@@ \n1764500000 /application/php-x/.lnmp-deploy-build.json\n')).toEqual([{dir: '/application/php-x', builtAt: 1764500000, live: false}])
+    expect(parseBuilds('@@link@@ \n1764500000 /application/php-x/.lnmp-deploy-build.json\n')).toEqual([
+      {dir: '/application/php-x', builtAt: 1764500000, live: false},
+    ])
   })
 
   it('a rollback goes to the newest build older than the live one', () => {
@@ -127,9 +137,15 @@ describe('the rollback pin', () => {
 
   it('is removed once the config asks for another build, and only then', () => {
     expect(endPinAction('php', pin, '/application/php-8.2.36-cccc')).toEqual([
-      {kind: 'run', description: 'end the rollback to /application/php-8.2.32-bbbb: the config now asks for /application/php-8.2.36-cccc', command: 'rm -f /var/lib/lnmp-deploy/rollback/php.json'},
+      {
+        kind: 'run',
+        description: 'end the rollback to /application/php-8.2.32-bbbb: the config now asks for /application/php-8.2.36-cccc',
+        command: 'rm -f /var/lib/lnmp-deploy/rollback/php.json',
+      },
     ])
-    expect(endPinAction('nginx', {...pin, from: '/application/nginx-1.22.1-aaaa'}, '/application/nginx-1.26.3-dddd')[0]).toMatchObject({command: 'rm -f /var/lib/lnmp-deploy/rollback/nginx.json'})
+    expect(endPinAction('nginx', {...pin, from: '/application/nginx-1.22.1-aaaa'}, '/application/nginx-1.26.3-dddd')[0]).toMatchObject({
+      command: 'rm -f /var/lib/lnmp-deploy/rollback/nginx.json',
+    })
     expect(endPinAction('php', pin, pin.from)).toEqual([])
     expect(endPinAction('php', undefined, pin.from)).toEqual([])
   })
@@ -142,7 +158,8 @@ describe('the staged switch order (issue 8: stage, then switch, in one move)', (
       expect(order).toContain(id)
       return order.indexOf(id)
     }
-    for (const before of ['php-source', 'php-fpm', 'pecl-memcache', 'php-session']) expect(at(before), before).toBeLessThan(at('php-switch'))
+    for (const before of ['php-source', 'php-fpm', 'pecl-memcache', 'php-session'])
+      expect(at(before), before).toBeLessThan(at('php-switch'))
     expect(at('php-switch')).toBeLessThan(at('app'))
     expect(at('nginx-source')).toBeLessThan(at('app'))
     expect(phpSwitch.after).toEqual(['php-source', 'php-fpm', 'pecl-memcache', 'php-session'])

@@ -1,13 +1,6 @@
 import {describe, expect, it} from 'vitest'
 
-import {
-  buildActions,
-  buildHash,
-  type BuildJob,
-  buildScript,
-  parseMarker,
-  sameBuild,
-} from '../../src/steps/support/build.js'
+import {buildActions, buildHash, type BuildJob, buildScript, parseMarker, sameBuild} from '../../src/steps/support/build.js'
 
 const job: BuildJob = {
   id: 'php-8.2.32-1a2b3c4d',
@@ -62,7 +55,8 @@ describe('build job script', () => {
     expect(forget).toEqual({
       kind: 'run',
       description: 'forget an earlier result of job php-8.2.32-1a2b3c4d whose install is gone',
-      command: 'if [ ! -e /application/php-8.2.32-1a2b3c4d/.lnmp-deploy-build.json ]; then rm -f /var/lib/lnmp-deploy/jobs/php-8.2.32-1a2b3c4d/exit; fi',
+      command:
+        'if [ ! -e /application/php-8.2.32-1a2b3c4d/.lnmp-deploy-build.json ]; then rm -f /var/lib/lnmp-deploy/jobs/php-8.2.32-1a2b3c4d/exit; fi',
     })
     expect(run).toEqual({kind: 'run', description: 'build PHP', command: buildScript(job), job: 'php-8.2.32-1a2b3c4d', build: true})
   })

@@ -8,13 +8,25 @@ export const FACTS: Record<'debian12' | 'debian13' | 'ubuntu2404' | 'rocky9' | '
   debian12: {osId: 'debian', osVersion: '12', osFamily: 'debian', packageManager: 'apt', arch: 'x86_64', cores: 2, initSystem: 'systemd'},
   // as a trixie lab host reports itself (test/unit/fixtures/recorded/facts-debian13-trixie.txt)
   debian13: {osId: 'debian', osVersion: '13', osFamily: 'debian', packageManager: 'apt', arch: 'x86_64', cores: 2, initSystem: 'systemd'},
-  ubuntu2404: {osId: 'ubuntu', osVersion: '24.04', osFamily: 'debian', packageManager: 'apt', arch: 'x86_64', cores: 4, initSystem: 'systemd'},
+  ubuntu2404: {
+    osId: 'ubuntu',
+    osVersion: '24.04',
+    osFamily: 'debian',
+    packageManager: 'apt',
+    arch: 'x86_64',
+    cores: 4,
+    initSystem: 'systemd',
+  },
   rocky9: {osId: 'rocky', osVersion: '9.4', osFamily: 'rhel', packageManager: 'dnf', arch: 'x86_64', cores: 8, initSystem: 'systemd'},
   centos7: {osId: 'centos', osVersion: '7', osFamily: 'rhel', packageManager: 'yum', arch: 'x86_64', cores: 1, initSystem: 'systemd'},
 }
 
 /** web01 of the seed's topology, as a step on it sees the cluster. */
-export function webCtx(facts: HostFacts, overrides: Partial<ConfigInput> = {}, artifacts: StepContext['artifacts'] = new Map()): StepContext {
+export function webCtx(
+  facts: HostFacts,
+  overrides: Partial<ConfigInput> = {},
+  artifacts: StepContext['artifacts'] = new Map(),
+): StepContext {
   const config = configSchema.parse({
     version: 1,
     hosts: [

@@ -18,7 +18,7 @@ function localFile(content: string): {path: string; sha256: string} {
 }
 
 describe('source tarballs', () => {
-  it('downloads the table\'s verified URL when no local file is configured', () => {
+  it("downloads the table's verified URL when no local file is configured", () => {
     const t = sourceTarball('nginx', '1.22.1', webCtx(FACTS.debian12))
     expect(t).toEqual({
       artifact: 'nginx',
@@ -49,7 +49,11 @@ describe('source tarballs', () => {
 
   it('uploads a configured local file after checking it on the controller', () => {
     const f = localFile('nginx source')
-    const ctx = webCtx(FACTS.debian12, {artifacts: {nginx: {file: f.path, sha256: f.sha256}}}, new Map([['nginx', {localPath: f.path, sha256: f.sha256, fileName: 'nginx_1.22.1.orig.tar.gz'}]]))
+    const ctx = webCtx(
+      FACTS.debian12,
+      {artifacts: {nginx: {file: f.path, sha256: f.sha256}}},
+      new Map([['nginx', {localPath: f.path, sha256: f.sha256, fileName: 'nginx_1.22.1.orig.tar.gz'}]]),
+    )
     const t = sourceTarball('nginx', '1.22.1', ctx)
     expect(fetchTarballActions(t, 'stale')).toEqual([
       {kind: 'upload', path: '/var/lib/lnmp-deploy/src/nginx_1.22.1.orig.tar.gz', localPath: f.path, sha256: f.sha256, mode: 0o644},
@@ -59,7 +63,11 @@ describe('source tarballs', () => {
   it('refuses a local file whose sha256 is not the configured one: ArtifactError naming host and artifact', () => {
     const f = localFile('tampered')
     const wrong = 'ef'.repeat(32)
-    const ctx = webCtx(FACTS.debian12, {artifacts: {nginx: {file: f.path, sha256: wrong}}}, new Map([['nginx', {localPath: f.path, sha256: wrong, fileName: 'x'}]]))
+    const ctx = webCtx(
+      FACTS.debian12,
+      {artifacts: {nginx: {file: f.path, sha256: wrong}}},
+      new Map([['nginx', {localPath: f.path, sha256: wrong, fileName: 'x'}]]),
+    )
     let error: unknown
     try {
       sourceTarball('nginx', '1.22.1', ctx)
@@ -73,7 +81,10 @@ describe('source tarballs', () => {
 
   it('refuses a version without a verified sha256, naming the host', () => {
     expect(() => sourceTarball('nginx', '1.25.9', webCtx(FACTS.debian12))).toThrow(
-      expect.objectContaining({exitCode: ExitCode.artifact, message: 'web01: nginx 1.25.9: no verified sha256 for nginx 1.25.9; set artifacts.nginx.sha256'}),
+      expect.objectContaining({
+        exitCode: ExitCode.artifact,
+        message: 'web01: nginx 1.25.9: no verified sha256 for nginx 1.25.9; set artifacts.nginx.sha256',
+      }),
     )
   })
 
@@ -98,10 +109,19 @@ describe('source tarballs', () => {
     const sha = createHash('sha256').update(content).digest('hex')
     writeFileSync(join(dir, 'php-8.3.14.tar.xz'), content)
     // 8.3.14 has no table sha256: the config gives one with a url, and the cache answers for that file name
-    const ctx = {...webCtx(FACTS.debian12, {artifacts: {php: {url: 'https://www.php.net/distributions/php-8.3.14.tar.xz', sha256: sha}}}), sourceCache: dir}
+    const ctx = {
+      ...webCtx(FACTS.debian12, {artifacts: {php: {url: 'https://www.php.net/distributions/php-8.3.14.tar.xz', sha256: sha}}}),
+      sourceCache: dir,
+    }
     const t = sourceTarball('php', '8.3.14', ctx)
     expect(fetchTarballActions(t, undefined)).toEqual([
-      {kind: 'upload', path: '/var/lib/lnmp-deploy/src/php-8.3.14.tar.xz', localPath: join(dir, 'php-8.3.14.tar.xz'), sha256: sha, mode: 0o644},
+      {
+        kind: 'upload',
+        path: '/var/lib/lnmp-deploy/src/php-8.3.14.tar.xz',
+        localPath: join(dir, 'php-8.3.14.tar.xz'),
+        sha256: sha,
+        mode: 0o644,
+      },
     ])
   })
 })

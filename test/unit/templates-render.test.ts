@@ -4,7 +4,11 @@ import {renderLbUpstream} from '../../src/platform/lb.js'
 import {fastcgiPass, renderFpmConfig, renderFpmPool, renderSessionIni, sessionSavePath} from '../../src/php/fpm.js'
 import {renderString, renderTemplate, templatePath} from '../../src/templates.js'
 
-const lines = (text: string) => text.split('\n').map((l) => l.trim()).filter((l) => l !== '' && !l.startsWith('#') && !l.startsWith(';'))
+const lines = (text: string) =>
+  text
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l !== '' && !l.startsWith('#') && !l.startsWith(';'))
 
 describe('renderString', () => {
   it('replaces placeholders', () => {
@@ -63,14 +67,18 @@ describe('nginx', () => {
     expect(l).toContain('proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;')
     expect(l).toContain('server_name phpmyadmin.oldboy.com;')
     // a backend restarting between two checks costs no user request: the next backend answers it, quickly
-    expect(l.slice(l.indexOf('proxy_set_header X-Real-IP $remote_addr;') + 1, l.indexOf('add_header X-Upstream $upstream_addr always;'))).toEqual([
+    expect(
+      l.slice(l.indexOf('proxy_set_header X-Real-IP $remote_addr;') + 1, l.indexOf('add_header X-Upstream $upstream_addr always;')),
+    ).toEqual([
       'proxy_next_upstream error timeout http_502 http_503 http_504;',
       'proxy_next_upstream_tries 3;',
       'proxy_connect_timeout 2s;',
     ])
     // nothing marks a backend `down` when rendered: that is the rotation's, for the seconds of a restart
     expect(l.filter((x) => /\bdown\b/.test(x))).toEqual([])
-    expect(renderLbUpstream({serverName: 'x', backends: ['10.0.0.1'], port: 8080})).toContain('    server 10.0.0.1:8080 max_fails=2 fail_timeout=5s;\n')
+    expect(renderLbUpstream({serverName: 'x', backends: ['10.0.0.1'], port: 8080})).toContain(
+      '    server 10.0.0.1:8080 max_fails=2 fail_timeout=5s;\n',
+    )
     expect(() => renderLbUpstream({serverName: 'x', backends: []})).toThrow('at least one web host')
   })
 })
@@ -88,7 +96,7 @@ describe('php', () => {
     expect(pool.slice(0, 4)).toEqual(['[www]', 'user = www', 'group = www', 'listen = 127.0.0.1:9000'])
     expect(pool).toContain('pm.max_children = 5')
   })
-  it('session handler lines in each extension\'s syntax', () => {
+  it("session handler lines in each extension's syntax", () => {
     expect(lines(renderSessionIni('memcache', '172.16.1.51', 11211))).toEqual([
       'session.save_handler = memcache',
       'session.save_path = "tcp://172.16.1.51:11211"',
@@ -124,13 +132,26 @@ describe('systemd units', () => {
 describe('probes and the demo app', () => {
   it('memcache connect probe: set, get, delete, one JSON line, non-zero exit on failure', () => {
     const text = renderTemplate('probes/memcache-connect.php')
-    for (const s of ['$m->connect($host, $port, 3)', '$m->set($key, $value, 0, 60)', '$m->get($key)', '$m->delete($key)', 'exit(1);', 'json_encode($out)']) {
+    for (const s of [
+      '$m->connect($host, $port, 3)',
+      '$m->set($key, $value, 0, 60)',
+      '$m->get($key)',
+      '$m->delete($key)',
+      'exit(1);',
+      'json_encode($out)',
+    ]) {
       expect(text).toContain(s)
     }
   })
   it('session probe reports host, id, value and handler', () => {
     const text = renderTemplate('probes/session-probe.php')
-    for (const s of ["'host' => gethostname()", "'session_id' => session_id()", "'value' => $value", "'handler' => ini_get('session.save_handler')", "$_GET['write']"]) {
+    for (const s of [
+      "'host' => gethostname()",
+      "'session_id' => session_id()",
+      "'value' => $value",
+      "'handler' => ini_get('session.save_handler')",
+      "$_GET['write']",
+    ]) {
       expect(text).toContain(s)
     }
   })

@@ -21,7 +21,9 @@ describe('Slots', () => {
     const results = await Promise.allSettled(jobs)
     expect(peak).toBe(3)
     expect(results.filter((r) => r.status === 'rejected')).toHaveLength(3)
-    expect(results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []))).toEqual([1, 2, 3, 4, 5, 6, 8, 9, 10, 11, 12, 13, 15, 16, 17, 18, 19])
+    expect(results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []))).toEqual([
+      1, 2, 3, 4, 5, 6, 8, 9, 10, 11, 12, 13, 15, 16, 17, 18, 19,
+    ])
     // all slots are free again
     expect(await Promise.all([1, 2, 3].map((n) => slots.run(async () => n)))).toEqual([1, 2, 3])
   })

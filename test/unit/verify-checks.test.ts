@@ -27,7 +27,16 @@ describe('closed-ports', () => {
   })
 
   it('fails the port open to lb01 with the firewall hint, passes the closed one', () => {
-    const rows = judgeClosed(db01, 'lb01', ports, new Map([['10.77.0.31:11211', true], ['10.77.0.31:3306', false]]), 'cmd')
+    const rows = judgeClosed(
+      db01,
+      'lb01',
+      ports,
+      new Map([
+        ['10.77.0.31:11211', true],
+        ['10.77.0.31:3306', false],
+      ]),
+      'cmd',
+    )
     expect(rows).toEqual([
       {
         name: 'memcached-closed-to-lb01',
@@ -48,12 +57,19 @@ describe('closed-ports', () => {
 describe('web-root-clean', () => {
   it('parses the roots and the files found', () => {
     const out = '@@roots@@\n/application/nginx/html\n/var/www/app\n@@roots@@\n/var/www/app/info.php\n/var/www/app/test_memcache.php\n'
-    expect(parseLeftovers(out)).toEqual({roots: ['/application/nginx/html', '/var/www/app'], files: ['/var/www/app/info.php', '/var/www/app/test_memcache.php']})
+    expect(parseLeftovers(out)).toEqual({
+      roots: ['/application/nginx/html', '/var/www/app'],
+      files: ['/var/www/app/info.php', '/var/www/app/test_memcache.php'],
+    })
     expect(parseLeftovers('@@roots@@\n/var/www/app\n@@roots@@\n')).toEqual({roots: ['/var/www/app'], files: []})
   })
 
   it('fails with the files and how to remove them; passes a clean root; fails when no root is known', () => {
-    expect(judgeLeftovers('web01', {roots: ['/r'], files: ['/r/info.php']}, 'c')).toMatchObject({ok: false, detail: 'left in a web root: /r/info.php', hint: expect.stringContaining('rm /r/info.php')})
+    expect(judgeLeftovers('web01', {roots: ['/r'], files: ['/r/info.php']}, 'c')).toMatchObject({
+      ok: false,
+      detail: 'left in a web root: /r/info.php',
+      hint: expect.stringContaining('rm /r/info.php'),
+    })
     expect(judgeLeftovers('web01', {roots: ['/r'], files: []}, 'c')).toMatchObject({ok: true, detail: 'none in /r'})
     expect(judgeLeftovers('web01', {roots: [], files: []}, 'c').ok).toBe(false)
   })
@@ -111,10 +127,29 @@ describe('services', () => {
   })
 
   it('fails active-but-disabled with the reboot hint, and stopped with the start hint', () => {
-    const rows = judgeServices('db01', ['memcached', 'nginx'], new Map([['memcached-active', 'active\n'], ['memcached-enabled', 'disabled\n'], ['nginx-active', 'inactive'], ['nginx-enabled', 'enabled']]))
+    const rows = judgeServices(
+      'db01',
+      ['memcached', 'nginx'],
+      new Map([
+        ['memcached-active', 'active\n'],
+        ['memcached-enabled', 'disabled\n'],
+        ['nginx-active', 'inactive'],
+        ['nginx-enabled', 'enabled'],
+      ]),
+    )
     expect(rows).toMatchObject([
-      {name: 'memcached-active-enabled', ok: false, detail: 'active, disabled', hint: 'it will not come back after a reboot: systemctl enable memcached on db01'},
-      {name: 'nginx-active-enabled', ok: false, detail: 'inactive, enabled', hint: expect.stringContaining('systemctl start nginx on db01')},
+      {
+        name: 'memcached-active-enabled',
+        ok: false,
+        detail: 'active, disabled',
+        hint: 'it will not come back after a reboot: systemctl enable memcached on db01',
+      },
+      {
+        name: 'nginx-active-enabled',
+        ok: false,
+        detail: 'inactive, enabled',
+        hint: expect.stringContaining('systemctl start nginx on db01'),
+      },
     ])
   })
 })

@@ -25,7 +25,12 @@ print(json.dumps({'tag': root.tag, 'attrs': root.attrib, 'suites': [{'attrs': s.
   return JSON.parse(execFileSync('python3', ['-c', script], {input: xml, encoding: 'utf8'}))
 }
 
-const row = (o: Partial<CheckOutcome> & Pick<CheckOutcome, 'host' | 'name' | 'status'>): CheckOutcome => ({check: 'session-proof', durationMs: 12, ok: o.status === 'pass', ...o})
+const row = (o: Partial<CheckOutcome> & Pick<CheckOutcome, 'host' | 'name' | 'status'>): CheckOutcome => ({
+  check: 'session-proof',
+  durationMs: 12,
+  ok: o.status === 'pass',
+  ...o,
+})
 
 describe('toJUnit', () => {
   const nasty = `<b>&"quoted"</b> 'x' \u0001bell\u001B[31mred\r\nline2\ttab \uD83D\uDE00 lone \uD800 end`
@@ -34,7 +39,15 @@ describe('toJUnit', () => {
     durationMs: 1234,
     hosts: ['lb01', 'web01', 'web02'],
     checks: [
-      row({host: 'lb01', name: 'session-proof', status: 'fail', detail: `web02 answered 502 ${nasty}`, command: 'GET http://10.77.0.11/?a=1&b=2', output: nasty, hint: 'check <php-fpm> & "co"'}),
+      row({
+        host: 'lb01',
+        name: 'session-proof',
+        status: 'fail',
+        detail: `web02 answered 502 ${nasty}`,
+        command: 'GET http://10.77.0.11/?a=1&b=2',
+        output: nasty,
+        hint: 'check <php-fpm> & "co"',
+      }),
       row({host: 'web01', check: 'php-fpm', name: 'php-fpm-t', status: 'pass', durationMs: 1500}),
       row({host: 'web01', check: 'session-proof', name: 'x', status: 'skipped', detail: 'session.handler is files'}),
     ],

@@ -30,7 +30,9 @@ describe('selectChecks', () => {
       selectChecks(['sesion-proof'], STEP_IDS)
     } catch (error) {
       expect((error as ConfigError).message).toBe('--check sesion-proof: no such check')
-      expect((error as ConfigError).hint).toContain('db-firewall, services, session-proof, closed-ports, web-root-clean, memcache-connect, mariadb-login, lb-proxy')
+      expect((error as ConfigError).hint).toContain(
+        'db-firewall, services, session-proof, closed-ports, web-root-clean, memcache-connect, mariadb-login, lb-proxy',
+      )
     }
   })
 
@@ -75,7 +77,15 @@ describe('runVerify', () => {
       return {host} as unknown as StepContext
     },
   })
-  const step = (id: string, verify: AnyStep['verify']): AnyStep => ({id, title: id, roles: ['web'], inputs: () => ({}), probe: async () => ({}), plan: () => ({actions: []}), verify})
+  const step = (id: string, verify: AnyStep['verify']): AnyStep => ({
+    id,
+    title: id,
+    roles: ['web'],
+    inputs: () => ({}),
+    probe: async () => ({}),
+    plan: () => ({actions: []}),
+    verify,
+  })
   const proof: ClusterCheck = {
     id: 'session-proof',
     title: 'proof',
@@ -86,7 +96,8 @@ describe('runVerify', () => {
     id: 'web-root-clean',
     title: 'roots',
     targets: (env) => env.cluster.filter((h) => h.roles.includes('web')),
-    run: async (_env, host) => (host.name === 'web02' ? [{name: 'no-test-pages', ok: true, skipped: true, detail: 'no nginx'}] : [{name: 'no-test-pages', ok: true}]),
+    run: async (_env, host) =>
+      host.name === 'web02' ? [{name: 'no-test-pages', ok: true, skipped: true, detail: 'no nginx'}] : [{name: 'no-test-pages', ok: true}],
   }
   const steps = [
     step('www-user', async () => [{name: 'www-uid', ok: true, detail: '666'}]),
@@ -108,11 +119,21 @@ describe('runVerify', () => {
     ])
     expect(report.checks[2]?.detail).toBe('could not check: php-fpm: not found')
     expect(report.checks[0]?.output).toBe('login *** failed')
-    expect(report).toMatchObject({ok: false, exitCode: 6, counts: {passed: 3, failed: 3, skipped: 1}, unreachable: [], hosts: ['lb01', 'web01', 'web02']})
+    expect(report).toMatchObject({
+      ok: false,
+      exitCode: 6,
+      counts: {passed: 3, failed: 3, skipped: 1},
+      unreachable: [],
+      hosts: ['lb01', 'web01', 'web02'],
+    })
   })
 
   it('narrows to the selected hosts, cluster checks included', async () => {
-    const report = await runVerify(envFor(), {hosts: cluster.filter((h) => h.name === 'web02'), steps: steps.slice(0, 1), clusterChecks: [proof, roots]})
+    const report = await runVerify(envFor(), {
+      hosts: cluster.filter((h) => h.name === 'web02'),
+      steps: steps.slice(0, 1),
+      clusterChecks: [proof, roots],
+    })
     expect(report.checks.map((c) => `${c.host} ${c.name}`)).toEqual(['web02 www-uid', 'web02 no-test-pages'])
     expect(report.exitCode).toBe(0)
   })
@@ -143,7 +164,11 @@ describe('runVerify', () => {
     const today = new Date('2026-12-01T09:00:00Z')
     const on82 = {...envFor(), config: {...config, php: {...config.php, version: '8.2.32'}}}
     const report = await runVerify(on82, {hosts: cluster, steps: steps.slice(0, 1), clusterChecks: [], today})
-    expect(report).toMatchObject({ok: true, exitCode: 0, warnings: ['PHP 8.2.32 reaches its end of life on 2026-12-31 (30 days): set php.version to 8.4.24']})
+    expect(report).toMatchObject({
+      ok: true,
+      exitCode: 0,
+      warnings: ['PHP 8.2.32 reaches its end of life on 2026-12-31 (30 days): set php.version to 8.4.24'],
+    })
     expect((await runVerify(envFor(), {hosts: cluster, steps: steps.slice(0, 1), clusterChecks: [], today})).warnings).toEqual([])
   })
 })

@@ -18,7 +18,11 @@ export default class LabArtifacts extends BaseCommand {
 
   async run(): Promise<void> {
     const {flags} = await this.parse(LabArtifacts)
-    const manifest = await prepareLabArtifacts({refresh: flags.refresh, phpMyAdmin: flags.phpmyadmin, log: (m) => this.logToStderr(`[lab] ${m}`)})
+    const manifest = await prepareLabArtifacts({
+      refresh: flags.refresh,
+      phpMyAdmin: flags.phpmyadmin,
+      log: (m) => this.logToStderr(`[lab] ${m}`),
+    })
     for (const [name, a] of Object.entries(manifest)) this.log(`${name.padEnd(10)} ${a.version.padEnd(8)} ${a.sha256}  ${a.file}`)
   }
 }

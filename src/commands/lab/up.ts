@@ -20,7 +20,10 @@ export default class LabUp extends BaseCommand {
   ]
 
   static override flags = {
-    os: Flags.string({description: 'Debian release of new hosts (default bookworm); existing hosts keep theirs', options: [...LAB_RELEASES]}),
+    os: Flags.string({
+      description: 'Debian release of new hosts (default bookworm); existing hosts keep theirs',
+      options: [...LAB_RELEASES],
+    }),
     login: Flags.string({
       description: "who the lab config logs in as: root, or deploy (passwordless sudo; root's SSH login off, as on cloud images)",
       options: [...LAB_LOGINS],

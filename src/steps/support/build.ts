@@ -36,7 +36,8 @@ export function parseMarker(text: string | undefined): BuildMarker | undefined {
   if (!text?.trim()) return undefined
   try {
     const m = JSON.parse(text) as Partial<BuildMarker>
-    if (typeof m.name !== 'string' || typeof m.version !== 'string' || typeof m.sha256 !== 'string' || !Array.isArray(m.args)) return undefined
+    if (typeof m.name !== 'string' || typeof m.version !== 'string' || typeof m.sha256 !== 'string' || !Array.isArray(m.args))
+      return undefined
     return {name: m.name, version: m.version, sha256: m.sha256, args: m.args.map(String)}
   } catch {
     return undefined
@@ -157,6 +158,10 @@ export function readlinkCommand(link: string): string {
  */
 export function requireSystemd(ctx: {facts: HostFacts; host: {name: string}}, what: string): void {
   if (ctx.facts.initSystem !== 'systemd') {
-    throw new UnsupportedPlatformError(ctx.host.name, `${what} needs systemd as PID 1 (its service runs as a systemd unit); this host has none`, 'deploy the web role to a host that boots with systemd')
+    throw new UnsupportedPlatformError(
+      ctx.host.name,
+      `${what} needs systemd as PID 1 (its service runs as a systemd unit); this host has none`,
+      'deploy the web role to a host that boots with systemd',
+    )
   }
 }

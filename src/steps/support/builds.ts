@@ -26,7 +26,11 @@ export function buildsCommand(prefix: string, component: Component): string {
 
 export function parseBuilds(output: string): HostBuild[] {
   const lines = output.split('\n').map((l) => l.trim())
-  const link = lines.find((l) => l.startsWith(LINK_MARK))?.slice(LINK_MARK.length).trim() ?? ''
+  const link =
+    lines
+      .find((l) => l.startsWith(LINK_MARK))
+      ?.slice(LINK_MARK.length)
+      .trim() ?? ''
   const builds: HostBuild[] = []
   for (const line of lines) {
     const m = /^(\d+) (\/.+)\/[^/]+$/.exec(line)

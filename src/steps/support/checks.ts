@@ -4,13 +4,23 @@ import type {Remote} from '../../ssh/remote.js'
 import {cmd} from '../../ssh/shell.js'
 
 /** One named check from a condition, with the hint only when it failed. */
-export function check(name: string, ok: boolean, detail: string, extra: {command?: string; hint?: string; output?: string} = {}): CheckResult {
+export function check(
+  name: string,
+  ok: boolean,
+  detail: string,
+  extra: {command?: string; hint?: string; output?: string} = {},
+): CheckResult {
   return {
     name,
     ok,
     detail,
     ...(extra.command ? {command: extra.command} : {}),
-    ...(ok ? {} : {...(extra.hint ? {hint: extra.hint} : {}), ...(extra.output ? {output: extra.output.trim().split('\n').slice(-20).join('\n')} : {})}),
+    ...(ok
+      ? {}
+      : {
+          ...(extra.hint ? {hint: extra.hint} : {}),
+          ...(extra.output ? {output: extra.output.trim().split('\n').slice(-20).join('\n')} : {}),
+        }),
   }
 }
 

@@ -38,11 +38,16 @@ export function phpBuild(ctx: Pick<StepContext, 'config' | 'facts' | 'host'>): P
   checkBuildable('php', version, ctx.facts, ctx.host.name)
   const extra = appFeatures(config)
   const flags = config.php.flags
-    ? [...config.php.flags, ...(extra.includes('sodium') && !config.php.flags.some((f) => f.startsWith('--with-sodium')) ? ['--with-sodium'] : [])]
+    ? [
+        ...config.php.flags,
+        ...(extra.includes('sodium') && !config.php.flags.some((f) => f.startsWith('--with-sodium')) ? ['--with-sodium'] : []),
+      ]
     : undefined
   const features = flags ? featuresOf({flags}) : [...new Set([...featuresOf({features: config.php.features}), ...extra])]
   // --prefix is ours: the hash covers everything else, then the directory it names is the prefix
-  const withoutPrefix = phpConfigureArgs({prefix: config.prefix, version, ...(flags ? {flags} : {features})}).filter((a) => !a.startsWith('--prefix='))
+  const withoutPrefix = phpConfigureArgs({prefix: config.prefix, version, ...(flags ? {flags} : {features})}).filter(
+    (a) => !a.startsWith('--prefix='),
+  )
   const hash = buildHash({version, args: withoutPrefix})
   const dir = `${config.prefix}/php-${version}-${hash}`
   const scanDir = `${dir}/etc/conf.d`

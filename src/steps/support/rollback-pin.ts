@@ -32,7 +32,9 @@ export function parsePin(text: string | undefined): RollbackPin | undefined {
   if (!text?.trim()) return undefined
   try {
     const p = JSON.parse(text) as Partial<RollbackPin>
-    return typeof p.from === 'string' && typeof p.to === 'string' && typeof p.at === 'string' ? {from: p.from, to: p.to, at: p.at} : undefined
+    return typeof p.from === 'string' && typeof p.to === 'string' && typeof p.at === 'string'
+      ? {from: p.from, to: p.to, at: p.at}
+      : undefined
   } catch {
     return undefined
   }
@@ -50,5 +52,11 @@ export function liveBuild(wanted: string, pin: RollbackPin | undefined): string 
 /** A pin the config has moved past is removed as the new build goes live. */
 export function endPinAction(component: Component, pin: RollbackPin | undefined, wanted: string): Action[] {
   if (!pin || pin.from === wanted) return []
-  return [{kind: 'run', description: `end the rollback to ${pin.to}: the config now asks for ${wanted}`, command: cmd('rm', '-f', pinPath(component))}]
+  return [
+    {
+      kind: 'run',
+      description: `end the rollback to ${pin.to}: the config now asks for ${wanted}`,
+      command: cmd('rm', '-f', pinPath(component)),
+    },
+  ]
 }

@@ -94,10 +94,13 @@ export function sourceTarball(artifact: ArtifactName, version: string, ctx: Step
     }
     if (actual !== local.sha256) {
       if (local.fromCache) {
-        throw new ArtifactError(`${host}: ${artifact} ${version}: ${local.localPath} in artifactCache has sha256 ${actual}, the artifact table says ${local.sha256}`, {
-          host,
-          hint: `remove ${local.localPath}: the host then downloads ${resolved.url ?? 'it'} and checks it`,
-        })
+        throw new ArtifactError(
+          `${host}: ${artifact} ${version}: ${local.localPath} in artifactCache has sha256 ${actual}, the artifact table says ${local.sha256}`,
+          {
+            host,
+            hint: `remove ${local.localPath}: the host then downloads ${resolved.url ?? 'it'} and checks it`,
+          },
+        )
       }
       throw new ArtifactError(`${host}: ${artifact} ${version}: ${local.localPath} has sha256 ${actual}, the config says ${local.sha256}`, {
         host,
