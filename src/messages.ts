@@ -73,7 +73,7 @@ export const messages = {
     invalidVersion: 'must be a version such as 8.2.32',
     invalidPort: 'must be a port number from 1 to 65535',
     invalidEnvName: 'must be an environment variable name: letters, digits and _, not starting with a digit',
-    refusedKey: (host: string, fingerprint: string) => `host key ${fingerprint} refused; nothing was written`,
+    refusedKey: (_host: string, fingerprint: string) => `host key ${fingerprint} refused; nothing was written`,
     refusedKeyHint: 'check the fingerprint on the host (ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub) and run init again',
     changedKey: (knownHosts: string, keyType: string, presented: string, expected: readonly string[]) =>
       `presents ${keyType} key ${presented}, but ${knownHosts} holds a different key for it (${expected.join(', ')}); refused`,

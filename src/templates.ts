@@ -24,7 +24,7 @@ export function templatePath(relativePath = ''): string {
     cachedRoot = join(dir, 'templates')
   }
   const full = resolve(cachedRoot, relativePath)
-  if (full !== cachedRoot && !full.startsWith(cachedRoot + '/')) throw new Error(`template path escapes templates/: ${relativePath}`)
+  if (full !== cachedRoot && !full.startsWith(`${cachedRoot}/`)) throw new Error(`template path escapes templates/: ${relativePath}`)
   return full
 }
 

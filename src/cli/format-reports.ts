@@ -18,7 +18,7 @@ export function table(header: string[], rows: string[][]): string[] {
 }
 
 function stripAnsi(s: string): string {
-  // eslint-disable-next-line no-control-regex
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: matches ANSI colour escapes (ESC [ ... m)
   return s.replace(/\u001B\[[0-9;]*m/g, '')
 }
 

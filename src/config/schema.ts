@@ -78,6 +78,7 @@ const TARBALL_SUFFIXES = ['.tar.gz', '.tgz', '.tar.xz'] as const
 const SAFE_FILE_NAME = /^[A-Za-z0-9][A-Za-z0-9._+-]*$/
 const FILE_NAME_RULE = `letters, digits, . _ + - (a letter or digit first), ending in ${TARBALL_SUFFIXES.join(', ')}`
 // a local path may have any directory, but a newline or escape in it would garble every message that shows it
+// biome-ignore lint/suspicious/noControlCharactersInRegex: it exists to find control characters
 const CONTROL_CHAR = /[\u0000-\u001f\u007f]/
 
 function lastSegment(path: string): string {

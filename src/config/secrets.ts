@@ -34,7 +34,9 @@ export function findSecretRefs(config: unknown): Map<string, {keyPath: KeyPath; 
       const ref = parseSecretRef(value)
       if (ref) found.set(at.join('.'), {keyPath: at, ref})
     } else if (Array.isArray(value)) {
-      value.forEach((v, i) => walk(v, [...at, i]))
+      value.forEach((v, i) => {
+        walk(v, [...at, i])
+      })
     } else if (value !== null && typeof value === 'object') {
       for (const [k, v] of Object.entries(value)) walk(v, [...at, k])
     }

@@ -116,5 +116,5 @@ export interface Step<Inputs = unknown, Facts = unknown> {
   verify(env: VerifyEnv, ctx: StepContext): Promise<CheckResult[]>
 }
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+// biome-ignore lint/suspicious/noExplicitAny: a step of any inputs and facts, for the registry and the engine
 export type AnyStep = Step<any, any>

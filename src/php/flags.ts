@@ -201,9 +201,9 @@ export function translateSeedFlags(flags: readonly string[], version: string): s
     } else if (feature) {
       features.add(feature)
     } else if (ABSORBED.has(name)) {
-      continue
+      // featureFlags writes it itself: dropped
     } else if (RULES[name]?.removedIn && atLeast(version, RULES[name].removedIn)) {
-      continue
+      // the version no longer has it: dropped
     } else {
       kept.push(flag)
     }

@@ -1,5 +1,5 @@
 import {and, cmd, or} from '../ssh/shell.js'
-import {osMajor, UnsupportedPlatformError} from './detect.js'
+import {osMajor} from './detect.js'
 import type {HostFacts} from './facts.js'
 
 /**

@@ -60,6 +60,7 @@ export async function openConnection(target: SshTarget, options: ConnectOptions)
   }
   try {
     const ssh = await connectOne(target, options, sock)
+    // biome-ignore lint/style/noNonNullAssertion: node-ssh sets connection once connect() has resolved
     const client = ssh.connection!
     return {
       ssh,

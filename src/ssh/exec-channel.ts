@@ -24,6 +24,7 @@ export function execOnChannel(
       client.removeListener('close', onClientClose)
       if (timer) clearTimeout(timer)
       if (error) reject(error)
+      // biome-ignore lint/style/noNonNullAssertion: finish() is called with an error or with a result
       else resolve(result!)
     }
     let timer: NodeJS.Timeout | undefined

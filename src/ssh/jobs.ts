@@ -96,6 +96,7 @@ export function parseStartOutput(stdout: string): {state: 'running' | 'busy' | '
   const line = stdout.trim().split('\n').pop() ?? ''
   const match = /^(running|busy|finished|started) (\d+) (\/.*)$/.exec(line)
   if (!match) throw new Error(`unexpected job start output: ${line}`)
+  // biome-ignore lint/style/noNonNullAssertion: group 3 is not optional in the regex
   return {state: match[1] as 'running', pid: Number(match[2]), dir: match[3]!}
 }
 

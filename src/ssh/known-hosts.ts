@@ -44,8 +44,10 @@ export function parseKnownHostsLine(raw: string, line: number): KnownHostEntry |
   if (trimmed === '' || trimmed.startsWith('#')) return undefined
   const fields = trimmed.split(/\s+/)
   let marker: KnownHostMarker | undefined
-  if (fields[0]?.startsWith('@')) {
-    const name = fields.shift()!.slice(1)
+  const first = fields[0]
+  if (first?.startsWith('@')) {
+    fields.shift()
+    const name = first.slice(1)
     // an unknown marker makes ssh ignore the line: do the same rather than trust it as a plain entry
     if (name !== 'revoked' && name !== 'cert-authority') return undefined
     marker = name
@@ -106,7 +108,7 @@ export function keysForHost(entries: KnownHostEntry[], host: string, port: numbe
 /** `SHA256:` + unpadded base64 of the key blob's sha256, as `ssh-keygen -l` prints it. */
 export function fingerprintSha256(publicKey: string | Buffer): string {
   const blob = typeof publicKey === 'string' ? Buffer.from(publicKey, 'base64') : publicKey
-  return 'SHA256:' + createHash('sha256').update(blob).digest('base64').replace(/=+$/, '')
+  return `SHA256:${createHash('sha256').update(blob).digest('base64').replace(/=+$/, '')}`
 }
 
 /** The key type is the first string inside the key blob (RFC 4253 6.6). */

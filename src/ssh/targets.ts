@@ -26,6 +26,7 @@ export function resolveLocalPath(path: string, baseDir: string, home = homedir()
 export function parseJumpSpec(spec: string): {user?: string; host: string; port?: number} {
   const match = /^(?:([a-z_][a-z0-9_-]*)@)?([A-Za-z0-9.-]+|\[[0-9a-fA-F:.]+\])(?::(\d+))?$/.exec(spec)
   if (!match) throw new ConfigError(`jump host ${JSON.stringify(spec)} must be user@host:port or the name of a configured host`)
+  // biome-ignore lint/style/noNonNullAssertion: group 2 is not optional in the regex
   const out: {user?: string; host: string; port?: number} = {host: match[2]!.replace(/^\[|\]$/g, '')}
   if (match[1]) out.user = match[1]
   if (match[3]) out.port = Number(match[3])

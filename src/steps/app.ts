@@ -172,7 +172,6 @@ export function unpackCommand(tarballPath: string, dir: string, sha: string): st
 
 export function planApp(facts: AppFacts, want: AppInputs): StepPlan {
   const actions: Action[] = []
-  const ready = {tcp: {host: '127.0.0.1', port: PORT}}
   let contentChanged = false
   if (want.tarball && want.dir) {
     if (facts.unpackedSha256 !== want.tarball.sha256) {
@@ -255,7 +254,9 @@ export const app: Step<AppInputs, AppFacts> = {
       ...(want.tarball ? {tarball: tarballSumCommand(want.tarball)} : {}),
       ...(want.dir ? {unpacked: cmd('cat', `${want.dir}/${ARTIFACT_MARKER}`)} : {}),
     }
-    want.files.forEach((f, i) => (questions[`file${i}`] = cmd('sha256sum', f.path)))
+    want.files.forEach((f, i) => {
+      questions[`file${i}`] = cmd('sha256sum', f.path)
+    })
     const a = parseBatch((await remote.exec(batchCommand(questions), {sudo: true})).stdout)
     const first = (key: string) => firstWord(a.get(key))
     return {

@@ -199,7 +199,7 @@ export const lbUpstream: Step<LbUpstreamInputs, LbUpstreamFacts> = {
     if (want.defaultSite !== undefined) {
       const raw = (await remote.exec(httpGetCommand({address: '127.0.0.1'}))).stdout
       const r = parseHttpResponse(raw)
-      const ok = r !== undefined && r.headers.has('x-upstream') && r.status < 500
+      const ok = r?.headers.has('x-upstream') === true && r.status < 500
       checks.push(
         check(
           'lb-without-host-header',

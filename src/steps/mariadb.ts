@@ -211,8 +211,8 @@ export function probeSql(want: MariadbInputs, secrets: MariadbSecrets): string {
  * a newline, a NUL and the backslash itself (`test\_%` prints as `test\\_%`); NULL prints as `NULL`.
  */
 export function batchRow(line: string): string[] {
-  const unescape: Record<string, string> = {t: '\t', n: '\n', '0': '\0', '\\': '\\'}
-  return line.split('\t').map((field) => field.replace(/\\(.)/g, (_, c: string) => unescape[c] ?? c))
+  const unescaped: Record<string, string> = {t: '\t', n: '\n', '0': '\0', '\\': '\\'}
+  return line.split('\t').map((field) => field.replace(/\\(.)/g, (_, c: string) => unescaped[c] ?? c))
 }
 
 /** The answers to probeSql as `mysql -N -B` prints them; undefined without the `end` row (the server could not be asked). */

@@ -1,6 +1,5 @@
 import {Socket} from 'node:net'
 
-import {hostsWithRole} from '../config/hosts.js'
 import type {ClusterHost} from '../engine/step.js'
 import {messages} from '../messages.js'
 import type {CheckEnv, ClusterCheck, VerifyResult} from './types.js'

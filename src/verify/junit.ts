@@ -20,8 +20,8 @@ export interface JUnitInput {
 }
 
 // XML 1.0 allows tab, LF, CR and everything from U+0020 except the surrogates and U+FFFE/U+FFFF
-// eslint-disable-next-line no-control-regex
 const INVALID_XML =
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: it exists to find the control characters XML cannot carry
   /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g
 
 /** Text and attribute values: the five entities, and characters XML cannot carry replaced by U+FFFD. */

@@ -255,7 +255,11 @@ export function clusterSuite(options: ClusterSuiteOptions): void {
     it(
       'php.fpmListen 9000 -> 9001 -> 9000: the pool and the vhost change together on each host, 0 failed, 0 logouts',
       async () => {
-        onTestFinished(() => editConfig((doc) => void (doc.php = {...doc.php, fpmListen: '127.0.0.1:9000'})))
+        onTestFinished(() =>
+          editConfig((doc) => {
+            doc.php = {...doc.php, fpmListen: '127.0.0.1:9000'}
+          }),
+        )
         await underLoad('fpmListen 9000 -> 9001 -> 9000', async () => {
           for (const listen of ['127.0.0.1:9001', '127.0.0.1:9000']) {
             await editConfig((doc) => {
@@ -275,7 +279,10 @@ export function clusterSuite(options: ClusterSuiteOptions): void {
     it(
       'a pool FPM cannot start on: the old one is put back and serves, and the next run recovers by itself',
       async () => {
-        const restore = () => editConfig((doc) => void (doc.php = {...doc.php, fpmListen: '127.0.0.1:9000'}))
+        const restore = () =>
+          editConfig((doc) => {
+            doc.php = {...doc.php, fpmListen: '127.0.0.1:9000'}
+          })
         onTestFinished(restore)
         await underLoad('a pool on a socket in a missing directory, then fixed', async () => {
           await editConfig((doc) => {
@@ -306,7 +313,11 @@ export function clusterSuite(options: ClusterSuiteOptions): void {
       async () => {
         // a valid DNS name nginx cannot hash with its default server_names_hash_bucket_size (64): `nginx -t` fails
         const tooLong = 'phpmyadmin-cluster-of-the-oldboy-education-lnmp-tutorial-served.behind-one-balancer.lab.test'
-        onTestFinished(() => editConfig((doc) => void (doc.app = {...doc.app, serverName: SERVER_NAME})))
+        onTestFinished(() =>
+          editConfig((doc) => {
+            doc.app = {...doc.app, serverName: SERVER_NAME}
+          }),
+        )
         await underLoad('a server name nginx -t refuses, then set back', async () => {
           await editConfig((doc) => {
             doc.app = {...doc.app, serverName: tooLong}

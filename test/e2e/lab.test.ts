@@ -10,7 +10,7 @@ import {aptProxyPid} from '../../src/lab/apt-proxy.js'
 import {prepareLabArtifacts, sha256File} from '../../src/lab/artifacts.js'
 import {tryRun} from '../../src/lab/exec.js'
 import {hostState, monitorPids} from '../../src/lab/hosts.js'
-import {labDestroy, labDown, labReset, labStatus, labUp, type LabUpResult} from '../../src/lab/lab.js'
+import {labDestroy, labDown, labReset, type labStatus, labUp, type LabUpResult} from '../../src/lab/lab.js'
 import {bridgeExists, guardRulesPresent} from '../../src/lab/network.js'
 import {basePath, labPaths} from '../../src/lab/paths.js'
 import {sshArgs} from '../../src/lab/ssh-probe.js'
@@ -67,7 +67,7 @@ describe('lnmp-deploy lab', () => {
     try {
       const web01Keys = (await readFile(paths.knownHosts, 'utf8')).split('\n').filter((l) => l.startsWith('web01,'))
       const forged = path.join(dir, 'known_hosts')
-      await writeFile(forged, web01Keys.map((l) => l.replace(/^\S+/, 'lb01,10.77.0.11')).join('\n') + '\n')
+      await writeFile(forged, `${web01Keys.map((l) => l.replace(/^\S+/, 'lb01,10.77.0.11')).join('\n')}\n`)
       const r = await tryRun('ssh', [...sshArgs({...paths, knownHosts: forged}, '10.77.0.11'), 'true'])
       expect(r.code).toBe(255)
       expect(r.stderr).toMatch(/REMOTE HOST IDENTIFICATION HAS CHANGED|Host key verification failed/)

@@ -196,7 +196,7 @@ describe('service', () => {
 
     const error = await executeAction(action, e).catch((x: unknown) => x)
     expect((error as StepFailedError).message).toBe(
-      'web01: step memcached failed: memcached did not become ready within 1 s (`test -e ' + folder + '/ready`)',
+      `web01: step memcached failed: memcached did not become ready within 1 s (\`test -e ${folder}/ready\`)`,
     )
     expect(e.journal.owed).toMatchObject([{stepId: 'memcached', service: 'memcached', op: 'restart'}])
 

@@ -62,7 +62,7 @@ describe('Connections', () => {
     await writeFile(join(dir, 'kh-jump-only'), `${jumpHost.knownHostsLine}\n`)
     const conns = connections('kh-jump-only', [
       {name: 'lb01', address: '127.0.0.1', port: jumpHost.port, roles: ['lb']},
-      {name: 'web01', address: '127.0.0.1', port: target.port, jump: 'root@127.0.0.1:' + jumpHost.port, roles: ['web']},
+      {name: 'web01', address: '127.0.0.1', port: target.port, jump: `root@127.0.0.1:${jumpHost.port}`, roles: ['web']},
     ])
     try {
       const error = await conns.get('web01').catch((e: unknown) => e)

@@ -14,6 +14,8 @@ export function brief(actions: readonly Action[]): string[] {
         return `upload:${a.path}`
       case 'switch-link':
         return `switch:${a.link}->${a.target}`
+      default:
+        throw new Error(`unknown action ${JSON.stringify(a satisfies never)}`)
     }
   })
 }

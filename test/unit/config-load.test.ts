@@ -35,7 +35,7 @@ describe('parseConfig', () => {
   })
 
   it('reports an unknown key at the key itself, with its path', () => {
-    expect(problemsOf(VALID + 'colour: blue\n')).toContain('c.yml:6:1: colour: unknown key')
+    expect(problemsOf(`${VALID}colour: blue\n`)).toContain('c.yml:6:1: colour: unknown key')
     const nested = VALID.replace('    roles: [web]\n', '    roles: [web]\n    pasword: x\n')
     expect(problemsOf(nested)).toContain('c.yml:6:5: hosts[0].pasword: unknown key')
   })
@@ -56,7 +56,7 @@ describe('parseConfig', () => {
   })
 
   it('reports duplicate host names at the second one', () => {
-    const text = VALID + '  - name: web01\n    address: 10.0.0.8\n    roles: [web]\n'
+    const text = `${VALID}  - name: web01\n    address: 10.0.0.8\n    roles: [web]\n`
     expect(problemsOf(text)).toContain('c.yml:6:11: hosts[1].name: duplicate host name web01')
   })
 
@@ -125,7 +125,7 @@ describe('loadConfig', () => {
 
   it('names the absolute file in validation errors', async () => {
     const file = path.join(dir, 'bad.yml')
-    await writeFile(file, VALID + 'extra: 1\n')
+    await writeFile(file, `${VALID}extra: 1\n`)
     await expect(loadConfig(file)).rejects.toThrow(`${file}:6:1: extra: unknown key`)
   })
 })

@@ -14,8 +14,8 @@ describe('fileDiff', () => {
   })
 
   it('shows a changed line with three lines of context', () => {
-    const old = ['1', '2', '3', '4', '5', '6', '7', '8', '9'].join('\n') + '\n'
-    const next = ['1', '2', '3', '4', 'five', '6', '7', '8', '9'].join('\n') + '\n'
+    const old = `${['1', '2', '3', '4', '5', '6', '7', '8', '9'].join('\n')}\n`
+    const next = `${['1', '2', '3', '4', 'five', '6', '7', '8', '9'].join('\n')}\n`
     expect(fileDiff('/etc/x', old, next)).toBe(
       ['--- /etc/x', '+++ /etc/x', '@@ -2,7 +2,7 @@', ' 2', ' 3', ' 4', '-5', '+five', ' 6', ' 7', ' 8'].join('\n'),
     )

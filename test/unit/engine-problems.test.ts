@@ -67,6 +67,7 @@ function captured(): {stream: NodeJS.WriteStream; text: () => string} {
       callback()
     },
   }) as unknown as NodeJS.WriteStream
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: strips ANSI colour escapes
   return {stream, text: () => text.replaceAll(/\u001B\[[0-9;]*m/g, '')}
 }
 
@@ -85,6 +86,7 @@ describe("plan with the seed's PHP 5.5 flags", () => {
     const summary = await plan()
     const text = formatPlan(summary)
       .join('\n')
+      // biome-ignore lint/suspicious/noControlCharactersInRegex: strips ANSI colour escapes
       .replaceAll(/\u001B\[[0-9;]*m/g, '')
     expect(occurrences(text, '--with-mcrypt: removed in PHP 7.2')).toBe(1)
     expect(occurrences(text, 'hint: or list php.features')).toBe(1)
@@ -182,6 +184,7 @@ describe("run with web02's host key changed", () => {
     const summary = await run((e) => events.push(e))
     const text = formatRunSummary(summary)
       .join('\n')
+      // biome-ignore lint/suspicious/noControlCharactersInRegex: strips ANSI colour escapes
       .replaceAll(/\u001B\[[0-9;]*m/g, '')
     expect(occurrences(text, 'HOST KEY CHANGED for 10.0.0.8:22')).toBe(1)
     expect(occurrences(text, 'hint: someone may be intercepting')).toBe(1)

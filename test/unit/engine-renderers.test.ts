@@ -13,6 +13,7 @@ function captured(): {stream: NodeJS.WriteStream; text: () => string} {
       callback()
     },
   }) as unknown as NodeJS.WriteStream
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: strips ANSI colour escapes
   return {stream, text: () => text.replaceAll(/\u001B\[[0-9;]*m/g, '')}
 }
 

@@ -90,7 +90,6 @@ const sumsOf = (files: ReadonlyArray<{path: string}>, host: Applied): Record<str
   )
 const HARDENED = {anonymousHosts: [], remoteRootHosts: [], testDatabase: false, testGrants: []}
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 const DONE = new Map<string, Sweep<any, any>>([
   entry(wwwUser, {
     fresh: () => ({}),

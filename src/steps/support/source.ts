@@ -70,8 +70,8 @@ function localSha256(path: string): string {
  */
 export function sourceTarball(artifact: ArtifactName, version: string, ctx: StepContext): SourceTarball {
   const host = ctx.host.name
-  let resolved
-  let path
+  let resolved: ResolvedArtifact
+  let path: string
   try {
     resolved = resolveArtifact(artifact, version, ctx.config)
     path = cachedTarballPath(resolved.fileName)
