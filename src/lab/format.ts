@@ -15,7 +15,7 @@ function table(rows: string[][]): string[] {
 export function formatStatus(s: LabStatus): string {
   const lines = [
     `lab dir    ${s.dir}`,
-    `hosts      ${s.state ? `Debian ${s.state.release}, config logs in as ${s.state.login}` : 'none made'}`,
+    `hosts      ${s.state ? `Debian ${s.state.release}, config logs in as ${s.state.login}, ${s.state.caches} session store(s)` : 'none made'}`,
     `bridge     ${s.bridge ?? 'absent'}`,
     `guard      ${s.guardRules} iptables rule(s)`,
     `apt proxy  ${s.aptProxyPid === undefined ? 'stopped' : `apt-cacher-ng pid ${s.aptProxyPid}`}`,

@@ -8,7 +8,7 @@ import {run, tryRun} from './exec.js'
 import {basePath, deltaDir, hostDir, type LabPaths} from './paths.js'
 import type {LabRelease} from './release.js'
 import type {LabState} from './state.js'
-import {APT_PROXY_PORT, LAB_BRIDGE, LAB_GATEWAY, etcHostsFor, macFor, type LabHost} from './topology.js'
+import {ALL_LAB_HOSTS, APT_PROXY_PORT, LAB_BRIDGE, LAB_GATEWAY, etcHostsFor, macFor, type LabHost} from './topology.js'
 
 /**
  * The hosts themselves: privileged LXC system containers with systemd as PID 1, each root an overlay of the
@@ -80,7 +80,7 @@ async function createIdentity(paths: LabPaths, host: LabHost): Promise<void> {
   await chmod(d('root/.ssh'), 0o700)
   await chmod(d('home/deploy/.ssh'), 0o700)
   await writeFile(d('etc/hostname'), `${host.name}\n`)
-  await writeFile(d('etc/hosts'), etcHostsFor(host.name))
+  await writeFile(d('etc/hosts'), etcHostsFor(host.name, ALL_LAB_HOSTS))
   await writeFile(d('etc/machine-id'), `${randomUUID().replaceAll('-', '')}\n`)
   await writeFile(d('etc/apt/apt.conf.d/91lab-proxy'), `Acquire::http::Proxy "http://${LAB_GATEWAY}:${APT_PROXY_PORT}";\n`)
   await run(`generating ssh host keys for ${host.name}`, 'ssh-keygen', ['-A', '-f', u])

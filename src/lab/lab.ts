@@ -10,11 +10,11 @@ import {hostState, prepareHost, removeHost, startHost, stopHost, waitForMonitors
 import {withLabLock} from './lock.js'
 import {bridgeExists, ensureBridge, ensureGuard, guardRulesPresent, ipForwardEnabled, removeBridge, removeGuard} from './network.js'
 import {labPaths, type LabPaths} from './paths.js'
-import {DEFAULT_LAB_RELEASE, type LabLogin, type LabRelease} from './release.js'
+import type {LabLogin, LabRelease} from './release.js'
 import {systemdState, waitForBoot} from './ssh-probe.js'
-import {readLabState, writeLabState, type LabState} from './state.js'
+import {DEFAULT_LAB_STATE, readLabState, writeLabState, type LabState} from './state.js'
 import {ensureTools} from './tools.js'
-import {LAB_BRIDGE, LAB_GATEWAY, LAB_HOSTS, labHost, type LabHost} from './topology.js'
+import {ALL_LAB_HOSTS, LAB_BRIDGE, LAB_GATEWAY, type LabHost, labHostsFor} from './topology.js'
 
 /** The service behind `lnmp-deploy lab ...`: every function here is one command. */
 
@@ -45,6 +45,8 @@ export interface LabStatus {
 }
 
 export interface LabUpOptions {
+  /** session stores: 2 adds cache01 (memcached only) beside db01 */
+  caches?: number
   /** the Debian release of new hosts; existing hosts keep theirs (a different one is refused) */
   release?: LabRelease
   /** who the lab's config logs in as */
@@ -91,12 +93,12 @@ async function ensureKey(paths: LabPaths): Promise<void> {
 }
 
 async function anyRunning(paths: LabPaths): Promise<boolean> {
-  const states = await Promise.all(LAB_HOSTS.map((h) => hostState(paths, h.name)))
+  const states = await Promise.all(ALL_LAB_HOSTS.map((h) => hostState(paths, h.name)))
   return states.includes('RUNNING')
 }
 
 async function anyHost(paths: LabPaths): Promise<boolean> {
-  const states = await Promise.all(LAB_HOSTS.map((h) => hostState(paths, h.name)))
+  const states = await Promise.all(ALL_LAB_HOSTS.map((h) => hostState(paths, h.name)))
   return states.some((s) => s !== 'ABSENT')
 }
 
@@ -108,11 +110,11 @@ async function anyHost(paths: LabPaths): Promise<boolean> {
 async function resolveState(paths: LabPaths, options: LabUpOptions): Promise<LabState> {
   const hostsExist = await anyHost(paths)
   const recorded = hostsExist ? readLabState(paths) : undefined
-  // hosts from before the lab recorded its state were bookworm hosts with the root login
-  const current: LabState | undefined = hostsExist ? (recorded ?? {release: 'bookworm', login: 'root'}) : undefined
+  const current: LabState | undefined = hostsExist ? (recorded ?? DEFAULT_LAB_STATE) : undefined
   const wanted: LabState = {
-    release: options.release ?? current?.release ?? DEFAULT_LAB_RELEASE,
-    login: options.login ?? current?.login ?? 'root',
+    release: options.release ?? current?.release ?? DEFAULT_LAB_STATE.release,
+    login: options.login ?? current?.login ?? DEFAULT_LAB_STATE.login,
+    caches: options.caches ?? current?.caches ?? DEFAULT_LAB_STATE.caches,
   }
   if (current && current.release !== wanted.release) {
     throw new LabError(`the lab's hosts run Debian ${current.release}; --os ${wanted.release} needs new hosts`, {
@@ -156,10 +158,13 @@ export async function labUp(options: LabUpOptions = {}): Promise<LabUpResult> {
     const state = await resolveState(paths, options)
     await ensureBase(paths, state.release, {hostsRunning: await anyRunning(paths), log})
     await writeLabState(paths, state)
-    await Promise.all(LAB_HOSTS.map((h) => prepareHost(paths, h, state)))
-    await writeClientFiles(paths)
-    log(`starting lb01, web01, web02, db01 (Debian ${state.release}, config logs in as ${state.login})`)
-    const hosts = await bootHosts(paths, LAB_HOSTS, options.bootTimeoutMs ?? 90_000, log)
+    const wanted = labHostsFor(state.caches)
+    // a second store asked for no more goes: the lab has no host the config does not name
+    for (const h of ALL_LAB_HOSTS) if (!wanted.includes(h)) await removeHost(paths, h.name)
+    await Promise.all(wanted.map((h) => prepareHost(paths, h, state)))
+    await writeClientFiles(paths, wanted)
+    log(`starting ${wanted.map((h) => h.name).join(', ')} (Debian ${state.release}, config logs in as ${state.login})`)
+    const hosts = await bootHosts(paths, wanted, options.bootTimeoutMs ?? 90_000, log)
     return {seconds: (Date.now() - started) / 1000, state, paths, hosts}
   })
 }
@@ -170,7 +175,7 @@ export async function labDown(options: {log?: Log; paths?: LabPaths} = {}): Prom
   await ensureLabDir(paths)
   await withLabLock(paths.lock, async () => {
     if (existsSync(paths.lxc)) {
-      await Promise.all(LAB_HOSTS.map((h) => stopHost(paths, h.name)))
+      await Promise.all(ALL_LAB_HOSTS.map((h) => stopHost(paths, h.name)))
       await waitForMonitorsGone(paths)
     }
     await stopAptProxy(paths)
@@ -193,15 +198,16 @@ export async function labDestroy(options: {log?: Log; paths?: LabPaths} = {}): P
 
 export async function labReset(name: string, options: {log?: Log; paths?: LabPaths; bootTimeoutMs?: number} = {}): Promise<LabUpResult> {
   requireRoot('reset')
-  const host = labHost(name)
-  if (!host) throw new LabError(`${name} is not a lab host (lab hosts: ${LAB_HOSTS.map((h) => h.name).join(', ')})`)
   const paths = options.paths ?? labPaths()
+  const state = readLabState(paths) ?? DEFAULT_LAB_STATE
+  const hostsNow = labHostsFor(state.caches)
+  const host = hostsNow.find((h) => h.name === name)
+  if (!host) throw new LabError(`${name} is not a lab host (lab hosts: ${hostsNow.map((h) => h.name).join(', ')})`)
   const started = Date.now()
   return withLabLock(paths.lock, async () => {
     if (!(await bridgeExists()) || (await aptProxyPid(paths)) === undefined) {
       throw new LabError(`cannot reset ${name}: the lab is down`, {hint: 'run `lnmp-deploy lab up` first'})
     }
-    const state = readLabState(paths) ?? {release: DEFAULT_LAB_RELEASE, login: 'root'}
     await removeHost(paths, name)
     await prepareHost(paths, host, state)
     // the new host keys replace the old ones in known_hosts before anyone connects
@@ -218,7 +224,7 @@ export async function labStatus(options: {paths?: LabPaths} = {}): Promise<LabSt
   const bridgeUp = await bridgeExists()
   const hasIptables = (await tryRun('sh', ['-c', 'command -v iptables'])).code === 0
   const hosts = await Promise.all(
-    LAB_HOSTS.map(async (h): Promise<LabHostStatus> => {
+    labHostsFor((readLabState(paths) ?? DEFAULT_LAB_STATE).caches).map(async (h): Promise<LabHostStatus> => {
       const lxc = await hostState(paths, h.name)
       let ssh: LabHostStatus['ssh'] = '-'
       let systemd = '-'

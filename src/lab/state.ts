@@ -3,7 +3,7 @@ import {writeFile} from 'node:fs/promises'
 
 import {LabError} from '../errors.js'
 import type {LabPaths} from './paths.js'
-import {LAB_LOGINS, LAB_RELEASES, type LabLogin, type LabRelease} from './release.js'
+import {DEFAULT_LAB_RELEASE, LAB_LOGINS, LAB_RELEASES, type LabLogin, type LabRelease} from './release.js'
 
 /**
  * What the lab's hosts were made as: their release and the account the config logs in with. Written when
@@ -12,7 +12,12 @@ import {LAB_LOGINS, LAB_RELEASES, type LabLogin, type LabRelease} from './releas
 export interface LabState {
   release: LabRelease
   login: LabLogin
+  /** session stores: 1 (db01) or 2 (db01 and cache01) */
+  caches: number
 }
+
+/** A lab nobody asked anything of; also what hosts made before the lab recorded its state were. */
+export const DEFAULT_LAB_STATE: LabState = {release: DEFAULT_LAB_RELEASE, login: 'root', caches: 1}
 
 export function readLabState(paths: Pick<LabPaths, 'state'>): LabState | undefined {
   let raw: string
@@ -31,7 +36,8 @@ export function readLabState(paths: Pick<LabPaths, 'state'>): LabState | undefin
   const login = LAB_LOGINS.find((l) => l === parsed.login)
   if (!release || !login)
     throw new LabError(`${paths.state} names no known release and login`, {hint: 'run `lnmp-deploy lab destroy`, then `lab up`'})
-  return {release, login}
+  // a lab recorded before session stores were a choice had db01 only
+  return {release, login, caches: parsed.caches === 2 ? 2 : 1}
 }
 
 export async function writeLabState(paths: Pick<LabPaths, 'state'>, state: LabState): Promise<void> {

@@ -5,7 +5,7 @@ import type {Role} from '../config/schema.js'
  * Everything else in src/lab/ derives names and addresses from here, so there is one place to change them.
  */
 export interface LabHost {
-  name: 'lb01' | 'web01' | 'web02' | 'db01'
+  name: 'lb01' | 'web01' | 'web02' | 'db01' | 'cache01'
   address: string
   roles: Role[]
 }
@@ -24,14 +24,25 @@ export const LAB_HOSTS: readonly LabHost[] = [
   {name: 'db01', address: `${LAB_SUBNET_PREFIX}.31`, roles: ['db', 'cache']},
 ]
 
+/** The second session store of a lab made with `--cache 2` (issue 10): memcached only. */
+export const LAB_CACHE_HOST: LabHost = {name: 'cache01', address: `${LAB_SUBNET_PREFIX}.32`, roles: ['cache']}
+
+/** Every host a lab may have, whichever it was made with: what `down` and `destroy` look for. */
+export const ALL_LAB_HOSTS: readonly LabHost[] = [...LAB_HOSTS, LAB_CACHE_HOST]
+
+/** The hosts of a lab with this many session stores: db01 always, cache01 as the second. */
+export function labHostsFor(caches: number): readonly LabHost[] {
+  return caches >= 2 ? ALL_LAB_HOSTS : LAB_HOSTS
+}
+
 export type LabHostName = LabHost['name']
 
 export function isLabHostName(name: string): name is LabHostName {
-  return LAB_HOSTS.some((h) => h.name === name)
+  return ALL_LAB_HOSTS.some((h) => h.name === name)
 }
 
 export function labHost(name: string): LabHost | undefined {
-  return LAB_HOSTS.find((h) => h.name === name)
+  return ALL_LAB_HOSTS.find((h) => h.name === name)
 }
 
 /** The lines every host's /etc/hosts carries so hosts resolve each other without a DNS server. */

@@ -8,17 +8,28 @@ export function fastcgiPass(fpmListen: string): string {
 
 export type SessionHandler = 'memcache' | 'memcached' | 'files'
 
-/** save_path syntax differs: `tcp://host:port` for the memcache extension, `host:port` for memcached. */
-export function sessionSavePath(handler: SessionHandler, host: string, port: number): string {
+/** One store of save_path, in the extension's syntax: `tcp://host:port` for memcache, `host:port` for memcached. */
+function storePath(handler: SessionHandler, host: string, port: number): string {
   const h = isIP(host) === 6 ? `[${host}]` : host
-  if (handler === 'memcache') return `tcp://${h}:${port}`
-  if (handler === 'memcached') return `${h}:${port}`
-  return '/tmp'
+  return handler === 'memcache' ? `tcp://${h}:${port}` : `${h}:${port}`
 }
 
-/** The php.ini block for sessions, appended after php.ini-production's own session lines. */
-export function renderSessionIni(handler: SessionHandler, host: string, port: number): string {
-  return renderTemplate('php/session.ini', {handler, savePath: sessionSavePath(handler, host, port)})
+/** save_path naming every store, comma-separated as both extensions read it; files keeps PHP's /tmp. */
+export function sessionSavePath(handler: SessionHandler, stores: ReadonlyArray<{address: string; port: number}>): string {
+  if (handler === 'files') return '/tmp'
+  return stores.map((s) => storePath(handler, s.address, s.port)).join(handler === 'memcache' ? ', ' : ',')
+}
+
+/**
+ * The php.ini block for sessions, appended after php.ini-production's own session lines. With two or more
+ * memcache stores: every session written to each (the extension counts the copies one short:
+ * session_redundancy = stores + 1), keys placed by consistent hashing, and a read that fails on one store
+ * asked of the next. One store renders as it always did.
+ */
+export function renderSessionIni(handler: SessionHandler, stores: ReadonlyArray<{address: string; port: number}>): string {
+  const base = renderTemplate('php/session.ini', {handler, savePath: sessionSavePath(handler, stores)})
+  if (handler !== 'memcache' || stores.length < 2) return base
+  return base + renderTemplate('php/session-redundancy.ini', {redundancy: stores.length + 1})
 }
 
 /** php-fpm.conf of one build: its pid, log and pools in its own directory. */

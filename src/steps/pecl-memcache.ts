@@ -1,13 +1,12 @@
 import {readFileSync} from 'node:fs'
 
-import {hostsWithRole} from '../config/hosts.js'
-import type {Action, ClusterHost, Step, StepContext, StepPlan} from '../engine/step.js'
+import type {Action, Step, StepContext, StepPlan} from '../engine/step.js'
 import {sha256Of} from '../engine/actions.js'
-import {ConfigError} from '../errors.js'
 import {messages} from '../messages.js'
 import {batchCommand, firstWord, parseBatch} from '../platform/batch-probe.js'
 import {COMPILED_UNITS} from '../platform/services.js'
 import {checkMemcacheForPhp, memcacheVersionFor} from '../php/pecl.js'
+import {sessionStores} from '../php/session-stores.js'
 import {cmd} from '../ssh/shell.js'
 import {renderTemplate, templatePath} from '../templates.js'
 import {BUILD_ROOT, type BuildJob, type BuildMarker, buildActions, markerCommand, parseMarker, sameBuild} from './support/build.js'
@@ -91,13 +90,6 @@ export function planPeclMemcache(facts: PeclMemcacheFacts, want: PeclMemcacheInp
   return {actions}
 }
 
-/** The session store the web hosts talk to: the (first) host with the cache role, by its private address. */
-export function sessionStore(ctx: Pick<StepContext, 'cluster' | 'config'>): {host: ClusterHost; address: string; port: number} {
-  const [host] = hostsWithRole(ctx.cluster, 'cache')
-  if (!host) throw new ConfigError('no host has the cache role: PHP sessions need a memcached host')
-  return {host, address: host.privateAddress, port: ctx.config.memcached.port}
-}
-
 /** The connect test's JSON line, judged by its values: the seed's `or die` version exits 0 on failure. */
 export function judgeConnectTest(stdout: string): {ok: boolean; detail: string} {
   const line = stdout
@@ -150,23 +142,28 @@ export const peclMemcache: Step<PeclMemcacheInputs, PeclMemcacheFacts> = {
   async verify({remote}, ctx) {
     const want = peclMemcacheInputs(ctx)
     const php = `${want.phpDir}/bin/php`
-    const store = sessionStore(ctx)
+    const stores = sessionStores(ctx)
     const modules = await askAll(remote, {m: cmd(php, '-m')})
     const listed = (modules.get('m')?.out ?? '').split('\n').some((l) => l.trim() === 'memcache')
-    // the seed's test_memcache.php, from stdin: nothing is written into a web root
-    const probe = await remote.exec(cmd(php, '--', store.address, store.port), {stdin: CONNECT_PROBE()})
-    const judged = judgeConnectTest(probe.stdout)
+    // the seed's test_memcache.php, from stdin, against every store: nothing is written into a web root
+    const connects = await Promise.all(
+      stores.map(async (store) => {
+        const probe = await remote.exec(cmd(php, '--', store.address, store.port), {stdin: CONNECT_PROBE()})
+        const judged = judgeConnectTest(probe.stdout)
+        return check(`memcache-connect-${store.host.name}`, judged.ok, judged.detail, {
+          command: `${php} -- ${store.address} ${store.port} < memcache-connect.php`,
+          hint: `is memcached on ${store.host.name} running, bound to ${store.address}:${store.port} and open to ${ctx.host.name}?`,
+          output: probe.stdout + probe.stderr,
+        })
+      }),
+    )
     return [
       check('php-m-memcache', listed, listed ? 'php -m lists memcache' : 'php -m does not list memcache', {
         command: cmd(php, '-m'),
         hint: `see ${want.iniPath} and the build job memcache-${want.version}: ${messages.rerun.command('pecl-memcache', ctx.host.name)}`,
         output: modules.get('m')?.out,
       }),
-      check(`memcache-connect-${store.host.name}`, judged.ok, judged.detail, {
-        command: `${php} -- ${store.address} ${store.port} < memcache-connect.php`,
-        hint: `is memcached on ${store.host.name} running, bound to ${store.address}:${store.port} and open to ${ctx.host.name}?`,
-        output: probe.stdout + probe.stderr,
-      }),
+      ...connects,
     ]
   },
 }

@@ -7,11 +7,11 @@ import {messages} from '../messages.js'
 import {batchCommand, firstWord, parseBatch} from '../platform/batch-probe.js'
 import {COMPILED_UNITS} from '../platform/services.js'
 import {renderSessionIni, type SessionHandler, sessionSavePath} from '../php/fpm.js'
+import {sessionStores} from '../php/session-stores.js'
 import type {Remote} from '../ssh/remote.js'
 import {cmd} from '../ssh/shell.js'
 import {renderTemplate, templatePath} from '../templates.js'
 import {fpmReady} from './php-fpm.js'
-import {sessionStore} from './pecl-memcache.js'
 import {check} from './support/checks.js'
 import {phpBuild} from './support/php-build.js'
 
@@ -55,14 +55,14 @@ export function phpSessionInputs(ctx: StepContext): PhpSessionInputs {
     })
   }
   const php = phpBuild(ctx)
-  const store = sessionStore(ctx)
+  const stores = sessionStores(ctx)
   return {
     handler,
-    savePath: sessionSavePath(handler, store.address, store.port),
+    savePath: sessionSavePath(handler, stores),
     phpDir: php.dir,
     phpHome: php.home,
     iniPath: `${php.scanDir}/session.ini`,
-    ini: renderSessionIni(handler, store.address, store.port),
+    ini: renderSessionIni(handler, stores),
     probePath: `${FPM_PROBE_DIR}/fpm-ini.php`,
     probe: renderTemplate('php/fpm-ini-probe.php'),
     service: COMPILED_UNITS.phpFpm,
@@ -104,7 +104,7 @@ const FASTCGI_CLIENT = () => readFileSync(templatePath('php/fastcgi-client.php')
 
 export const phpSession: Step<PhpSessionInputs, PhpSessionFacts> = {
   id: 'php-session',
-  title: 'Store PHP sessions in memcached on the db host and restart PHP-FPM onto it',
+  title: 'Store PHP sessions in memcached on the cache hosts and restart PHP-FPM onto it',
   roles: ['web'],
   after: ['pecl-memcache', 'php-fpm', 'cache:memcached'],
 

@@ -35,13 +35,13 @@ export function probeName(): string {
 const PROBE_SCRIPT = () => readFileSync(templatePath('probes/session-probe.php'), 'utf8')
 
 export function proofExpectation(env: Pick<CheckEnv, 'cluster' | 'config'>, lb: string): ProofExpectation {
-  const store = hostsWithRole(env.cluster, 'cache')[0]
+  const stores = hostsWithRole(env.cluster, 'cache').map((h) => ({address: h.privateAddress, port: env.config.memcached.port}))
   const handler = env.config.session.handler
   return {
     lb,
     backends: webBackends(env),
     handler,
-    savePath: store ? sessionSavePath(handler, store.privateAddress, env.config.memcached.port) : '(no cache host)',
+    savePath: stores.length > 0 ? sessionSavePath(handler, stores) : '(no cache host)',
   }
 }
 

@@ -1,6 +1,6 @@
 import {describe, expect, it} from 'vitest'
 
-import {etcHostsFor, hostsBlock, isLabHostName, labHost, macFor} from '../../src/lab/topology.js'
+import {etcHostsFor, hostsBlock, isLabHostName, labHost, labHostsFor, macFor} from '../../src/lab/topology.js'
 
 describe('lab topology', () => {
   it('gives every host a name, a .lab name and its address', () => {
@@ -35,5 +35,17 @@ describe('lab topology', () => {
     expect(isLabHostName('db02')).toBe(false)
     expect(labHost('lb01')?.roles).toEqual(['lb'])
     expect(labHost('db01')?.roles).toEqual(['db', 'cache'])
+  })
+
+  it('a lab with two session stores adds cache01, memcached only, on the bridge', () => {
+    expect(labHostsFor(1).map((h) => h.name)).toEqual(['lb01', 'web01', 'web02', 'db01'])
+    expect(labHostsFor(2).map((h) => `${h.name} ${h.address} ${h.roles.join(',')}`)).toEqual([
+      'lb01 10.77.0.11 lb',
+      'web01 10.77.0.21 web',
+      'web02 10.77.0.22 web',
+      'db01 10.77.0.31 db,cache',
+      'cache01 10.77.0.32 cache',
+    ])
+    expect(isLabHostName('cache01')).toBe(true)
   })
 })

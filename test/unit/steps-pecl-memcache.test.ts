@@ -1,7 +1,8 @@
 import {describe, expect, it} from 'vitest'
 
 import {ConfigError} from '../../src/errors.js'
-import {judgeConnectTest, peclMemcache, peclMemcacheInputs, sessionStore} from '../../src/steps/pecl-memcache.js'
+import {sessionStores} from '../../src/php/session-stores.js'
+import {judgeConnectTest, peclMemcache, peclMemcacheInputs} from '../../src/steps/pecl-memcache.js'
 import {phpBuild} from '../../src/steps/support/php-build.js'
 import {describeStepFixtures, fixtureContext, loadStepFixtures, stepFixtureFolder} from './step-fixtures.js'
 import {FACTS, webCtx} from './steps-support-fixtures.js'
@@ -31,11 +32,15 @@ describe('pecl-memcache inputs', () => {
     expect(b.iniPath).not.toBe(a.iniPath)
   })
 
-  it("the session store is the cache host's private address", () => {
-    const store = sessionStore(webCtx(FACTS.debian12))
-    expect([store.host.name, store.address, store.port]).toEqual(['db01', '172.16.1.51', 11211])
+  it("the session stores are the cache hosts' private addresses, in config order", () => {
+    expect(sessionStores(webCtx(FACTS.debian12)).map((s) => [s.host.name, s.address, s.port])).toEqual([['db01', '172.16.1.51', 11211]])
+    const seed = webCtx(FACTS.debian12).config.hosts
+    const two = webCtx(FACTS.debian12, {
+      hosts: [...seed, {name: 'cache01', address: '10.0.0.52', privateAddress: '172.16.1.52', roles: ['cache']}],
+    })
+    expect(sessionStores(two).map((s) => s.address)).toEqual(['172.16.1.51', '172.16.1.52'])
     expect(() =>
-      sessionStore({...webCtx(FACTS.debian12), cluster: [{name: 'web01', address: 'a', privateAddress: 'a', roles: ['web']}]}),
+      sessionStores({...webCtx(FACTS.debian12), cluster: [{name: 'web01', address: 'a', privateAddress: 'a', roles: ['web']}]}),
     ).toThrow(ConfigError)
   })
 })

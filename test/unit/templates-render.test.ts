@@ -33,7 +33,7 @@ describe('nginx', () => {
   it('nginx.conf: user www, extra/*.conf inside http', () => {
     const text = renderTemplate('nginx/nginx.conf')
     expect(lines(text)[0]).toBe('user www www;')
-    expect(text).toMatch(/\n    include extra\/\*\.conf;\n\}\n$/)
+    expect(text).toMatch(/\n {4}include extra\/\*\.conf;\n\}\n$/)
     // nginx opens no port without a server block: a plain one listens before any vhost exists
     expect(lines(text)).toContain('listen 80;')
     expect(lines(text)).not.toContain('listen 80 default_server;')
@@ -97,12 +97,13 @@ describe('php', () => {
     expect(pool).toContain('pm.max_children = 5')
   })
   it("session handler lines in each extension's syntax", () => {
-    expect(lines(renderSessionIni('memcache', '172.16.1.51', 11211))).toEqual([
+    const db01 = {address: '172.16.1.51', port: 11211}
+    expect(lines(renderSessionIni('memcache', [db01]))).toEqual([
       'session.save_handler = memcache',
       'session.save_path = "tcp://172.16.1.51:11211"',
     ])
-    expect(sessionSavePath('memcached', '172.16.1.51', 11211)).toBe('172.16.1.51:11211')
-    expect(sessionSavePath('memcache', 'fd00::51', 11211)).toBe('tcp://[fd00::51]:11211')
+    expect(sessionSavePath('memcached', [db01])).toBe('172.16.1.51:11211')
+    expect(sessionSavePath('memcache', [{address: 'fd00::51', port: 11211}])).toBe('tcp://[fd00::51]:11211')
     expect(lines(renderTemplate('php/memcache.ini'))).toEqual(['extension=memcache.so'])
   })
 })
@@ -160,5 +161,33 @@ describe('probes and the demo app', () => {
     expect(text).toContain('<input name="password" type="password">')
     expect(text).toContain('Served by <strong id="served-by"><?= $host ?></strong>')
     expect(text).toContain('Logged in as <strong id="user">')
+  })
+})
+
+describe('session stores (issue 10)', () => {
+  const stores = [
+    {address: '172.16.1.51', port: 11211},
+    {address: '172.16.1.52', port: 11211},
+  ]
+  it('memcache with two stores: every session on both (redundancy = stores + 1), consistent hashing, failover', () => {
+    expect(lines(renderSessionIni('memcache', stores))).toEqual([
+      'session.save_handler = memcache',
+      'session.save_path = "tcp://172.16.1.51:11211, tcp://172.16.1.52:11211"',
+      'memcache.session_redundancy = 3',
+      'memcache.hash_strategy = consistent',
+      'memcache.allow_failover = 1',
+    ])
+    expect(lines(renderSessionIni('memcache', [...stores, {address: '172.16.1.53', port: 11211}]))).toContain(
+      'memcache.session_redundancy = 4',
+    )
+  })
+  it('one store renders byte for byte as before, so an existing cluster is not restarted for nothing', () => {
+    expect(renderSessionIni('memcache', stores.slice(0, 1))).toBe(
+      renderTemplate('php/session.ini', {handler: 'memcache', savePath: 'tcp://172.16.1.51:11211'}),
+    )
+  })
+  it("memcached's save_path lists every store in its own syntax; files keeps /tmp", () => {
+    expect(sessionSavePath('memcached', stores)).toBe('172.16.1.51:11211,172.16.1.52:11211')
+    expect(lines(renderSessionIni('files', stores))).toEqual(['session.save_handler = files', 'session.save_path = "/tmp"'])
   })
 })

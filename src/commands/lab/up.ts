@@ -16,6 +16,7 @@ export default class LabUp extends BaseCommand {
   static override examples = [
     '<%= config.bin %> lab up',
     '<%= config.bin %> lab up --os trixie --login deploy',
+    '<%= config.bin %> lab up --cache 2',
     '<%= config.bin %> lab up --with-artifacts',
   ]
 
@@ -28,6 +29,7 @@ export default class LabUp extends BaseCommand {
       description: "who the lab config logs in as: root, or deploy (passwordless sudo; root's SSH login off, as on cloud images)",
       options: [...LAB_LOGINS],
     }),
+    cache: Flags.integer({description: 'session stores: 2 adds cache01 (memcached only) beside db01', min: 1, max: 2}),
     'with-artifacts': Flags.boolean({description: 'also prepare the source tarballs the deployment uploads'}),
     'no-install': Flags.boolean({description: 'do not apt-get install missing tools; name them and stop'}),
   }
@@ -40,6 +42,7 @@ export default class LabUp extends BaseCommand {
       log,
       ...(flags.os === undefined ? {} : {release: parseLabRelease(flags.os)}),
       ...(flags.login === undefined ? {} : {login: flags.login === 'deploy' ? 'deploy' : 'root'}),
+      ...(flags.cache === undefined ? {} : {caches: flags.cache}),
     })
     if (flags['with-artifacts']) await prepareLabArtifacts({log})
     this.log(formatUp(result))
