@@ -30,7 +30,12 @@ export default class Verify extends BaseCommand {
   async run(): Promise<void> {
     const {flags} = await this.parse(Verify)
     const report = await withSession(flags, (session) =>
-      verifyCluster(session, {hosts: flags.host, checks: [...(flags.check ?? []), ...(flags.step ?? [])], junit: flags.junit}),
+      verifyCluster(session, {
+        hosts: flags.host,
+        checks: [...(flags.check ?? []), ...(flags.step ?? [])],
+        junit: flags.junit,
+        notice: (m) => this.logToStderr(m),
+      }),
     )
     if (flags.json) this.log(JSON.stringify(report))
     else for (const line of formatVerify(report)) this.log(line)

@@ -40,6 +40,8 @@ export interface VerifyRequest {
   checks?: string[]
   /** also write the report as JUnit XML here */
   junit?: string
+  /** what a check says before it changes the cluster */
+  notice?: (message: string) => void
 }
 
 /** `lnmp-deploy verify`: every step's own verify on its hosts and the cluster checks, as one report. */
@@ -55,6 +57,7 @@ export async function verifyCluster(session: ClusterSession, request: VerifyRequ
     secrets: session.secrets,
     remoteOf: channelLimited(session.remoteOf),
     contextFor: session.contextFor,
+    ...(request.notice ? {notice: request.notice} : {}),
   }
   const report = await runVerify(env, {
     secrets: session.secretValues(),

@@ -1,12 +1,19 @@
 import {ConfigError} from '../errors.js'
 import {closedPortsCheck} from './closed-ports.js'
 import {servicesCheck} from './services.js'
+import {sessionFailoverCheck} from './session-failover.js'
 import {sessionProofCheck} from './session-proof.js'
 import type {ClusterCheck} from './types.js'
 import {webRootCleanCheck} from './web-root-clean.js'
 
 /** The checks across hosts, by stable id (what `--check` selects), in the order the report lists them. */
-export const CLUSTER_CHECKS: readonly ClusterCheck[] = [servicesCheck, sessionProofCheck, closedPortsCheck, webRootCleanCheck]
+export const CLUSTER_CHECKS: readonly ClusterCheck[] = [
+  servicesCheck,
+  sessionProofCheck,
+  closedPortsCheck,
+  webRootCleanCheck,
+  sessionFailoverCheck,
+]
 
 /**
  * Checks issue 5 names that a step's own verify already makes: `--check` accepts their names and selects
@@ -38,7 +45,7 @@ export function selectChecks(
   stepIds: readonly string[],
   checks: readonly ClusterCheck[] = CLUSTER_CHECKS,
 ): CheckSelection {
-  if (!ids || ids.length === 0) return {steps: [...stepIds], clusterChecks: [...checks]}
+  if (!ids || ids.length === 0) return {steps: [...stepIds], clusterChecks: checks.filter((c) => !c.onlyWhenAsked)}
   const known = [...new Set([...stepIds, ...checks.map((c) => c.id), ...Object.keys(CHECK_ALIASES)])]
   const unknown = ids.filter((id) => !known.includes(id))
   if (unknown.length > 0) {

@@ -125,7 +125,7 @@ async function sessionExchanges(env: CheckEnv, address: string, route: string, b
 }
 
 /** The probe on every web host, in one exec each (stdin, no SFTP round trips); what failed, per host. */
-async function placeProbe(env: CheckEnv, webs: readonly ClusterHost[], name: string): Promise<string[]> {
+export async function placeProbe(env: CheckEnv, webs: readonly ClusterHost[], name: string): Promise<string[]> {
   const script = PROBE_SCRIPT()
   const results = await Promise.all(
     webs.map(async (web) => {
@@ -141,7 +141,7 @@ async function placeProbe(env: CheckEnv, webs: readonly ClusterHost[], name: str
 }
 
 /** Nothing stays behind: removed from every web host, also after a failure (a host that dropped is skipped). */
-async function removeProbe(env: CheckEnv, webs: readonly ClusterHost[], name: string): Promise<void> {
+export async function removeProbe(env: CheckEnv, webs: readonly ClusterHost[], name: string): Promise<void> {
   await Promise.all(
     webs.map(async (web) => {
       try {

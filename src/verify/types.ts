@@ -34,6 +34,8 @@ export interface CheckEnv {
   secrets: ReadonlyMap<string, string>
   remoteOf(hostName: string): Promise<Remote>
   contextFor(host: ClusterHost): Promise<StepContext>
+  /** tells the user, before it happens, that a check changes the cluster (stderr in the human output) */
+  notice?(message: string): void
 }
 
 /**
@@ -43,6 +45,8 @@ export interface CheckEnv {
 export interface ClusterCheck {
   id: string
   title: string
+  /** changes the cluster while it runs (stops a service): only when `--check` names it, never in a plain verify */
+  onlyWhenAsked?: boolean
   targets(env: CheckEnv): ClusterHost[]
   run(env: CheckEnv, target: ClusterHost): Promise<VerifyResult[]>
 }

@@ -18,6 +18,11 @@ describe('selectChecks', () => {
     expect(s.clusterChecks.map((c) => c.id)).toEqual(['services', 'session-proof', 'closed-ports', 'web-root-clean'])
   })
 
+  it('never runs session-failover (it stops memcached) unless --check names it', () => {
+    expect(selectChecks(['session-failover'], STEP_IDS).clusterChecks.map((c) => c.id)).toEqual(['session-failover'])
+    expect(selectChecks(['session-failover'], STEP_IDS).steps).toEqual([])
+  })
+
   it('takes step ids, cluster check ids and the aliases of checks a step already makes', () => {
     const s = selectChecks(['session-proof', 'php-fpm', 'memcache-connect', 'mariadb-login', 'closed-ports'], STEP_IDS)
     expect(s.steps).toEqual(['php-fpm', 'pecl-memcache', 'mariadb', 'db-firewall'])
@@ -31,7 +36,7 @@ describe('selectChecks', () => {
     } catch (error) {
       expect((error as ConfigError).message).toBe('--check sesion-proof: no such check')
       expect((error as ConfigError).hint).toContain(
-        'db-firewall, services, session-proof, closed-ports, web-root-clean, memcache-connect, mariadb-login, lb-proxy',
+        'db-firewall, services, session-proof, closed-ports, web-root-clean, session-failover, memcache-connect, mariadb-login, lb-proxy',
       )
     }
   })
