@@ -33,6 +33,7 @@ export function probeName(): string {
 }
 
 const PROBE_SCRIPT = () => readFileSync(templatePath('probes/session-probe.php'), 'utf8')
+const HAS_KEY_SCRIPT = () => readFileSync(templatePath('probes/memcache-has-key.php'), 'utf8')
 
 export function proofExpectation(env: Pick<CheckEnv, 'cluster' | 'config'>, lb: string): ProofExpectation {
   const stores = hostsWithRole(env.cluster, 'cache').map((h) => ({address: h.privateAddress, port: env.config.memcached.port}))
@@ -74,17 +75,47 @@ export const sessionProofCheck: ClusterCheck = {
       await removeProbe(env, webs, name)
     }
     const verdict = judgeSessionProof(exchanges, want)
-    return [
-      {
-        name: 'session-proof',
-        ok: verdict.ok,
-        detail: verdict.detail,
-        command,
-        ...(verdict.hint ? {hint: verdict.hint} : {}),
-        ...(verdict.ok ? {} : {output: exchanges.map(describeExchange).join('\n')}),
-      },
-    ]
+    const proof: VerifyResult = {
+      name: 'session-proof',
+      ok: verdict.ok,
+      detail: verdict.detail,
+      command,
+      ...(verdict.hint ? {hint: verdict.hint} : {}),
+      ...(verdict.ok ? {} : {output: exchanges.map(describeExchange).join('\n')}),
+    }
+    const sessionId = exchanges.find((ex) => ex.body?.session_id)?.body?.session_id
+    if (!verdict.ok || want.handler !== 'memcache' || !sessionId || webs[0] === undefined) return [proof]
+    return [proof, ...(await sessionOnEveryStore(env, webs[0], sessionId))]
   },
+}
+
+/**
+ * The session the proof wrote, asked of each store directly from a web host (the stores let only web hosts
+ * in): with two or more, every store holds it (session_redundancy), so any one of them can go.
+ */
+async function sessionOnEveryStore(env: CheckEnv, web: ClusterHost, sessionId: string): Promise<VerifyResult[]> {
+  const remote = await env.remoteOf(web.name)
+  const php = `${env.config.prefix}/php/bin/php`
+  return Promise.all(
+    hostsWithRole(env.cluster, 'cache').map(async (store): Promise<VerifyResult> => {
+      const r = await remote.exec(cmd(php, '--', store.privateAddress, env.config.memcached.port, sessionId), {stdin: HAS_KEY_SCRIPT()})
+      const answer = parseProbeBody(r.stdout) as {found?: boolean; error?: string} | undefined
+      const found = answer?.found === true
+      return {
+        name: `session-on-${store.name}`,
+        ok: found,
+        detail: found
+          ? `${store.name} holds the proof's session`
+          : `${store.name} does not hold the proof's session${answer?.error ? ` (${answer.error})` : ''}`,
+        command: `${php} -- ${store.privateAddress} ${env.config.memcached.port} SESSION_ID < memcache-has-key.php (on ${web.name})`,
+        ...(found
+          ? {}
+          : {
+              hint: `every store must be in session.save_path with memcache.session_redundancy = stores + 1 (lnmp-deploy run --step php-session)`,
+            }),
+      }
+    }),
+  )
 }
 
 /**
