@@ -64,6 +64,19 @@ export const messages = {
     otherVersion: 'another version (give its tarball and sha256 under artifacts.php)',
     otherPhpVersionQuestion: 'PHP version to build',
     sessionHandlerQuestion: 'PHP session handler',
+    sessionStoresQuestion: 'Where do PHP sessions live?',
+    storesSingle: (stores: string) =>
+      `${stores} only (the procedure's layout: memcached on ${stores} is a single point of failure for every login)`,
+    storesDedicated: (stores: string, defaultName: string) =>
+      `${stores} and a dedicated cache host (asks its name and address; default name ${defaultName})`,
+    storesOnWeb: (stores: string) => `${stores} and one of the web hosts (pick which)`,
+    storesFromFlags: (stores: readonly string[]) => `as the flags say: ${stores.join(', ')}`,
+    storesSingleMeaning: 'one store: while its memcached is down or restarted empty, nobody stays logged in',
+    storesRedundantMeaning:
+      'every session is written to each store and a read that fails on one goes to the next: one memcached down logs nobody out',
+    cacheHostNameQuestion: 'Name of the cache host',
+    cacheHostNameTaken: (name: string) => `${name} is already a host here; a dedicated cache host is a new machine`,
+    cacheOnQuestion: 'Which web host stores sessions as well?',
     appQuestion: 'Application',
     secretQuestion: (keyPath: string) => `Environment variable that will hold ${keyPath} (never stored in the file)`,
     connectQuestion: 'Connect to each host now to confirm its host key and detect its OS?',
@@ -89,6 +102,19 @@ export const messages = {
     hostNotInPreset: (flag: string, name: string, preset: string, known: readonly string[]) =>
       `${flag} ${name}: preset ${preset} has no host ${JSON.stringify(name)} (it has ${known.join(', ')})`,
     badFlagValue: (flag: string, value: string, problem: string) => `${flag} ${JSON.stringify(value)}: ${problem}`,
+    cacheHostFlagSyntax: (value: string) => `--cache-host ${JSON.stringify(value)}: must be NAME=ADDRESS`,
+    cacheHostClash: (name: string, preset: string, isStore: boolean) =>
+      `--cache-host ${name}: preset ${preset} already has a host ${JSON.stringify(name)}` +
+      (isStore
+        ? ', and it stores sessions already'
+        : '; --cache-host adds a new machine (--cache-on NAME makes a web host store sessions as well)'),
+    givenTwice: (flag: string, name: string) => `${flag} ${name}: given twice`,
+    cacheOnAlreadyStore: (name: string) => `--cache-on ${name}: ${name} already stores sessions (it has the cache role)`,
+    cacheOnNotWeb: (name: string, roles: readonly string[], webHosts: readonly string[]) =>
+      `--cache-on ${name}: ${name} is not a web host (roles: ${roles.join(', ')}); --cache-on takes one of ${webHosts.join(', ')}, ` +
+      `--cache-host NAME=ADDRESS adds a separate machine`,
+    hostNotKnown: (flag: string, name: string, preset: string, known: readonly string[]) =>
+      `${flag} ${name}: neither preset ${preset} nor --cache-host has a host ${JSON.stringify(name)} (the hosts are ${known.join(', ')})`,
     detected: (host: string, os: string, cores: number) => `${host}: ${os}, ${cores} core${cores === 1 ? '' : 's'}`,
     wrote: (file: string) => `wrote ${file}`,
     wroteKnownHosts: (file: string, count: number) => `recorded ${count} host key${count === 1 ? '' : 's'} in ${file}`,

@@ -16,12 +16,18 @@ export default class Init extends BaseCommand {
     '<%= config.bin %> init',
     '<%= config.bin %> init --yes --preset tutorial --host web01=10.0.0.7 --user deploy --identity-file ~/.ssh/id_ed25519 --accept-new-host-keys',
     '<%= config.bin %> init --yes --preset lab --no-connect --output lab.yml',
+    '<%= config.bin %> init --yes --preset lab --cache-host cache01=10.77.0.32 --no-connect --output lab-ha.yml',
   ]
   static override flags = {
     yes: Flags.boolean({char: 'y', description: 'ask nothing: take every answer from flags and defaults'}),
     preset: Flags.string({options: [...PRESET_NAMES], description: 'topology to start from'}),
     host: Flags.string({multiple: true, description: 'NAME=ADDRESS of a preset host (repeatable)'}),
     'private-address': Flags.string({multiple: true, description: 'NAME=ADDRESS other hosts use for it (repeatable)'}),
+    'cache-host': Flags.string({
+      multiple: true,
+      description: 'NAME=ADDRESS of a new host that stores PHP sessions too (memcached only; repeatable)',
+    }),
+    'cache-on': Flags.string({multiple: true, description: 'NAME of a web host that stores PHP sessions too (repeatable)'}),
     user: Flags.string({description: 'SSH user (root, or a sudo user)'}),
     port: Flags.integer({description: 'SSH port'}),
     'identity-file': Flags.string({description: 'SSH private key file'}),

@@ -13,7 +13,12 @@ export interface Preset {
   name: PresetName
   description: string
   hosts: readonly PresetHost[]
+  /** where a dedicated session store goes when init is asked for one (its address a default to change) */
+  cacheHost?: PresetHost
 }
+
+/** The name init offers for a dedicated session store (the lab's second store has it too). */
+export const CACHE_HOST_NAME = 'cache01'
 
 export const PRESET_NAMES = ['tutorial', 'lab'] as const
 export type PresetName = (typeof PRESET_NAMES)[number]
@@ -38,6 +43,8 @@ export const PRESETS: Readonly<Record<PresetName, Preset>> = {
       {name: 'web02', address: '10.77.0.22', roles: ['web']},
       {name: 'db01', address: '10.77.0.31', roles: ['db', 'cache']},
     ],
+    // the host `lnmp-deploy lab up --cache 2` adds
+    cacheHost: {name: CACHE_HOST_NAME, address: '10.77.0.32', roles: ['cache']},
   },
 }
 

@@ -24,7 +24,6 @@ const SECTION_COMMENTS: Readonly<Record<string, string>> = {
   artifactCache: 'Where downloaded sources are cached on this machine, relative to this file.',
   app: 'What the web hosts serve.',
   database: 'MariaDB on the db host. Passwords are references only: ${env:NAME}, ${file:PATH} or ${prompt}.',
-  memcached: 'memcached on the cache host, bound to its private address; PHP sessions live here.',
   session: 'The PHP extension that stores sessions in memcached (memcache, memcached), or files for none.',
 }
 
@@ -38,7 +37,8 @@ export function renderConfig(config: Config, options: RenderOptions): string {
   const root = doc.contents as YAMLMap
   root.items.forEach((pair, index) => {
     if (!isScalar(pair.key)) return
-    const comment = SECTION_COMMENTS[String(pair.key.value)]
+    const key = String(pair.key.value)
+    const comment = key === 'memcached' ? memcachedComment(config) : SECTION_COMMENTS[key]
     if (comment !== undefined) pair.key.commentBefore = prefixLines(comment)
     if (index > 0) pair.key.spaceBefore = true
   })
@@ -61,6 +61,26 @@ export function renderConfig(config: Config, options: RenderOptions): string {
     ),
   )
   return doc.toString({lineWidth: 0})
+}
+
+/** What the cache hosts are for, and what one store or several mean for a login (issue 10). */
+function memcachedComment(config: Config): string {
+  const stores = config.hosts.filter((h) => h.roles.includes('cache')).map((h) => h.name)
+  if (stores.length < 2) {
+    return [
+      `memcached on the cache host${stores.length === 1 ? ` (${stores[0]})` : ''}, bound to its private address; PHP sessions live here.`,
+      'One store: while it is down or restarted empty, nobody stays logged in. Give a second host the cache role',
+      'and every session is kept on both.',
+    ].join('\n')
+  }
+  const lines = [
+    `memcached on each cache host (${stores.join(', ')}), bound to its private address; PHP sessions live on all of them.`,
+    `${stores.length} stores: every session is written to each (memcache.session_redundancy) and a read that fails on one`,
+    'goes to the next, so one memcached down or restarted empty logs nobody out.',
+  ]
+  if (config.session.handler !== 'memcache')
+    lines.push(`Only session.handler memcache keeps these copies; ${config.session.handler} does not.`)
+  return lines.join('\n')
 }
 
 // yaml writes a comment's lines after `#` as given; a leading space keeps `# text` readable

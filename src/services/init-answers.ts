@@ -2,7 +2,7 @@ import type {z} from 'zod'
 import {ConfigError} from '../errors.js'
 import {messages} from '../messages.js'
 import {DEFAULT_CONFIG_FILE} from '../config/load.js'
-import {isPresetName, PRESET_NAMES, presetHosts, type PresetHost, type PresetName} from '../config/presets.js'
+import {CACHE_HOST_NAME, isPresetName, PRESET_NAMES, PRESETS, presetHosts, type PresetHost, type PresetName} from '../config/presets.js'
 import {envNameFor} from '../config/secrets.js'
 import {offeredPhpVersions, phpVersionLabel} from '../php/eol.js'
 import type {HostFacts} from '../platform/facts.js'
@@ -34,10 +34,25 @@ export interface InitAnswers {
   ssh: {user: string; port: number; identityFile?: string}
   nginxVersion: string
   phpVersion: string
+  /** session stores beyond the preset's cache host (db01) */
+  cache: CacheAnswers
   sessionHandler: SessionHandler
   app: AppKind
   /** names of the environment variables that will hold the database passwords */
   secretEnv: {rootPassword: string; appPassword: string}
+}
+
+/**
+ * PHP sessions go to every host with the cache role (src/php/session-stores.ts); with two or more, each
+ * session is written to every store and reads fail over, so one memcached down logs nobody out. These are
+ * the stores added to the preset's one, kept apart from `hosts` so the equivalent command says them with
+ * the flags that give them.
+ */
+export interface CacheAnswers {
+  /** new machines with the cache role only (--cache-host NAME=ADDRESS) */
+  added: PresetHost[]
+  /** web hosts of the preset that store sessions as well (--cache-on NAME) */
+  on: string[]
 }
 
 /** The flags of `lnmp-deploy init`, as oclif parses them. */
@@ -45,6 +60,8 @@ export interface InitFlags {
   preset?: string
   host?: string[]
   'private-address'?: string[]
+  'cache-host'?: string[]
+  'cache-on'?: string[]
   user?: string
   port?: number
   'identity-file'?: string
@@ -76,8 +93,11 @@ export function answersFromFlags(flags: InitFlags): InitAnswers {
     // the preset's private address belongs to the preset's network, not to the one just given
     delete host.privateAddress
   }
+  const cache = cacheFromFlags(hosts, preset, flags['cache-host'] ?? [], flags['cache-on'] ?? [])
   for (const [name, address] of pairs(flags['private-address'] ?? [], messages.init.privateFlagSyntax)) {
-    const host = presetHost(hosts, '--private-address', name, preset)
+    // a cache host's private address is given like a preset host's
+    const added = cache.added.find((h) => h.name === name)
+    const host = added ?? presetHost(hosts, '--private-address', name, preset, cache.added)
     host.privateAddress = check('--private-address', `${name}=${address}`, addressSchema, address)
   }
   const identityFile = flags['identity-file']
@@ -91,6 +111,7 @@ export function answersFromFlags(flags: InitFlags): InitAnswers {
     },
     nginxVersion: check('--nginx-version', flags['nginx-version'] ?? nginxSchema.parse({}).version, versionSchema),
     phpVersion: check('--php-version', flags['php-version'] ?? phpSchema.parse({}).version, versionSchema),
+    cache,
     sessionHandler: oneOf('--session-handler', flags['session-handler'] ?? 'memcache', SESSION_HANDLERS),
     app: oneOf('--app', flags.app ?? 'session-demo', APP_KINDS),
     secretEnv: {
@@ -116,6 +137,106 @@ export function phpVersionChoices(defaultVersion: string, today: Date, facts: re
   return [{value: defaultVersion, name: phpVersionLabel(defaultVersion, today)}, ...offered]
 }
 
+/**
+ * --cache-host and --cache-on checked against the preset's hosts: a cache host is a new name, each name is
+ * given once, and --cache-on takes a web host that is not a store already.
+ */
+export function cacheFromFlags(
+  hosts: readonly PresetHost[],
+  preset: PresetName,
+  cacheHosts: readonly string[],
+  cacheOn: readonly string[],
+): CacheAnswers {
+  const added: PresetHost[] = []
+  for (const [name, address] of pairs(cacheHosts, messages.init.cacheHostFlagSyntax)) {
+    check('--cache-host', name, hostNameSchema)
+    const clash = hosts.find((h) => h.name === name)
+    if (clash) throw new ConfigError(messages.init.cacheHostClash(name, preset, clash.roles.includes('cache')))
+    if (added.some((h) => h.name === name)) throw new ConfigError(messages.init.givenTwice('--cache-host', name))
+    added.push({name, address: check('--cache-host', `${name}=${address}`, addressSchema, address), roles: ['cache']})
+  }
+  const on: string[] = []
+  for (const name of cacheOn) {
+    if (added.some((h) => h.name === name)) throw new ConfigError(messages.init.cacheOnAlreadyStore(name))
+    const host = presetHost([...hosts], '--cache-on', name, preset)
+    if (on.includes(name)) throw new ConfigError(messages.init.givenTwice('--cache-on', name))
+    if (host.roles.includes('cache')) throw new ConfigError(messages.init.cacheOnAlreadyStore(name))
+    if (!host.roles.includes('web')) {
+      const web = hosts.filter((h) => h.roles.includes('web')).map((h) => h.name)
+      throw new ConfigError(messages.init.cacheOnNotWeb(name, host.roles, web))
+    }
+    on.push(name)
+  }
+  return {added, on}
+}
+
+/** Every host the answers give, in config order: the preset's (a --cache-on one with the cache role added), then the new cache hosts. */
+export function answerHosts(answers: Pick<InitAnswers, 'hosts' | 'cache'>): PresetHost[] {
+  const known = answers.hosts.map((h) => h.name)
+  const unknown = answers.cache.on.filter((name) => !known.includes(name))
+  if (unknown[0] !== undefined) throw new ConfigError(messages.config.unknownHost(unknown[0], known))
+  const hosts = answers.hosts.map((h) =>
+    answers.cache.on.includes(h.name) && !h.roles.includes('cache') ? {...h, roles: [...h.roles, 'cache' as const]} : h,
+  )
+  return [...hosts, ...answers.cache.added]
+}
+
+/** The hosts PHP keeps sessions on, in config order (src/php/session-stores.ts takes the same ones). */
+export function sessionStoreNames(answers: Pick<InitAnswers, 'hosts' | 'cache'>): string[] {
+  return answerHosts(answers)
+    .filter((h) => h.roles.includes('cache'))
+    .map((h) => h.name)
+}
+
+export type SessionLayout = 'single' | 'dedicated' | 'web' | 'flags'
+
+export interface LayoutChoice {
+  value: SessionLayout
+  name: string
+  description: string
+}
+
+/** Which of the wizard's layouts the stores are; 'flags' when none of them (several added, or both kinds). */
+export function sessionLayoutOf(cache: CacheAnswers): SessionLayout {
+  if (cache.added.length === 0 && cache.on.length === 0) return 'single'
+  if (cache.added.length === 1 && cache.on.length === 0) return 'dedicated'
+  if (cache.added.length === 0 && cache.on.length === 1) return 'web'
+  return 'flags'
+}
+
+/**
+ * The wizard's answers to "where do sessions live?": the preset's store alone, or with a dedicated cache
+ * host, or with one of the web hosts; the flags' layout first when it is none of these, so enter keeps it.
+ */
+export function sessionLayoutChoices(answers: Pick<InitAnswers, 'hosts' | 'cache'>): LayoutChoice[] {
+  const base = answers.hosts.filter((h) => h.roles.includes('cache')).map((h) => h.name)
+  const stores = base.join(' and ')
+  const choices: LayoutChoice[] = [
+    {value: 'single', name: messages.init.storesSingle(stores), description: messages.init.storesSingleMeaning},
+    {value: 'dedicated', name: messages.init.storesDedicated(stores, CACHE_HOST_NAME), description: messages.init.storesRedundantMeaning},
+  ]
+  // with no web host left to be a store, the choice would lead nowhere
+  if (answers.hosts.some((h) => h.roles.includes('web') && !h.roles.includes('cache'))) {
+    choices.push({value: 'web', name: messages.init.storesOnWeb(stores), description: messages.init.storesRedundantMeaning})
+  }
+  if (sessionLayoutOf(answers.cache) !== 'flags') return choices
+  return [
+    {value: 'flags', name: messages.init.storesFromFlags(sessionStoreNames(answers)), description: messages.init.storesRedundantMeaning},
+    ...choices,
+  ]
+}
+
+/** Where a dedicated cache host starts in the wizard: the flags' one, else the preset's suggestion, else cache01 with no address yet. */
+export function cacheHostStart(preset: PresetName, answers: Pick<InitAnswers, 'hosts' | 'cache'>): PresetHost {
+  const flagged = answers.cache.added[0]
+  if (flagged) return {...flagged, roles: ['cache']}
+  const suggested = PRESETS[preset].cacheHost
+  if (suggested) return {...suggested, roles: ['cache']}
+  // a preset with a private network asks for the new host's private address too (empty: the same)
+  const privateNetwork = answers.hosts.some((h) => h.privateAddress !== undefined)
+  return {name: CACHE_HOST_NAME, address: '', ...(privateNetwork ? {privateAddress: ''} : {}), roles: ['cache']}
+}
+
 /** The config the answers describe, validated: anything the schema refuses is a ConfigError. */
 export function buildConfig(answers: InitAnswers): Config {
   const input: ConfigInput = {
@@ -125,7 +246,7 @@ export function buildConfig(answers: InitAnswers): Config {
       port: answers.ssh.port,
       ...(answers.ssh.identityFile ? {identityFile: answers.ssh.identityFile} : {}),
     },
-    hosts: answers.hosts.map((h) => ({
+    hosts: answerHosts(answers).map((h) => ({
       name: h.name,
       address: h.address,
       ...(h.privateAddress && h.privateAddress !== h.address ? {privateAddress: h.privateAddress} : {}),
@@ -165,6 +286,13 @@ export function equivalentCommand(answers: InitAnswers, options: CommandOptions)
       argv.push('--private-address', `${host.name}=${host.privateAddress}`)
     }
   }
+  for (const host of answers.cache.added) {
+    argv.push('--cache-host', `${host.name}=${host.address}`)
+    if (host.privateAddress && host.privateAddress !== host.address) {
+      argv.push('--private-address', `${host.name}=${host.privateAddress}`)
+    }
+  }
+  for (const name of answers.cache.on) argv.push('--cache-on', name)
   argv.push('--user', answers.ssh.user, '--port', String(answers.ssh.port))
   if (answers.ssh.identityFile) argv.push('--identity-file', answers.ssh.identityFile)
   argv.push('--nginx-version', answers.nginxVersion, '--php-version', answers.phpVersion)
@@ -184,20 +312,15 @@ function pairs(values: readonly string[], syntax: (value: string) => string): Ar
   })
 }
 
-function presetHost(hosts: PresetHost[], flag: string, name: string, preset: PresetName): PresetHost {
+function presetHost(hosts: PresetHost[], flag: string, name: string, preset: PresetName, added: readonly PresetHost[] = []): PresetHost {
   const host = hosts.find((h) => h.name === name)
   if (!host) {
     // a name that is not a host name at all gets the schema's reason; others are just not in the preset
     const valid = hostNameSchema.safeParse(name)
     if (!valid.success) throw new ConfigError(messages.init.badFlagValue(flag, name, valid.error.issues[0]?.message ?? 'invalid'))
-    throw new ConfigError(
-      messages.init.hostNotInPreset(
-        flag,
-        name,
-        preset,
-        hosts.map((h) => h.name),
-      ),
-    )
+    const known = hosts.map((h) => h.name)
+    if (added.length > 0) throw new ConfigError(messages.init.hostNotKnown(flag, name, preset, [...known, ...added.map((h) => h.name)]))
+    throw new ConfigError(messages.init.hostNotInPreset(flag, name, preset, known))
   }
   return host
 }

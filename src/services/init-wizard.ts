@@ -1,9 +1,19 @@
 import {input, select} from '@inquirer/prompts'
 import {messages} from '../messages.js'
-import {PRESETS, PRESET_NAMES, presetHosts, type PresetHost} from '../config/presets.js'
-import {addressSchema, portSchema, userNameSchema, versionSchema} from '../config/schema.js'
+import {PRESETS, PRESET_NAMES, presetHosts, type PresetHost, type PresetName} from '../config/presets.js'
+import {addressSchema, hostNameSchema, portSchema, userNameSchema, versionSchema} from '../config/schema.js'
 import type {HostFacts} from '../platform/facts.js'
-import {APP_KINDS, ENV_NAME, phpVersionChoices, SESSION_HANDLERS, type InitAnswers} from './init-answers.js'
+import {
+  APP_KINDS,
+  type CacheAnswers,
+  cacheHostStart,
+  ENV_NAME,
+  phpVersionChoices,
+  SESSION_HANDLERS,
+  sessionLayoutChoices,
+  sessionLayoutOf,
+  type InitAnswers,
+} from './init-answers.js'
 
 export interface WizardOptions {
   /** for the end-of-life notes of the PHP versions */
@@ -26,6 +36,8 @@ export async function askAnswers(defaults: InitAnswers, options: WizardOptions):
   const startHosts = preset === defaults.preset ? defaults.hosts : presetHosts(preset)
   const hosts: PresetHost[] = []
   for (const host of startHosts) hosts.push(await askHost(host))
+  // the flags' stores name the flags' preset's hosts and network
+  const cache = await askSessionStores(preset, hosts, preset === defaults.preset ? defaults.cache : {added: [], on: []})
 
   const user = await input({message: messages.init.sshUserQuestion, default: defaults.ssh.user, validate: schemaCheck(userNameSchema)})
   const port = await input({
@@ -55,6 +67,7 @@ export async function askAnswers(defaults: InitAnswers, options: WizardOptions):
     ssh: {user, port: Number(port), ...(identityFile ? {identityFile} : {})},
     nginxVersion,
     phpVersion,
+    cache,
     sessionHandler,
     app,
     secretEnv: {rootPassword, appPassword},
@@ -71,6 +84,42 @@ async function askPhpVersion(fallback: string, options: WizardOptions): Promise<
   })
   if (picked !== OTHER) return picked
   return input({message: messages.init.otherPhpVersionQuestion, validate: schemaCheck(versionSchema)})
+}
+
+/**
+ * Where PHP sessions live: the preset's store alone (the procedure's layout), or with a second one that
+ * holds every session too (a new cache host, or one of the web hosts), so one memcached down logs nobody out.
+ */
+async function askSessionStores(preset: PresetName, hosts: PresetHost[], start: CacheAnswers): Promise<CacheAnswers> {
+  const answers = {hosts, cache: start}
+  const layout = await select({
+    message: messages.init.sessionStoresQuestion,
+    choices: sessionLayoutChoices(answers),
+    default: sessionLayoutOf(start),
+  })
+  if (layout === 'flags') return start
+  if (layout === 'single') return {added: [], on: []}
+  if (layout === 'web') {
+    const web = hosts.filter((h) => h.roles.includes('web') && !h.roles.includes('cache'))
+    const on = await select({
+      message: messages.init.cacheOnQuestion,
+      choices: web.map((h) => ({value: h.name, name: `${h.name} (${h.address})`})),
+      default: start.on[0],
+    })
+    return {added: [], on: [on]}
+  }
+  const begin = cacheHostStart(preset, answers)
+  const taken = hosts.map((h) => h.name)
+  const name = await input({
+    message: messages.init.cacheHostNameQuestion,
+    default: begin.name,
+    validate: (v) => {
+      const valid = schemaCheck(hostNameSchema)(v)
+      if (valid !== true) return valid
+      return !taken.includes(v) || messages.init.cacheHostNameTaken(v)
+    },
+  })
+  return {added: [await askHost({...begin, name})], on: []}
 }
 
 async function askHost(host: PresetHost): Promise<PresetHost> {

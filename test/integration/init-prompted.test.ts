@@ -37,7 +37,10 @@ async function answer(text: string): Promise<void> {
   await screen.next()
 }
 
-/** Every question up to the host key: the lab preset, all hosts on the test sshd, PHP 8.3.4 (typed in: the list offers the table's). */
+/**
+ * Every question up to the host key: the lab preset, all hosts on the test sshd, sessions on db01 and a
+ * dedicated cache01 (issue 10's HA layout, on the test sshd too), PHP 8.3.4 (typed in: the list offers the table's).
+ */
 async function answerWizard(): Promise<void> {
   expect(screen.getScreen()).toContain('Which topology?')
   screen.keypress('down')
@@ -52,6 +55,14 @@ async function answerWizard(): Promise<void> {
   await answer('127.0.0.1')
   await answer('127.0.0.1')
   expect(screen.getScreen()).toContain('Address of db01 (db + cache)')
+  await answer('127.0.0.1')
+  expect(screen.getScreen()).toContain('Where do PHP sessions live?')
+  expect(screen.getScreen()).toContain("db01 only (the procedure's layout")
+  screen.keypress('down')
+  await answer('')
+  expect(screen.getScreen()).toContain('Name of the cache host')
+  await answer('') // cache01
+  expect(screen.getScreen()).toContain('Address of cache01 (cache)')
   await answer('127.0.0.1')
   expect(screen.getScreen()).toContain('SSH user')
   await answer('')
@@ -89,16 +100,23 @@ describe('init, prompted', () => {
 
     expect(result.recordedKeys).toBe(1)
     expect(await readFile(join(cwd, 'known_hosts'), 'utf8')).toBe(`${sshd.knownHostsLine} lnmp-deploy:lb01\n`)
-    expect(result.facts.map((f) => f.host)).toEqual(['lb01', 'web01', 'web02', 'db01'])
+    expect(result.facts.map((f) => f.host)).toEqual(['lb01', 'web01', 'web02', 'db01', 'cache01'])
     expect(result.facts[0]?.facts.cores).toBeGreaterThan(0)
     const {config} = await loadConfig(join(cwd, 'lnmp-deploy.yml'))
-    expect(config.hosts.map((h) => h.address)).toEqual(['127.0.0.1', '127.0.0.1', '127.0.0.1', '127.0.0.1'])
+    expect(config.hosts.map((h) => `${h.name}=${h.address}:${h.roles.join('+')}`)).toEqual([
+      'lb01=127.0.0.1:lb',
+      'web01=127.0.0.1:web',
+      'web02=127.0.0.1:web',
+      'db01=127.0.0.1:db+cache',
+      'cache01=127.0.0.1:cache',
+    ])
+    expect(await readFile(join(cwd, 'lnmp-deploy.yml'), 'utf8')).toContain('# 2 stores: every session is written to each')
     expect(config.ssh).toMatchObject({user: 'root', port: sshd.port, identityFile: sshd.clientKeyPath})
     expect(config.php.version).toBe('8.3.4')
     expect(config.database.appPassword).toBe('${env:SHOP_DB_PASSWORD}')
     expect(result.command).toBe(
       `lnmp-deploy init --yes --preset lab --host lb01=127.0.0.1 --host web01=127.0.0.1 --host web02=127.0.0.1 --host db01=127.0.0.1 ` +
-        `--user root --port ${sshd.port} --identity-file ${sshd.clientKeyPath} --nginx-version 1.26.3 --php-version 8.3.4 ` +
+        `--cache-host cache01=127.0.0.1 --user root --port ${sshd.port} --identity-file ${sshd.clientKeyPath} --nginx-version 1.26.3 --php-version 8.3.4 ` +
         '--session-handler memcache --app session-demo --db-root-password-env LNMP_DATABASE_ROOT_PASSWORD ' +
         '--db-app-password-env SHOP_DB_PASSWORD',
     )

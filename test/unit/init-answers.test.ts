@@ -1,6 +1,19 @@
 import {describe, expect, it} from 'vitest'
-import {answersFromFlags, buildConfig, equivalentCommand, phpVersionChoices} from '../../src/services/init-answers.js'
+import {
+  answersFromFlags,
+  buildConfig,
+  cacheHostStart,
+  equivalentCommand,
+  type InitFlags,
+  phpVersionChoices,
+  sessionLayoutChoices,
+  sessionLayoutOf,
+} from '../../src/services/init-answers.js'
+import {clusterHosts} from '../../src/config/hosts.js'
+import {parseConfig} from '../../src/config/load.js'
+import {renderConfig} from '../../src/config/render.js'
 import {ConfigError, ExitCode} from '../../src/errors.js'
+import {sessionStores} from '../../src/php/session-stores.js'
 
 describe('answersFromFlags', () => {
   it('defaults to the tutorial preset, root on port 22 and env var names for the passwords', () => {
@@ -15,6 +28,7 @@ describe('answersFromFlags', () => {
       ssh: {user: 'root', port: 22},
       nginxVersion: '1.26.3',
       phpVersion: '8.4.24',
+      cache: {added: [], on: []},
       sessionHandler: 'memcache',
       app: 'session-demo',
       secretEnv: {rootPassword: 'LNMP_DATABASE_ROOT_PASSWORD', appPassword: 'LNMP_DATABASE_APP_PASSWORD'},
@@ -51,6 +65,187 @@ describe('answersFromFlags', () => {
   })
 })
 
+function configError(run: () => unknown): ConfigError {
+  try {
+    run()
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError)
+    expect((error as ConfigError).exitCode).toBe(ExitCode.config)
+    return error as ConfigError
+  }
+  throw new Error('no ConfigError')
+}
+
+describe('session stores from flags', () => {
+  it('--cache-host adds a host with the cache role only, its private address the same unless --private-address says', () => {
+    expect(answersFromFlags({'cache-host': ['cache01=10.0.0.52']}).cache).toEqual({
+      added: [{name: 'cache01', address: '10.0.0.52', roles: ['cache']}],
+      on: [],
+    })
+    const answers = answersFromFlags({'cache-host': ['cache01=10.0.0.52', 'cache02=10.0.0.53'], 'private-address': ['cache02=172.16.1.53']})
+    expect(answers.cache.added).toEqual([
+      {name: 'cache01', address: '10.0.0.52', roles: ['cache']},
+      {name: 'cache02', address: '10.0.0.53', privateAddress: '172.16.1.53', roles: ['cache']},
+    ])
+  })
+
+  it('--cache-on names web hosts of the preset, which keep their own entries', () => {
+    const answers = answersFromFlags({'cache-on': ['web02', 'web01']})
+    expect(answers.cache).toEqual({added: [], on: ['web02', 'web01']})
+    expect(answers.hosts.map((h) => h.roles.join('+'))).toEqual(['lb', 'web', 'web', 'db+cache'])
+  })
+
+  it.each<[InitFlags, string]>([
+    [{'cache-host': ['cache01']}, '--cache-host "cache01": must be NAME=ADDRESS'],
+    [{'cache-host': ['cache01=']}, '--cache-host "cache01=": must be NAME=ADDRESS'],
+    [{'cache-host': ['cache_01=10.0.0.52']}, '--cache-host "cache_01": must be a host name (letters, digits, inner dashes)'],
+    [{'cache-host': ['cache01=10.0.0.52;reboot']}, '--cache-host "cache01=10.0.0.52;reboot": must be a DNS name or an IP address'],
+    [
+      {'cache-host': ['web02=10.0.0.9']},
+      '--cache-host web02: preset tutorial already has a host "web02"; --cache-host adds a new machine (--cache-on NAME makes a web host store sessions as well)',
+    ],
+    [{'cache-host': ['db01=10.0.0.9']}, '--cache-host db01: preset tutorial already has a host "db01", and it stores sessions already'],
+    [{'cache-host': ['cache01=10.0.0.52', 'cache01=10.0.0.53']}, '--cache-host cache01: given twice'],
+    [{'cache-on': ['web09']}, '--cache-on web09: preset tutorial has no host "web09" (it has lb01, web01, web02, db01)'],
+    [{'cache-on': ['web 02']}, '--cache-on "web 02": must be a host name (letters, digits, inner dashes)'],
+    [{'cache-on': ['web02', 'web02']}, '--cache-on web02: given twice'],
+    [{'cache-on': ['db01']}, '--cache-on db01: db01 already stores sessions (it has the cache role)'],
+    [
+      {'cache-host': ['cache01=10.0.0.52'], 'cache-on': ['cache01']},
+      '--cache-on cache01: cache01 already stores sessions (it has the cache role)',
+    ],
+    [
+      {'cache-on': ['lb01']},
+      '--cache-on lb01: lb01 is not a web host (roles: lb); --cache-on takes one of web01, web02, --cache-host NAME=ADDRESS adds a separate machine',
+    ],
+    [
+      {'cache-host': ['cache01=10.0.0.52'], 'private-address': ['cache02=172.16.1.53']},
+      '--private-address cache02: neither preset tutorial nor --cache-host has a host "cache02" (the hosts are lb01, web01, web02, db01, cache01)',
+    ],
+  ])('refuses %j naming the flag and the value', (flags, message) => {
+    expect(configError(() => answersFromFlags(flags)).message).toBe(message)
+  })
+})
+
+describe('session stores in the config', () => {
+  it.each<[string, InitFlags, string[], string[]]>([
+    ["the procedure's layout", {}, ['lb01:lb', 'web01:web', 'web02:web', 'db01:db+cache'], ['db01 172.16.1.51']],
+    [
+      'a dedicated cache host, after the preset hosts, its private address its address',
+      {'cache-host': ['cache01=10.0.0.52']},
+      ['lb01:lb', 'web01:web', 'web02:web', 'db01:db+cache', 'cache01:cache'],
+      ['db01 172.16.1.51', 'cache01 10.0.0.52'],
+    ],
+    [
+      'a web host as the second store',
+      {'cache-on': ['web02']},
+      ['lb01:lb', 'web01:web', 'web02:web+cache', 'db01:db+cache'],
+      ['web02 172.16.1.8', 'db01 172.16.1.51'],
+    ],
+    [
+      'both at once',
+      {'cache-host': ['cache01=10.0.0.52'], 'private-address': ['cache01=172.16.1.52'], 'cache-on': ['web01']},
+      ['lb01:lb', 'web01:web+cache', 'web02:web', 'db01:db+cache', 'cache01:cache'],
+      ['web01 172.16.1.7', 'db01 172.16.1.51', 'cache01 172.16.1.52'],
+    ],
+  ])('%s', (_name, flags, hosts, stores) => {
+    const config = buildConfig(answersFromFlags(flags))
+    expect(config.hosts.map((h) => `${h.name}:${h.roles.join('+')}`)).toEqual(hosts)
+    // the stores PHP-FPM is given are the ones asked for, each by its private address
+    const given = sessionStores({cluster: clusterHosts(config), config})
+    expect(given.map((s) => `${s.host.name} ${s.address}`)).toEqual(stores)
+  })
+
+  it('a cache host keeps the private address it was given, and none when it is the same', () => {
+    const withPrivate = buildConfig(answersFromFlags({'cache-host': ['cache01=10.0.0.52'], 'private-address': ['cache01=172.16.1.52']}))
+    expect(withPrivate.hosts.at(-1)).toEqual({name: 'cache01', address: '10.0.0.52', privateAddress: '172.16.1.52', roles: ['cache']})
+    const same = buildConfig(answersFromFlags({'cache-host': ['cache01=10.0.0.52']}))
+    expect(same.hosts.at(-1)).toEqual({name: 'cache01', address: '10.0.0.52', roles: ['cache']})
+  })
+
+  it('an answer naming a host the preset does not have is a ConfigError', () => {
+    const answers = {...answersFromFlags({}), cache: {added: [], on: ['web09']}}
+    expect(configError(() => buildConfig(answers)).message).toBe('unknown host "web09": the config has lb01, web01, web02, db01')
+  })
+
+  it('the written file says what two stores mean, and loads back as the same config', () => {
+    const config = buildConfig(answersFromFlags({preset: 'lab', 'cache-host': ['cache01=10.77.0.32']}))
+    const text = renderConfig(config, {schemaRef: 's.json'})
+    expect(text).toContain(
+      [
+        '# memcached on each cache host (db01, cache01), bound to its private address; PHP sessions live on all of them.',
+        '# 2 stores: every session is written to each (memcache.session_redundancy) and a read that fails on one',
+        '# goes to the next, so one memcached down or restarted empty logs nobody out.',
+        'memcached:',
+      ].join('\n'),
+    )
+    expect(parseConfig(text, 'c.yml').config).toEqual(config)
+  })
+
+  it('with one store the file says it is the one every login depends on', () => {
+    const text = renderConfig(buildConfig(answersFromFlags({})), {schemaRef: 's.json'})
+    expect(text).toContain('# memcached on the cache host (db01), bound to its private address; PHP sessions live here.\n')
+    expect(text).toContain('# One store: while it is down or restarted empty, nobody stays logged in.')
+  })
+
+  it('says when the handler does not keep the copies', () => {
+    const config = buildConfig(answersFromFlags({'cache-on': ['web01'], 'session-handler': 'files'}))
+    expect(renderConfig(config, {schemaRef: 's.json'})).toContain('# Only session.handler memcache keeps these copies; files does not.\n')
+  })
+})
+
+describe("the wizard's session layouts", () => {
+  it('are the choices, the single store first, each saying what it means', () => {
+    expect(sessionLayoutChoices(answersFromFlags({}))).toEqual([
+      {
+        value: 'single',
+        name: "db01 only (the procedure's layout: memcached on db01 is a single point of failure for every login)",
+        description: 'one store: while its memcached is down or restarted empty, nobody stays logged in',
+      },
+      {
+        value: 'dedicated',
+        name: 'db01 and a dedicated cache host (asks its name and address; default name cache01)',
+        description:
+          'every session is written to each store and a read that fails on one goes to the next: one memcached down logs nobody out',
+      },
+      {
+        value: 'web',
+        name: 'db01 and one of the web hosts (pick which)',
+        description:
+          'every session is written to each store and a read that fails on one goes to the next: one memcached down logs nobody out',
+      },
+    ])
+  })
+
+  it.each<[InitFlags, string]>([
+    [{}, 'single'],
+    [{'cache-host': ['cache01=10.0.0.52']}, 'dedicated'],
+    [{'cache-on': ['web02']}, 'web'],
+    [{'cache-on': ['web01', 'web02']}, 'flags'],
+    [{'cache-host': ['cache01=10.0.0.52'], 'cache-on': ['web02']}, 'flags'],
+  ])('flags %j start the wizard on %s', (flags, layout) => {
+    expect(sessionLayoutOf(answersFromFlags(flags).cache)).toBe(layout)
+  })
+
+  it("puts the flags' layout first when it is none of the three, so enter keeps it", () => {
+    const choices = sessionLayoutChoices(answersFromFlags({'cache-host': ['cache01=10.0.0.52'], 'cache-on': ['web02']}))
+    expect(choices.map((c) => `${c.value}: ${c.name}`).slice(0, 2)).toEqual([
+      'flags: as the flags say: web02, db01, cache01',
+      "single: db01 only (the procedure's layout: memcached on db01 is a single point of failure for every login)",
+    ])
+  })
+
+  it("starts a dedicated host from the flags', else the lab's cache01, else cache01 with the address to type", () => {
+    expect(cacheHostStart('tutorial', answersFromFlags({'cache-host': ['mc1=10.0.0.60']}))).toEqual({
+      name: 'mc1',
+      address: '10.0.0.60',
+      roles: ['cache'],
+    })
+    expect(cacheHostStart('lab', answersFromFlags({preset: 'lab'}))).toEqual({name: 'cache01', address: '10.77.0.32', roles: ['cache']})
+    expect(cacheHostStart('tutorial', answersFromFlags({}))).toEqual({name: 'cache01', address: '', privateAddress: '', roles: ['cache']})
+  })
+})
+
 describe('buildConfig', () => {
   it('writes secrets as env references and leaves the rest to schema defaults', () => {
     const config = buildConfig(answersFromFlags({preset: 'lab', user: 'deploy', 'identity-file': '/k/id', 'session-handler': 'memcached'}))
@@ -74,6 +269,19 @@ describe('equivalentCommand', () => {
         "--host db01=10.77.0.31 --user root --port 2222 --identity-file '/home/me/my key' --nginx-version 1.26.3 " +
         '--php-version 8.4.24 --session-handler memcache --app session-demo ' +
         '--db-root-password-env LNMP_DATABASE_ROOT_PASSWORD --db-app-password-env LNMP_DATABASE_APP_PASSWORD --output lab.yml',
+    )
+  })
+
+  it('says the session stores with the flags that give them, after the hosts', () => {
+    const answers = answersFromFlags({
+      'cache-host': ['cache01=10.0.0.52'],
+      'private-address': ['cache01=172.16.1.52'],
+      'cache-on': ['web02'],
+    })
+    const command = equivalentCommand(answers, {bin: 'lnmp-deploy', output: 'lnmp-deploy.yml', connect: false, acceptNewHostKeys: false})
+    expect(command).toContain(
+      ' --host db01=10.0.0.51 --private-address db01=172.16.1.51 --cache-host cache01=10.0.0.52 ' +
+        '--private-address cache01=172.16.1.52 --cache-on web02 --user root ',
     )
   })
 
