@@ -8,7 +8,7 @@ import {listeningCommand} from '../steps/support/checks.js'
 import {CookieJar, HttpClient, header} from './http.js'
 import {HTTP_PORT, lbHosts, webBackends} from './lb-targets.js'
 import {type Backend, parseProbeBody, servedBy} from './session-judge.js'
-import {placeProbe, probeName, removeProbe} from './session-proof.js'
+import {placeProbe, probeLeftRows, probeName, removeProbe} from './session-proof.js'
 import type {CheckEnv, ClusterCheck, VerifyResult} from './types.js'
 
 /**
@@ -49,26 +49,26 @@ export const sessionFailoverCheck: ClusterCheck = {
       ]
     }
     const client = new SessionClient(env, lb.address, `/lnmp-deploy/${name}`, webBackends(env))
+    const results: VerifyResult[] = []
+    let left: string[]
     try {
       const token = `lnmp-failover-${randomBytes(8).toString('hex')}`
       const wrote = await client.request(token)
-      if (wrote.value !== token) {
-        return [
-          {
-            name: 'session-failover',
-            ok: false,
-            detail: `the value written through lb01 did not stick (${wrote.problem ?? 'read back other'})`,
-            hint: 'run `lnmp-deploy verify --check session-proof` first',
-          },
-        ]
+      if (wrote.value === token) {
+        for (const store of stores) results.push(await failOver(env, client, store, token))
+      } else {
+        results.push({
+          name: 'session-failover',
+          ok: false,
+          detail: `the value written through lb01 did not stick (${wrote.problem ?? 'read back other'})`,
+          hint: 'run `lnmp-deploy verify --check session-proof` first',
+        })
       }
-      const results: VerifyResult[] = []
-      for (const store of stores) results.push(await failOver(env, client, store, token))
-      return results
     } finally {
       client.close()
-      await removeProbe(env, webs, name)
+      left = await removeProbe(env, webs, name)
     }
+    return [...results, ...probeLeftRows(left, name)]
   },
 }
 

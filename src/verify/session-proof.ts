@@ -57,6 +57,7 @@ export const sessionProofCheck: ClusterCheck = {
     const command = `GET http://${lb.address}${route} Host: ${env.config.app.serverName}, one cookie jar`
     const webs = hostsWithRole(env.cluster, 'web')
     let exchanges: ProofExchange[]
+    let left: string[] = []
     try {
       const placed = await placeProbe(env, webs, name)
       if (placed.length > 0) {
@@ -72,7 +73,7 @@ export const sessionProofCheck: ClusterCheck = {
       }
       exchanges = await sessionExchanges(env, lb.address, route, want.backends)
     } finally {
-      await removeProbe(env, webs, name)
+      left = await removeProbe(env, webs, name)
     }
     const verdict = judgeSessionProof(exchanges, want)
     const proof: VerifyResult = {
@@ -84,8 +85,8 @@ export const sessionProofCheck: ClusterCheck = {
       ...(verdict.ok ? {} : {output: exchanges.map(describeExchange).join('\n')}),
     }
     const sessionId = exchanges.find((ex) => ex.body?.session_id)?.body?.session_id
-    if (!verdict.ok || want.handler !== 'memcache' || !sessionId || webs[0] === undefined) return [proof]
-    return [proof, ...(await sessionOnEveryStore(env, webs[0], sessionId))]
+    if (!verdict.ok || want.handler !== 'memcache' || !sessionId || webs[0] === undefined) return [proof, ...probeLeftRows(left, name)]
+    return [proof, ...probeLeftRows(left, name), ...(await sessionOnEveryStore(env, webs[0], sessionId))]
   },
 }
 
@@ -171,18 +172,39 @@ export async function placeProbe(env: CheckEnv, webs: readonly ClusterHost[], na
   return results.filter((r): r is string => r !== undefined)
 }
 
-/** Nothing stays behind: removed from every web host, also after a failure (a host that dropped is skipped). */
-export async function removeProbe(env: CheckEnv, webs: readonly ClusterHost[], name: string): Promise<void> {
-  await Promise.all(
+/**
+ * Nothing stays behind: removed from every web host, also after a failure, asked twice; the hosts where it
+ * could not be removed are returned, so the check says so instead of leaving it to the next verify.
+ */
+export async function removeProbe(env: CheckEnv, webs: readonly ClusterHost[], name: string): Promise<string[]> {
+  const left = await Promise.all(
     webs.map(async (web) => {
-      try {
-        const remote = await env.remoteOf(web.name)
-        await remote.exec(cmd('rm', '-f', `${PROBE_DIR}/${name}`), {sudo: true})
-      } catch {
-        // unreachable now: the probe folder is outside every web root, and the next verify reports the host
+      for (let attempt = 0; attempt < 2; attempt++) {
+        try {
+          const remote = await env.remoteOf(web.name)
+          if ((await remote.exec(cmd('rm', '-f', `${PROBE_DIR}/${name}`), {sudo: true})).code === 0) return undefined
+        } catch {
+          // dropped or refused: asked once more below
+        }
+        await new Promise((res) => setTimeout(res, 500))
       }
+      return web.name
     }),
   )
+  return left.filter((h): h is string => h !== undefined)
+}
+
+/** A row for the hosts a probe could not be removed from, when there are any. */
+export function probeLeftRows(left: readonly string[], name: string): VerifyResult[] {
+  if (left.length === 0) return []
+  return [
+    {
+      name: 'session-probe-removed',
+      ok: false,
+      detail: `the probe ${PROBE_DIR}/${name} could not be removed from ${left.join(', ')}`,
+      hint: `remove it by hand: rm ${PROBE_DIR}/${name} on ${left.join(', ')}`,
+    },
+  ]
 }
 
 /** One line per request for a failure's output: what was asked, who answered, what came back. */
