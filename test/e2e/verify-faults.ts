@@ -89,7 +89,7 @@ async function bothBackendsServe(): Promise<void> {
 }
 
 /** `config`: the deployed cluster's config (the lab's own by default). */
-export function verifyFaultSuite(config: () => string = () => labFiles().config): void {
+export function verifyFaultSuite(config: () => string = () => labFiles().config, lab: {stores: number} = {stores: 1}): void {
   configOf = config
   describe('verify on the deployed lab', () => {
     beforeAll(async () => {
@@ -130,7 +130,7 @@ export function verifyFaultSuite(config: () => string = () => labFiles().config)
           ],
           {encoding: 'utf8'},
         )
-        expect(parsed.trim()).toBe(`${report.checks.length} 0 lb01 web01 web02 db01`)
+        expect(parsed.trim()).toBe(`${report.checks.length} 0 lb01 web01 web02 db01${lab.stores >= 2 ? ' cache01' : ''}`)
         // nothing of the proof stays behind
         for (const web of ['web01', 'web02'])
           expect((await onHost(web, 'ls /var/lib/lnmp-deploy/probes/ | grep -c "^lnmp-verify-" || true')).trim()).toBe('0')
@@ -139,29 +139,55 @@ export function verifyFaultSuite(config: () => string = () => labFiles().config)
       }
     })
 
-    it('memcached stopped on db01: the store check, the connect tests and the session proof fail, exit 6', async () => {
-      await onHost('db01', 'systemctl stop memcached')
-      try {
-        const {exitCode, report} = await verify()
-        expect(exitCode).toBe(6)
-        const names = failing(report).map(key)
-        expect(names).toEqual(
-          expect.arrayContaining([
-            'db01 memcached memcached-listening',
-            'db01 services memcached-active-enabled',
-            'web01 pecl-memcache memcache-connect-db01',
-            'web02 pecl-memcache memcache-connect-db01',
-            'lb01 session-proof session-proof',
-          ]),
-        )
-        const proof = row(report, 'lb01', 'session-proof')
-        expect(proof?.detail).toMatch(/missing on every later request|session id changed/)
-        expect(proof?.hint).toMatch(/memcached|store/)
-        expect(row(report, 'db01', 'memcached-active-enabled')?.hint).toContain('systemctl start memcached on db01')
-      } finally {
-        await onHost('db01', 'systemctl start memcached')
-      }
-    })
+    it.runIf(lab.stores === 1)(
+      'memcached stopped on db01: the store check, the connect tests and the session proof fail, exit 6',
+      async () => {
+        await onHost('db01', 'systemctl stop memcached')
+        try {
+          const {exitCode, report} = await verify()
+          expect(exitCode).toBe(6)
+          const names = failing(report).map(key)
+          expect(names).toEqual(
+            expect.arrayContaining([
+              'db01 memcached memcached-listening',
+              'db01 services memcached-active-enabled',
+              'web01 pecl-memcache memcache-connect-db01',
+              'web02 pecl-memcache memcache-connect-db01',
+              'lb01 session-proof session-proof',
+            ]),
+          )
+          const proof = row(report, 'lb01', 'session-proof')
+          expect(proof?.detail).toMatch(/missing on every later request|session id changed/)
+          expect(proof?.hint).toMatch(/memcached|store/)
+          expect(row(report, 'db01', 'memcached-active-enabled')?.hint).toContain('systemctl start memcached on db01')
+        } finally {
+          await onHost('db01', 'systemctl start memcached')
+        }
+      },
+    )
+
+    it.runIf(lab.stores >= 2)(
+      'memcached stopped on db01 with a second store: sessions live on (the proof passes), the store and its copy are named, exit 6',
+      async () => {
+        await onHost('db01', 'systemctl stop memcached')
+        try {
+          const {exitCode, report} = await verify()
+          expect(exitCode).toBe(6)
+          expect(failing(report).map(key)).toEqual(
+            expect.arrayContaining([
+              'db01 memcached memcached-listening',
+              'web01 pecl-memcache memcache-connect-db01',
+              'web02 pecl-memcache memcache-connect-db01',
+              'lb01 session-proof session-on-db01',
+            ]),
+          )
+          expect(row(report, 'lb01', 'session-proof')?.status).toBe('pass')
+          expect(row(report, 'lb01', 'session-on-cache01')?.status).toBe('pass')
+        } finally {
+          await onHost('db01', 'systemctl start memcached')
+        }
+      },
+    )
 
     it('php-fpm stopped on web02: web02 answers 502 through lb01, named with the php-fpm hint, exit 6', async () => {
       await onHost('web02', 'systemctl stop php-fpm')

@@ -2,8 +2,7 @@ import {prepareLabArtifacts, type CachedSource, type PrepareArtifactsOptions} fr
 import type {CommandResult} from '../../src/lab/exec.js'
 import {labDestroy, labReset, labStatus, labUp} from '../../src/lab/lab.js'
 import {labPaths} from '../../src/lab/paths.js'
-import {DEFAULT_LAB_RELEASE} from '../../src/lab/release.js'
-import type {LabState} from '../../src/lab/state.js'
+import {DEFAULT_LAB_STATE, type LabState} from '../../src/lab/state.js'
 import {labSsh} from '../../src/lab/ssh-probe.js'
 
 /**
@@ -35,8 +34,11 @@ export function labFiles(): LabFiles {
  */
 export async function ensureLabUp(wanted: Partial<LabState> = {}): Promise<LabFiles> {
   const status = await labStatus()
-  const state = status.state ?? {release: DEFAULT_LAB_RELEASE, login: 'root'}
-  const differs = (wanted.release ?? state.release) !== state.release || (wanted.login ?? state.login) !== state.login
+  const state = status.state ?? DEFAULT_LAB_STATE
+  const differs =
+    (wanted.release ?? state.release) !== state.release ||
+    (wanted.login ?? state.login) !== state.login ||
+    (wanted.caches ?? state.caches) !== state.caches
   if (differs) await labDestroy()
   if (differs || !status.healthy) await labUp({...wanted, log: (m) => process.stderr.write(`[lab] ${m}\n`)})
   return labFiles()
