@@ -1,4 +1,5 @@
 import type {Step, StepPlan} from '../engine/step.js'
+import {StepFailedError} from '../errors.js'
 import {messages} from '../messages.js'
 import type {Remote} from '../ssh/remote.js'
 import {cmd} from '../ssh/shell.js'
@@ -10,6 +11,8 @@ import {check} from './support/checks.js'
  * (`--with-fpm-user=www`) refuse to start until it exists, so every web host needs it before anything else.
  */
 export interface WwwUserInputs {
+  /** the host it runs on, for naming it when the plan refuses */
+  host: string
   user: string
   group: string
   uid: number
@@ -85,7 +88,16 @@ export function planWwwUser(facts: WwwUserFacts, want: WwwUserInputs): StepPlan 
   }
 
   // renumbering an existing account would orphan the files it owns: refuse and let a person decide
-  if (conflicts.length > 0) throw new Error(`cannot create ${want.user}:${want.group} ${want.uid}:${want.gid}: ${conflicts.join('; ')}`)
+  if (conflicts.length > 0) {
+    throw new StepFailedError(
+      want.host,
+      'www-user',
+      `cannot create ${want.user}:${want.group} ${want.uid}:${want.gid}: ${conflicts.join('; ')}`,
+      {
+        hint: `nginx and PHP-FPM run as ${want.user} (${want.uid}:${want.gid}); lnmp-deploy does not renumber existing accounts: free or fix them on ${want.host} by hand (usermod/groupmod, then chown what they own), then run again`,
+      },
+    )
+  }
   return actions.length > 0 ? {actions} : {actions, reason: `user ${want.user} (${want.uid}) and group ${want.group} (${want.gid}) exist`}
 }
 
@@ -94,7 +106,7 @@ export const wwwUser: Step<WwwUserInputs, WwwUserFacts> = {
   title: 'Create the www group and user (666) that nginx and PHP-FPM run as',
   roles: ['web'],
 
-  inputs: () => ({...ACCOUNT}),
+  inputs: (ctx) => ({host: ctx.host.name, ...ACCOUNT}),
 
   async probe(remote, ctx) {
     const want = this.inputs(ctx)

@@ -14,6 +14,7 @@ import {parseConfig} from '../../src/config/load.js'
 import {renderConfig} from '../../src/config/render.js'
 import {ConfigError, ExitCode} from '../../src/errors.js'
 import {sessionStores} from '../../src/php/session-stores.js'
+import {FACTS} from './steps-support-fixtures.js'
 
 describe('answersFromFlags', () => {
   it('defaults to the tutorial preset, root on port 22 and env var names for the passwords', () => {
@@ -301,15 +302,6 @@ describe('equivalentCommand', () => {
 
 describe('phpVersionChoices', () => {
   const today = new Date('2026-12-01T09:00:00Z')
-  const centos7 = {
-    osId: 'centos',
-    osVersion: '7',
-    osFamily: 'rhel',
-    packageManager: 'yum',
-    arch: 'x86_64',
-    cores: 2,
-    initSystem: 'systemd',
-  } as const
 
   it('the verified versions, newest first, each with its end-of-life note', () => {
     expect(phpVersionChoices('8.4.24', today)).toEqual([
@@ -329,6 +321,6 @@ describe('phpVersionChoices', () => {
   })
 
   it('with a host detected, only what builds there', () => {
-    expect(phpVersionChoices('8.2.36', today, [centos7]).map((c) => c.value)).toEqual(['8.2.36', '8.2.32'])
+    expect(phpVersionChoices('8.2.36', today, [FACTS.centos7]).map((c) => c.value)).toEqual(['8.2.36', '8.2.32'])
   })
 })

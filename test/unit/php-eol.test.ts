@@ -1,7 +1,6 @@
 import {describe, expect, it} from 'vitest'
 
 import {ARTIFACTS} from '../../src/artifacts.js'
-import type {HostFacts} from '../../src/platform/facts.js'
 import {
   ENDING_SOON_DAYS,
   offeredPhpVersions,
@@ -14,6 +13,7 @@ import {
   recommendedPhpVersion,
   verifiedPhpVersions,
 } from '../../src/php/eol.js'
+import {FACTS} from './steps-support-fixtures.js'
 
 // the day issue 9 was written: PHP 8.2 has 30 days of security support left
 const TODAY = new Date('2026-12-01T09:00:00Z')
@@ -108,25 +108,6 @@ describe('the end-of-life warning', () => {
 })
 
 describe('the versions init offers', () => {
-  const centos7: HostFacts = {
-    osId: 'centos',
-    osVersion: '7',
-    osFamily: 'rhel',
-    packageManager: 'yum',
-    arch: 'x86_64',
-    cores: 2,
-    initSystem: 'systemd',
-  }
-  const debian12: HostFacts = {
-    osId: 'debian',
-    osVersion: '12',
-    osFamily: 'debian',
-    packageManager: 'apt',
-    arch: 'x86_64',
-    cores: 2,
-    initSystem: 'systemd',
-  }
-
   it('are the verified ones, newest first', () => {
     expect(verifiedPhpVersions()).toEqual(['8.4.24', '8.2.36', '8.2.32'])
   })
@@ -143,7 +124,7 @@ describe('the versions init offers', () => {
   })
 
   it('leave out what cannot build on a detected host: PHP 8.4 on CentOS 7 (OpenSSL 1.0)', () => {
-    expect(offeredPhpVersions(TODAY, [debian12]).map((o) => o.version)).toEqual(['8.4.24', '8.2.36', '8.2.32'])
-    expect(offeredPhpVersions(TODAY, [debian12, centos7]).map((o) => o.version)).toEqual(['8.2.36', '8.2.32'])
+    expect(offeredPhpVersions(TODAY, [FACTS.debian12]).map((o) => o.version)).toEqual(['8.4.24', '8.2.36', '8.2.32'])
+    expect(offeredPhpVersions(TODAY, [FACTS.debian12, FACTS.centos7]).map((o) => o.version)).toEqual(['8.2.36', '8.2.32'])
   })
 })

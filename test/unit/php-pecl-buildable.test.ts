@@ -3,55 +3,29 @@ import {ConfigError} from '../../src/errors.js'
 import type {HostFacts} from '../../src/platform/facts.js'
 import {checkBuildable, opensslSeries} from '../../src/php/buildable.js'
 import {checkMemcacheForPhp, MEMCACHE_EXTENSION_LINE, memcacheVersionFor, peclMemcacheCommands} from '../../src/php/pecl.js'
+import {FACTS} from './steps-support-fixtures.js'
 
-const debian12: HostFacts = {
-  osId: 'debian',
-  osVersion: '12',
-  osFamily: 'debian',
-  packageManager: 'apt',
-  arch: 'x86_64',
-  cores: 2,
-  initSystem: 'systemd',
-}
-const ubuntu2004: HostFacts = {...debian12, osId: 'ubuntu', osVersion: '20.04'}
-const rocky9: HostFacts = {
-  osId: 'rocky',
-  osVersion: '9.4',
-  osFamily: 'rhel',
-  packageManager: 'dnf',
-  arch: 'x86_64',
-  cores: 8,
-  initSystem: 'systemd',
-}
-const alma8: HostFacts = {...rocky9, osId: 'almalinux', osVersion: '8.10'}
-const centos7: HostFacts = {
-  osId: 'centos',
-  osVersion: '7',
-  osFamily: 'rhel',
-  packageManager: 'yum',
-  arch: 'x86_64',
-  cores: 2,
-  initSystem: 'systemd',
-}
+// Ubuntu 20.04 (OpenSSL 1.1) is no FACTS platform: 24.04 with only its release changed
+const ubuntu2004: HostFacts = {...FACTS.ubuntu2404, osVersion: '20.04'}
 
 describe('checkBuildable', () => {
   it('refuses the seed versions on Debian 12 with the reason', () => {
-    expect(() => checkBuildable('php', '5.5.32', debian12, 'web01')).toThrow(ConfigError)
-    expect(() => checkBuildable('php', '5.5.32', debian12, 'web01')).toThrow(
+    expect(() => checkBuildable('php', '5.5.32', FACTS.debian12, 'web01')).toThrow(ConfigError)
+    expect(() => checkBuildable('php', '5.5.32', FACTS.debian12, 'web01')).toThrow(
       'web01: php 5.5.32 cannot be built on debian 12: PHP before 7.1 builds only against OpenSSL 1.0, and this system has OpenSSL 3',
     )
-    expect(() => checkBuildable('nginx', '1.14.2', debian12, 'web01')).toThrow(
+    expect(() => checkBuildable('nginx', '1.14.2', FACTS.debian12, 'web01')).toThrow(
       'web01: nginx 1.14.2 cannot be built on debian 12: nginx before 1.21.5 knows neither PCRE2 nor OpenSSL 3',
     )
-    expect(() => checkBuildable('nginx', '1.14.2', debian12)).toThrow(
+    expect(() => checkBuildable('nginx', '1.14.2', FACTS.debian12)).toThrow(
       expect.objectContaining({hint: 'set nginx.version to 1.22.1 or newer (1.26.3 is the tested default)'}),
     )
-    expect(() => checkBuildable('php', '8.0.30', rocky9, 'web02')).toThrow('PHP before 8.1 does not build against OpenSSL 3')
+    expect(() => checkBuildable('php', '8.0.30', FACTS.rocky9, 'web02')).toThrow('PHP before 8.1 does not build against OpenSSL 3')
   })
   it('refuses PHP 8.4 against OpenSSL 1.0 (it asks for 1.1.1), hinting at the default and what OpenSSL 1.0 can take', () => {
     let error: unknown
     try {
-      checkBuildable('php', '8.4.24', centos7, 'web01')
+      checkBuildable('php', '8.4.24', FACTS.centos7, 'web01')
     } catch (error_) {
       error = error_
     }
@@ -62,23 +36,29 @@ describe('checkBuildable', () => {
     expect((error as ConfigError).hint).toBe(
       "set php.version to 8.1 or newer (8.4.24 is the tested default; with OpenSSL 1.0, 8.3 at most); the seed's flags are translated for it",
     )
-    expect(() => checkBuildable('php', '8.3.14', centos7)).not.toThrow()
-    expect(() => checkBuildable('php', '8.4.24', alma8)).not.toThrow()
+    expect(() => checkBuildable('php', '8.3.14', FACTS.centos7)).not.toThrow()
+    expect(() => checkBuildable('php', '8.4.24', FACTS.alma8)).not.toThrow()
   })
   it('accepts the defaults and what older systems can still build', () => {
-    for (const facts of [debian12, ubuntu2004, rocky9, alma8]) {
+    for (const facts of [FACTS.debian12, ubuntu2004, FACTS.rocky9, FACTS.alma8]) {
       expect(() => checkBuildable('php', '8.4.24', facts)).not.toThrow()
       expect(() => checkBuildable('nginx', '1.26.3', facts)).not.toThrow()
     }
-    expect(() => checkBuildable('nginx', '1.26.3', centos7)).not.toThrow()
-    expect(() => checkBuildable('php', '8.2.32', debian12)).not.toThrow()
-    expect(() => checkBuildable('nginx', '1.22.1', debian12)).not.toThrow()
-    expect(() => checkBuildable('php', '5.5.32', centos7)).not.toThrow()
-    expect(() => checkBuildable('php', '7.4.33', alma8)).not.toThrow()
+    expect(() => checkBuildable('nginx', '1.26.3', FACTS.centos7)).not.toThrow()
+    expect(() => checkBuildable('php', '8.2.32', FACTS.debian12)).not.toThrow()
+    expect(() => checkBuildable('nginx', '1.22.1', FACTS.debian12)).not.toThrow()
+    expect(() => checkBuildable('php', '5.5.32', FACTS.centos7)).not.toThrow()
+    expect(() => checkBuildable('php', '7.4.33', FACTS.alma8)).not.toThrow()
     expect(() => checkBuildable('nginx', '1.14.2', ubuntu2004)).not.toThrow()
   })
   it("knows each target's OpenSSL series", () => {
-    expect([debian12, ubuntu2004, rocky9, alma8, centos7].map((f) => opensslSeries(f))).toEqual(['3', '1.1', '3', '1.1', '1.0'])
+    expect([FACTS.debian12, ubuntu2004, FACTS.rocky9, FACTS.alma8, FACTS.centos7].map((f) => opensslSeries(f))).toEqual([
+      '3',
+      '1.1',
+      '3',
+      '1.1',
+      '1.0',
+    ])
   })
 })
 

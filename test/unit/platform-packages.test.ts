@@ -8,53 +8,7 @@ import {
   parseMissingPackages,
   reposFor,
 } from '../../src/platform/packages.js'
-
-// as parseFacts returns them for the recorded outputs in platform-detect.test.ts
-const debian12: HostFacts = {
-  osId: 'debian',
-  osVersion: '12',
-  osFamily: 'debian',
-  packageManager: 'apt',
-  arch: 'x86_64',
-  cores: 2,
-  initSystem: 'systemd',
-}
-const ubuntu2404: HostFacts = {
-  osId: 'ubuntu',
-  osVersion: '24.04',
-  osFamily: 'debian',
-  packageManager: 'apt',
-  arch: 'aarch64',
-  cores: 4,
-  initSystem: 'systemd',
-}
-const rocky9: HostFacts = {
-  osId: 'rocky',
-  osVersion: '9.4',
-  osFamily: 'rhel',
-  packageManager: 'dnf',
-  arch: 'x86_64',
-  cores: 8,
-  initSystem: 'systemd',
-}
-const alma8: HostFacts = {
-  osId: 'almalinux',
-  osVersion: '8.10',
-  osFamily: 'rhel',
-  packageManager: 'dnf',
-  arch: 'x86_64',
-  cores: 1,
-  initSystem: 'systemd',
-}
-const centos7: HostFacts = {
-  osId: 'centos',
-  osVersion: '7',
-  osFamily: 'rhel',
-  packageManager: 'yum',
-  arch: 'x86_64',
-  cores: 2,
-  initSystem: 'other',
-}
+import {FACTS} from './steps-support-fixtures.js'
 
 // nginx + the seed's PHP + PECL memcache, given in a scrambled order with a duplicate: the output order is fixed
 const buildNeeds: PackageNeed[] = [
@@ -77,89 +31,99 @@ const buildNeeds: PackageNeed[] = [
 
 describe('packagesFor', () => {
   it('Debian 12: the list proven to build nginx, the seed PHP and PECL memcache', () => {
-    expect(packagesFor(buildNeeds, debian12).join(' ')).toBe(
+    expect(packagesFor(buildNeeds, FACTS.debian12).join(' ')).toBe(
       'build-essential pkg-config autoconf xz-utils libpcre2-dev libssl-dev zlib1g-dev libxml2-dev libsqlite3-dev libcurl4-openssl-dev libpng-dev libjpeg-dev libfreetype-dev libonig-dev libxslt1-dev',
     )
-    expect(packagesFor([...buildNeeds, 'sodium', 'zip'], debian12).slice(-2)).toEqual(['libsodium-dev', 'libzip-dev'])
+    expect(packagesFor([...buildNeeds, 'sodium', 'zip'], FACTS.debian12).slice(-2)).toEqual(['libsodium-dev', 'libzip-dev'])
   })
   it('Rocky 9 and CentOS 7 names', () => {
-    expect(packagesFor(buildNeeds, rocky9).join(' ')).toBe(
+    expect(packagesFor(buildNeeds, FACTS.rocky9).join(' ')).toBe(
       'gcc gcc-c++ make pkgconf-pkg-config autoconf xz pcre2-devel openssl-devel zlib-devel libxml2-devel sqlite-devel libcurl-devel libpng-devel libjpeg-turbo-devel freetype-devel oniguruma-devel libxslt-devel',
     )
-    expect(packagesFor(['build-essentials'], centos7)).toEqual(['gcc', 'gcc-c++', 'make', 'pkgconfig'])
+    expect(packagesFor(['build-essentials'], FACTS.centos7)).toEqual(['gcc', 'gcc-c++', 'make', 'pkgconfig'])
   })
   it('db and lb packages per family', () => {
     const needs: PackageNeed[] = ['memcached', 'mariadb-server', 'mariadb-client', 'netcat', 'nftables', 'nginx']
-    expect(packagesFor(needs, debian12)).toEqual(['memcached', 'mariadb-server', 'mariadb-client', 'nginx', 'netcat-openbsd', 'nftables'])
-    expect(packagesFor(needs, rocky9)).toEqual(['memcached', 'mariadb-server', 'mariadb', 'nginx', 'nmap-ncat', 'nftables'])
+    expect(packagesFor(needs, FACTS.debian12)).toEqual([
+      'memcached',
+      'mariadb-server',
+      'mariadb-client',
+      'nginx',
+      'netcat-openbsd',
+      'nftables',
+    ])
+    expect(packagesFor(needs, FACTS.rocky9)).toEqual(['memcached', 'mariadb-server', 'mariadb', 'nginx', 'nmap-ncat', 'nftables'])
   })
 })
 
 describe('reposFor', () => {
   const php = ['oniguruma-devel', 'libsodium-devel', 'libzip-devel']
   it('names the repository each -devel package needs', () => {
-    expect(reposFor(php, rocky9)).toEqual(['epel', 'crb'])
-    expect(reposFor(php, alma8)).toEqual(['epel', 'powertools'])
-    expect(reposFor(php, centos7)).toEqual(['epel'])
-    expect(reposFor(['gcc'], rocky9)).toEqual([])
-    expect(reposFor(php, debian12)).toEqual([])
+    expect(reposFor(php, FACTS.rocky9)).toEqual(['epel', 'crb'])
+    expect(reposFor(php, FACTS.alma8)).toEqual(['epel', 'powertools'])
+    expect(reposFor(php, FACTS.centos7)).toEqual(['epel'])
+    expect(reposFor(['gcc'], FACTS.rocky9)).toEqual([])
+    expect(reposFor(php, FACTS.debian12)).toEqual([])
   })
 })
 
 describe('installCommand', () => {
   it('Debian 12: waits for the dpkg lock, fetches missing lists, retries once after a refresh', () => {
-    expect(installCommand(['build-essential', 'libssl-dev'], debian12)).toBe(
+    expect(installCommand(['build-essential', 'libssl-dev'], FACTS.debian12)).toBe(
       'if ! ls /var/lib/apt/lists | grep -q _Packages; then apt-get -o DPkg::Lock::Timeout=600 update; fi && ' +
         '{ DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y --no-install-recommends build-essential libssl-dev || ' +
         '{ apt-get -o DPkg::Lock::Timeout=600 update && DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y --no-install-recommends build-essential libssl-dev; }; }',
     )
   })
   it('Ubuntu 24.04 is the same apt command', () => {
-    expect(installCommand(['memcached'], ubuntu2404)).toBe(installCommand(['memcached'], debian12))
+    expect(installCommand(['memcached'], FACTS.ubuntu2404)).toBe(installCommand(['memcached'], FACTS.debian12))
   })
   it('Rocky 9: EPEL and CRB first, then dnf', () => {
-    expect(installCommand(['gcc', 'oniguruma-devel', 'libsodium-devel'], rocky9)).toBe(
+    expect(installCommand(['gcc', 'oniguruma-devel', 'libsodium-devel'], FACTS.rocky9)).toBe(
       '{ rpm -q epel-release >/dev/null 2>&1 || dnf install -y epel-release; } && ' +
         '{ rpm -q dnf-plugins-core >/dev/null 2>&1 || dnf install -y dnf-plugins-core; } && dnf config-manager --set-enabled crb && ' +
         'dnf install -y gcc oniguruma-devel libsodium-devel',
     )
-    expect(installCommand(['memcached'], rocky9)).toBe('dnf install -y memcached')
+    expect(installCommand(['memcached'], FACTS.rocky9)).toBe('dnf install -y memcached')
   })
   it('AlmaLinux 8: PowerTools', () => {
-    expect(installCommand(['oniguruma-devel'], alma8)).toBe(
+    expect(installCommand(['oniguruma-devel'], FACTS.alma8)).toBe(
       '{ rpm -q dnf-plugins-core >/dev/null 2>&1 || dnf install -y dnf-plugins-core; } && dnf config-manager --set-enabled powertools && dnf install -y oniguruma-devel',
     )
   })
   it('CentOS 7: yum, EPEL for oniguruma', () => {
-    expect(installCommand(['gcc', 'oniguruma-devel'], centos7)).toBe(
+    expect(installCommand(['gcc', 'oniguruma-devel'], FACTS.centos7)).toBe(
       '{ rpm -q epel-release >/dev/null 2>&1 || yum install -y epel-release; } && yum install -y gcc oniguruma-devel',
     )
   })
   it('RHEL proper: EPEL by URL and CRB by subscription-manager', () => {
-    const rhel9: HostFacts = {...rocky9, osId: 'rhel'}
+    // RHEL proper is no FACTS platform: Rocky 9 under RHEL's ID, which alone switches EPEL and CRB to RHEL's ways
+    const rhel9: HostFacts = {...FACTS.rocky9, osId: 'rhel'}
     expect(installCommand(['libsodium-devel'], rhel9)).toBe(
       '{ rpm -q epel-release >/dev/null 2>&1 || dnf install -y https://dl.fedoraproject.org/pub/epel/epel-release-latest-9.noarch.rpm; } && ' +
         'subscription-manager repos --enable codeready-builder-for-rhel-9-$(arch)-rpms && dnf install -y libsodium-devel',
     )
   })
   it('nothing to install is a no-op command', () => {
-    expect(installCommand([], debian12)).toBe('true')
+    expect(installCommand([], FACTS.debian12)).toBe('true')
   })
 })
 
 describe('missing packages', () => {
   it('dpkg-query: only "install ok installed" counts', () => {
     const pkgs = ['build-essential', 'libssl-dev', 'libonig-dev', 'zlib1g-dev']
-    expect(packageQueryCommand(pkgs, debian12)).toBe(
+    expect(packageQueryCommand(pkgs, FACTS.debian12)).toBe(
       "dpkg-query -W -f '${Package} ${Status}\\n' build-essential libssl-dev libonig-dev zlib1g-dev 2>/dev/null",
     )
     const out = 'build-essential install ok installed\nlibssl-dev deinstall ok config-files\nzlib1g-dev:amd64 install ok installed\n'
-    expect(parseMissingPackages(pkgs, out, debian12)).toEqual(['libssl-dev', 'libonig-dev'])
+    expect(parseMissingPackages(pkgs, out, FACTS.debian12)).toEqual(['libssl-dev', 'libonig-dev'])
   })
   it('rpm -q: names it prints as installed', () => {
     const pkgs = ['gcc', 'oniguruma-devel']
-    expect(packageQueryCommand(pkgs, rocky9)).toBe("rpm -q --qf '%{NAME} installed\\n' gcc oniguruma-devel")
-    expect(parseMissingPackages(pkgs, 'gcc installed\npackage oniguruma-devel is not installed\n', rocky9)).toEqual(['oniguruma-devel'])
-    expect(parseMissingPackages(pkgs, 'gcc installed\noniguruma-devel installed\n', centos7)).toEqual([])
+    expect(packageQueryCommand(pkgs, FACTS.rocky9)).toBe("rpm -q --qf '%{NAME} installed\\n' gcc oniguruma-devel")
+    expect(parseMissingPackages(pkgs, 'gcc installed\npackage oniguruma-devel is not installed\n', FACTS.rocky9)).toEqual([
+      'oniguruma-devel',
+    ])
+    expect(parseMissingPackages(pkgs, 'gcc installed\noniguruma-devel installed\n', FACTS.centos7)).toEqual([])
   })
 })

@@ -1,45 +1,16 @@
 import {describe, expect, it} from 'vitest'
 import {ConfigError} from '../../src/errors.js'
-import type {HostFacts} from '../../src/platform/facts.js'
 import {chooseFirewall, firewalldCommands, renderNftables} from '../../src/platform/firewall.js'
 import {memcachedConfigPath, renderMemcachedConfig} from '../../src/platform/memcached.js'
 import {serviceName, systemctl} from '../../src/platform/services.js'
-
-const debian12: HostFacts = {
-  osId: 'debian',
-  osVersion: '12',
-  osFamily: 'debian',
-  packageManager: 'apt',
-  arch: 'x86_64',
-  cores: 2,
-  initSystem: 'systemd',
-}
-const ubuntu2404: HostFacts = {...debian12, osId: 'ubuntu', osVersion: '24.04'}
-const rocky9: HostFacts = {
-  osId: 'rocky',
-  osVersion: '9.4',
-  osFamily: 'rhel',
-  packageManager: 'dnf',
-  arch: 'x86_64',
-  cores: 8,
-  initSystem: 'systemd',
-}
-const centos7: HostFacts = {
-  osId: 'centos',
-  osVersion: '7',
-  osFamily: 'rhel',
-  packageManager: 'yum',
-  arch: 'x86_64',
-  cores: 2,
-  initSystem: 'systemd',
-}
+import {FACTS} from './steps-support-fixtures.js'
 
 describe('services', () => {
   it('names units per family', () => {
-    expect(serviceName('mariadb', debian12)).toBe('mariadb')
-    expect(serviceName('mariadb', centos7)).toBe('mariadb')
-    expect(serviceName('memcached', rocky9)).toBe('memcached')
-    expect(serviceName('nginx', ubuntu2404)).toBe('nginx')
+    expect(serviceName('mariadb', FACTS.debian12)).toBe('mariadb')
+    expect(serviceName('mariadb', FACTS.centos7)).toBe('mariadb')
+    expect(serviceName('memcached', FACTS.rocky9)).toBe('memcached')
+    expect(serviceName('nginx', FACTS.ubuntu2404)).toBe('nginx')
   })
   it('builds systemctl commands', () => {
     expect(systemctl('enable-now', 'memcached')).toBe('systemctl enable --now memcached')
@@ -54,16 +25,16 @@ describe('services', () => {
 describe('memcached config', () => {
   const settings = {listen: '172.16.1.51', port: 11211, memoryMb: 64}
   it('Debian: /etc/memcached.conf option lines', () => {
-    expect(memcachedConfigPath(debian12)).toBe('/etc/memcached.conf')
-    const text = renderMemcachedConfig(settings, debian12)
+    expect(memcachedConfigPath(FACTS.debian12)).toBe('/etc/memcached.conf')
+    const text = renderMemcachedConfig(settings, FACTS.debian12)
     const options = text.split('\n').filter((l) => l.startsWith('-'))
     expect(options).toEqual(['-m 64', '-p 11211', '-u memcache', '-l 172.16.1.51', '-U 0', '-P /var/run/memcached/memcached.pid'])
     expect(text).toContain('\nlogfile /var/log/memcached.log\n')
-    expect(renderMemcachedConfig(settings, ubuntu2404)).toBe(text)
+    expect(renderMemcachedConfig(settings, FACTS.ubuntu2404)).toBe(text)
   })
   it('RHEL: /etc/sysconfig/memcached with OPTIONS', () => {
-    expect(memcachedConfigPath(rocky9)).toBe('/etc/sysconfig/memcached')
-    const lines = renderMemcachedConfig({...settings, memoryMb: 128}, centos7)
+    expect(memcachedConfigPath(FACTS.rocky9)).toBe('/etc/sysconfig/memcached')
+    const lines = renderMemcachedConfig({...settings, memoryMb: 128}, FACTS.centos7)
       .split('\n')
       .filter((l) => l !== '' && !l.startsWith('#'))
     expect(lines).toEqual(['PORT="11211"', 'USER="memcached"', 'MAXCONN="1024"', 'CACHESIZE="128"', 'OPTIONS="-l 172.16.1.51 -U 0"'])
@@ -72,12 +43,12 @@ describe('memcached config', () => {
 
 describe('firewall', () => {
   it('nftables on Debian/Ubuntu; firewalld on RHEL when active; refuses CentOS 7 without it', () => {
-    expect(chooseFirewall('db01', debian12, false)).toBe('nftables')
-    expect(chooseFirewall('db01', ubuntu2404, true)).toBe('nftables')
-    expect(chooseFirewall('db01', rocky9, true)).toBe('firewalld')
-    expect(chooseFirewall('db01', rocky9, false)).toBe('nftables')
-    expect(chooseFirewall('db01', centos7, true)).toBe('firewalld')
-    expect(() => chooseFirewall('db01', centos7, false)).toThrow('db01: no firewall to restrict memcached and MariaDB')
+    expect(chooseFirewall('db01', FACTS.debian12, false)).toBe('nftables')
+    expect(chooseFirewall('db01', FACTS.ubuntu2404, true)).toBe('nftables')
+    expect(chooseFirewall('db01', FACTS.rocky9, true)).toBe('firewalld')
+    expect(chooseFirewall('db01', FACTS.rocky9, false)).toBe('nftables')
+    expect(chooseFirewall('db01', FACTS.centos7, true)).toBe('firewalld')
+    expect(() => chooseFirewall('db01', FACTS.centos7, false)).toThrow('db01: no firewall to restrict memcached and MariaDB')
   })
 
   it('renders the inet lnmp_deploy table: web hosts in, others reset on 11211/3306 only', () => {

@@ -10,43 +10,6 @@ import {NFT_RULES_PATH, firewalldRichRules} from '../../src/platform/firewall.js
 import {type DbFirewallFacts, NFT_UNIT_PATH, dbFirewall, dbFirewallInputs, planDbFirewall} from '../../src/steps/db-firewall.js'
 import {FACTS} from './steps-support-fixtures.js'
 
-const debian12: HostFacts = {
-  osId: 'debian',
-  osVersion: '12',
-  osFamily: 'debian',
-  packageManager: 'apt',
-  arch: 'x86_64',
-  cores: 2,
-  initSystem: 'systemd',
-}
-const ubuntu2404: HostFacts = {
-  osId: 'ubuntu',
-  osVersion: '24.04',
-  osFamily: 'debian',
-  packageManager: 'apt',
-  arch: 'x86_64',
-  cores: 4,
-  initSystem: 'systemd',
-}
-const rocky9: HostFacts = {
-  osId: 'rocky',
-  osVersion: '9.4',
-  osFamily: 'rhel',
-  packageManager: 'dnf',
-  arch: 'x86_64',
-  cores: 2,
-  initSystem: 'systemd',
-}
-const centos7: HostFacts = {
-  osId: 'centos',
-  osVersion: '7',
-  osFamily: 'rhel',
-  packageManager: 'yum',
-  arch: 'x86_64',
-  cores: 2,
-  initSystem: 'systemd',
-}
-
 function ctxFor(facts: HostFacts, webHosts = ['172.16.1.7', '172.16.1.8']): StepContext {
   const config = configSchema.parse({
     version: 1,
@@ -91,7 +54,7 @@ describe('db-firewall', () => {
   })
 
   it('Debian 12: installs nft, writes rules checked by `nft -c`, a boot unit, and starts it', () => {
-    const ctx = ctxFor(debian12)
+    const ctx = ctxFor(FACTS.debian12)
     const want = dbFirewallInputs(ctx)
     expect(want.rule).toEqual({sources: ['172.16.1.7', '172.16.1.8'], memcachedPort: 11211, mysqlPort: 3306})
     const plan = planDbFirewall(nothing, want, ctx)
@@ -116,18 +79,18 @@ describe('db-firewall', () => {
   })
 
   it('Ubuntu 24.04 in place: nothing to do; a web host added: new rules loaded in one nft transaction', () => {
-    const ctx = ctxFor(ubuntu2404)
+    const ctx = ctxFor(FACTS.ubuntu2404)
     expect(planDbFirewall(loaded(ctx), dbFirewallInputs(ctx), ctx)).toEqual({
       actions: [],
       reason: 'nftables: only 172.16.1.7, 172.16.1.8 may reach 11211, 3306',
     })
-    const grown = ctxFor(ubuntu2404, ['172.16.1.7', '172.16.1.8', '172.16.1.9'])
+    const grown = ctxFor(FACTS.ubuntu2404, ['172.16.1.7', '172.16.1.8', '172.16.1.9'])
     const plan = planDbFirewall(loaded(ctx), dbFirewallInputs(grown), grown)
     expect(plan.actions.map((a) => (a.kind === 'run' ? a.command : a.kind))).toEqual(['write-file', `nft -f ${NFT_RULES_PATH}`])
   })
 
   it('a flushed ruleset (table gone, unit still active) is loaded again', () => {
-    const ctx = ctxFor(debian12)
+    const ctx = ctxFor(FACTS.debian12)
     const plan = planDbFirewall({...loaded(ctx), tableLoaded: false}, dbFirewallInputs(ctx), ctx)
     expect(plan.actions).toEqual([
       {kind: 'run', description: `load ${NFT_RULES_PATH} (table inet lnmp_deploy)`, command: `nft -f ${NFT_RULES_PATH}`},
@@ -135,7 +98,7 @@ describe('db-firewall', () => {
   })
 
   it('Rocky 9 with firewalld: rich rules added for what is missing, ours for departed hosts removed, then reload', () => {
-    const ctx = ctxFor(rocky9)
+    const ctx = ctxFor(FACTS.rocky9)
     const want = dbFirewallInputs(ctx)
     const departed = firewalldRichRules({sources: ['172.16.1.9'], memcachedPort: 11211, mysqlPort: 3306})
     const someoneElses = 'rule family="ipv4" source address="10.9.9.9" service name="http" accept'
@@ -154,19 +117,19 @@ describe('db-firewall', () => {
   })
 
   it('Rocky 9 without firewalld uses nftables; CentOS 7 without firewalld is refused, with it uses rich rules', () => {
-    const rocky = ctxFor(rocky9)
+    const rocky = ctxFor(FACTS.rocky9)
     expect(planDbFirewall(nothing, dbFirewallInputs(rocky), rocky).actions[0]).toEqual({
       kind: 'run',
       description: 'install nftables',
       command: 'dnf install -y nftables',
     })
-    const centos = ctxFor(centos7)
+    const centos = ctxFor(FACTS.centos7)
     expect(() => planDbFirewall(nothing, dbFirewallInputs(centos), centos)).toThrow(DeployError)
     expect(planDbFirewall({...nothing, firewalldActive: true}, dbFirewallInputs(centos), centos).actions).toHaveLength(5)
   })
 
   it('never filters SSH: no rule names it', () => {
-    const want = dbFirewallInputs(ctxFor(debian12))
+    const want = dbFirewallInputs(ctxFor(FACTS.debian12))
     const rules = want.rules.split('\n').filter((l) => !l.startsWith('#'))
     expect(`${rules.join('\n')}\n${want.richRules.join('\n')}`).not.toMatch(/\b22\b|ssh/i)
   })

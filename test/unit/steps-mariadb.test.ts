@@ -6,6 +6,7 @@ import {describe, expect, it} from 'vitest'
 import {clusterHosts} from '../../src/config/hosts.js'
 import {configSchema} from '../../src/config/schema.js'
 import {sha256Of} from '../../src/engine/actions.js'
+import {fingerprint} from '../../src/engine/fingerprint.js'
 import type {Action, StepContext} from '../../src/engine/step.js'
 import {BATCH_MARK} from '../../src/platform/batch-probe.js'
 import type {HostFacts} from '../../src/platform/facts.js'
@@ -31,43 +32,6 @@ import {
 import {sqlString} from '../../src/steps/support/escape.js'
 import {describeStepFixtures, loadStepFixtures, planFixture, stepFixtureFolder} from './step-fixtures.js'
 import {FACTS} from './steps-support-fixtures.js'
-
-const debian12: HostFacts = {
-  osId: 'debian',
-  osVersion: '12',
-  osFamily: 'debian',
-  packageManager: 'apt',
-  arch: 'x86_64',
-  cores: 2,
-  initSystem: 'systemd',
-}
-const ubuntu2404: HostFacts = {
-  osId: 'ubuntu',
-  osVersion: '24.04',
-  osFamily: 'debian',
-  packageManager: 'apt',
-  arch: 'x86_64',
-  cores: 4,
-  initSystem: 'systemd',
-}
-const rocky9: HostFacts = {
-  osId: 'rocky',
-  osVersion: '9.4',
-  osFamily: 'rhel',
-  packageManager: 'dnf',
-  arch: 'x86_64',
-  cores: 2,
-  initSystem: 'systemd',
-}
-const centos7: HostFacts = {
-  osId: 'centos',
-  osVersion: '7',
-  osFamily: 'rhel',
-  packageManager: 'yum',
-  arch: 'x86_64',
-  cores: 2,
-  initSystem: 'systemd',
-}
 
 const ROOT_PW = "r00t'pw\\x"
 const APP_PW = 'app-secret-123'
@@ -142,7 +106,7 @@ function done(ctx: StepContext): MariadbFacts {
 
 describe('mariadb inputs per platform', () => {
   it('Debian 12 and 13, Ubuntu 24.04: apt, a conf.d file after 50-server.cnf, root keeps unix_socket', () => {
-    for (const facts of [debian12, FACTS.debian13, ubuntu2404]) {
+    for (const facts of [FACTS.debian12, FACTS.debian13, FACTS.ubuntu2404]) {
       const want = mariadbInputs(ctxFor(facts))
       expect(want.packages).toEqual(['mariadb-server', 'mariadb-client'])
       expect(want.configPath).toBe('/etc/mysql/mariadb.conf.d/60-lnmp-deploy.cnf')
@@ -152,13 +116,13 @@ describe('mariadb inputs per platform', () => {
     }
   })
   it('Rocky 9: dnf, /etc/my.cnf.d, MariaDB 10.5 keeps unix_socket too', () => {
-    const want = mariadbInputs(ctxFor(rocky9))
+    const want = mariadbInputs(ctxFor(FACTS.rocky9))
     expect(want.installCommand).toBe('dnf install -y mariadb-server mariadb')
     expect(want.configPath).toBe('/etc/my.cnf.d/lnmp-deploy.cnf')
     expect(want.rootAuth).toBe('socket-or-password')
   })
   it('CentOS 7: yum, MariaDB 5.5 has one auth plugin per user, so root gets a password', () => {
-    const want = mariadbInputs(ctxFor(centos7))
+    const want = mariadbInputs(ctxFor(FACTS.centos7))
     expect(want.installCommand).toBe('yum install -y mariadb-server mariadb')
     expect(want.rootAuth).toBe('password')
   })
@@ -166,19 +130,28 @@ describe('mariadb inputs per platform', () => {
     expect(renderMariadbConfig('172.16.1.51')).toContain('[mysqld]\nbind-address = 172.16.1.51\nport = 3306\nskip-name-resolve\n')
   })
   it('the fingerprint follows the passwords without holding them', () => {
-    const ctx = ctxFor(debian12)
+    const ctx = ctxFor(FACTS.debian12)
     const a = mariadbInputs(ctx)
     const b = mariadbInputs({...ctx, secrets: new Map([...ctx.secrets, ['database.appPassword', 'other']])})
     expect(a.secretsDigest).not.toBe(b.secretsDigest)
     expect(JSON.stringify(a)).not.toContain(APP_PW)
     expect(JSON.stringify(a)).not.toContain('r00t')
   })
+  it('the inputs carry the passwords to plan, which reads no context, out of their JSON and fingerprint', () => {
+    const want = mariadbInputs(ctxFor(FACTS.debian12))
+    expect(want.secrets).toEqual({rootPassword: ROOT_PW, appPassword: APP_PW})
+    expect(fingerprint(want)).toBe(fingerprint({...want}))
+    const sqlFile = planMariadb(fresh, want).actions.find((a) => a.kind === 'write-file' && a.path === SQL_PATH)
+    expect(sqlFile).toMatchObject({sensitive: true, content: expect.stringContaining(sqlString(APP_PW))})
+    // a spread copy has no passwords: plan says so rather than writing undefined into the SQL
+    expect(() => planMariadb(fresh, {...want})).toThrow('mariadb inputs without their passwords')
+  })
 })
 
 describe('mariadb plan', () => {
   it('fresh Debian 12: install, configure, restart onto the private address, enable, then the SQL (hidden), then the hardening', () => {
-    const ctx = ctxFor(debian12)
-    const plan = planMariadb(fresh, mariadbInputs(ctx), ctx)
+    const ctx = ctxFor(FACTS.debian12)
+    const plan = planMariadb(fresh, mariadbInputs(ctx))
     expect(shape(plan.actions)).toEqual([
       'run:install mariadb-server mariadb-client',
       'write:/etc/mysql/mariadb.conf.d/60-lnmp-deploy.cnf',
@@ -204,7 +177,7 @@ describe('mariadb plan', () => {
   })
 
   it('the SQL: root keeps unix_socket with the password as alternative; one grant per web host, never %', () => {
-    const want = mariadbInputs(ctxFor(debian12))
+    const want = mariadbInputs(ctxFor(FACTS.debian12))
     const sql = setupSql(want, {rootPassword: ROOT_PW, appPassword: APP_PW}, ['172.16.1.9'])
     expect(sql.split('\n')).toEqual([
       '-- lnmp-deploy: removed right after mysql has read it',
@@ -220,9 +193,9 @@ describe('mariadb plan', () => {
   })
 
   it("CentOS 7: SET PASSWORD, then root's password kept in /root/.my.cnf (hidden) for the next run", () => {
-    const ctx = ctxFor(centos7)
+    const ctx = ctxFor(FACTS.centos7)
     const want = mariadbInputs(ctx)
-    const plan = planMariadb({...fresh, missingPackages: ['mariadb-server', 'mariadb']}, want, ctx)
+    const plan = planMariadb({...fresh, missingPackages: ['mariadb-server', 'mariadb']}, want)
     expect(shape(plan.actions)).toEqual([
       'run:install mariadb-server mariadb',
       'write:/etc/my.cnf.d/lnmp-deploy.cnf',
@@ -241,9 +214,9 @@ describe('mariadb plan', () => {
   })
 
   it('Rocky 9, Ubuntu 24.04 and Debian 13 already done: nothing to do, with the reason', () => {
-    for (const facts of [rocky9, ubuntu2404, FACTS.debian13]) {
+    for (const facts of [FACTS.rocky9, FACTS.ubuntu2404, FACTS.debian13]) {
       const ctx = ctxFor(facts)
-      const plan = planMariadb(done(ctx), mariadbInputs(ctx), ctx)
+      const plan = planMariadb(done(ctx), mariadbInputs(ctx))
       expect(plan).toEqual({
         actions: [],
         reason:
@@ -253,26 +226,19 @@ describe('mariadb plan', () => {
   })
 
   it('a changed password, a lost socket login or an account for a host that left: only the SQL runs again', () => {
-    const ctx = ctxFor(debian12)
+    const ctx = ctxFor(FACTS.debian12)
     const want = mariadbInputs(ctx)
     const base = done(ctx)
     const sqlOnly = [`write:${SQL_PATH}`, "run:set root's password, create database lnmp_app, grant oldboy to 172.16.1.7, 172.16.1.8"]
     const sql = base.sql as NonNullable<MariadbFacts['sql']>
     expect(
       shape(
-        planMariadb(
-          {...base, sql: {...sql, accounts: [{host: '172.16.1.7', passwordOk: false, granted: true}, sql.accounts[1]!]}},
-          want,
-          ctx,
-        ).actions,
+        planMariadb({...base, sql: {...sql, accounts: [{host: '172.16.1.7', passwordOk: false, granted: true}, sql.accounts[1]!]}}, want)
+          .actions,
       ),
     ).toEqual(sqlOnly)
-    expect(shape(planMariadb({...base, sql: {...sql, rootSocket: false}}, want, ctx).actions)).toEqual(sqlOnly)
-    const stale = planMariadb(
-      {...base, sql: {...sql, accounts: [...sql.accounts, {host: '%', passwordOk: true, granted: true}]}},
-      want,
-      ctx,
-    )
+    expect(shape(planMariadb({...base, sql: {...sql, rootSocket: false}}, want).actions)).toEqual(sqlOnly)
+    const stale = planMariadb({...base, sql: {...sql, accounts: [...sql.accounts, {host: '%', passwordOk: true, granted: true}]}}, want)
     expect(shape(stale.actions)).toEqual([
       `write:${SQL_PATH}`,
       "run:set root's password, create database lnmp_app, grant oldboy to 172.16.1.7, 172.16.1.8, drop %",
@@ -281,15 +247,15 @@ describe('mariadb plan', () => {
   })
 
   it('stopped but configured: enable and start, waiting for the private address', () => {
-    const ctx = ctxFor(debian12)
-    const plan = planMariadb({...done(ctx), active: false}, mariadbInputs(ctx), ctx)
+    const ctx = ctxFor(FACTS.debian12)
+    const plan = planMariadb({...done(ctx), active: false}, mariadbInputs(ctx))
     expect(plan.actions).toEqual([{kind: 'service', service: 'mariadb', op: 'enable-now', ready: {tcp: {host: '172.16.1.51', port: 3306}}}])
   })
 })
 
 describe('mariadb probe', () => {
   it('asks the server to compare passwords, never to print hashes', () => {
-    const want = mariadbInputs(ctxFor(debian12))
+    const want = mariadbInputs(ctxFor(FACTS.debian12))
     const sql = probeSql(want, {rootPassword: ROOT_PW, appPassword: APP_PW})
     expect(sql).toContain(`PASSWORD(${sqlString(APP_PW)})`)
     expect(sql).not.toMatch(/SELECT\s+(Password|authentication_string)/)
@@ -318,7 +284,7 @@ describe('mariadb probe', () => {
     expect(batchRow('a\\tb\\nc\\0d')).toEqual(['a\tb\nc\0d'])
   })
   it('the host questions: packages, the config file, the service', () => {
-    const want = mariadbInputs(ctxFor(debian12))
+    const want = mariadbInputs(ctxFor(FACTS.debian12))
     const stdout = [
       `${BATCH_MARK} packages`,
       'mariadb-server install ok installed',
@@ -331,7 +297,7 @@ describe('mariadb probe', () => {
       'active',
       '',
     ].join('\n')
-    expect(parseProbe(stdout, want, debian12)).toEqual({
+    expect(parseProbe(stdout, want, FACTS.debian12)).toEqual({
       missingPackages: ['mariadb-client'],
       configSha256: 'c6dabcd1308faf9e3f27fecd91eff93091b5b57d354fd0125014d846b9da39fb',
       enabled: true,
@@ -427,7 +393,7 @@ describe('mariadb probe: recorded MariaDB 10.11 answers', () => {
 describe('mariadb hardening', () => {
   it('the probe asks about exactly what the hardening SQL removes', () => {
     const probe = hardeningProbeSql()
-    expect(probeSql(mariadbInputs(ctxFor(debian12)), {rootPassword: ROOT_PW, appPassword: APP_PW})).toContain(probe)
+    expect(probeSql(mariadbInputs(ctxFor(FACTS.debian12)), {rootPassword: ROOT_PW, appPassword: APP_PW})).toContain(probe)
     for (const predicate of [
       "User = ''",
       "User = 'root' AND Host NOT IN ('localhost', '127.0.0.1', '::1')",
@@ -443,10 +409,10 @@ describe('mariadb hardening', () => {
     expect(HARDENING_SQL).toContain('DROP DATABASE IF EXISTS `test`;')
   })
   it('a drift of the hardening alone runs the hardening alone, naming what it removes', () => {
-    const ctx = ctxFor(debian12)
+    const ctx = ctxFor(FACTS.debian12)
     const base = done(ctx)
     const sql = base.sql!
-    const plan = planMariadb({...base, sql: {...sql, hardening: {...hardened, remoteRootHosts: ['%']}}}, mariadbInputs(ctx), ctx)
+    const plan = planMariadb({...base, sql: {...sql, hardening: {...hardened, remoteRootHosts: ['%']}}}, mariadbInputs(ctx))
     expect(plan.actions).toEqual([
       {kind: 'write-file', path: HARDEN_SQL_PATH, content: HARDENING_SQL, mode: 0o600},
       {
@@ -477,7 +443,7 @@ function scriptedRemote(name: string, answer: (command: string, options?: ExecOp
 
 describe('mariadb verify: mariadb-hardened', () => {
   const verifyWith = async (recordedName: string | undefined) => {
-    const base = ctxFor(debian12)
+    const base = ctxFor(FACTS.debian12)
     const ctx = {...base, cluster: base.cluster.filter((h) => h.name !== 'web02')}
     // undefined: mysql cannot log in
     const recorded = recordedName && readFileSync(join(stepFixtureFolder('mariadb'), 'probe', `${recordedName}.txt`), 'utf8')

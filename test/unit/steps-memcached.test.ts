@@ -7,25 +7,6 @@ import type {HostFacts} from '../../src/platform/facts.js'
 import {judgeSetGet, memcachedInputs, planMemcached} from '../../src/steps/memcached.js'
 import {FACTS} from './steps-support-fixtures.js'
 
-const debian12: HostFacts = {
-  osId: 'debian',
-  osVersion: '12',
-  osFamily: 'debian',
-  packageManager: 'apt',
-  arch: 'x86_64',
-  cores: 2,
-  initSystem: 'systemd',
-}
-const rocky9: HostFacts = {
-  osId: 'rocky',
-  osVersion: '9.4',
-  osFamily: 'rhel',
-  packageManager: 'dnf',
-  arch: 'x86_64',
-  cores: 2,
-  initSystem: 'systemd',
-}
-
 function ctxFor(facts: HostFacts, memcached = {}): StepContext {
   const config = configSchema.parse({
     version: 1,
@@ -48,7 +29,7 @@ function ctxFor(facts: HostFacts, memcached = {}): StepContext {
 
 describe('memcached inputs', () => {
   it('binds the private address with UDP off on Debian 12 and 13', () => {
-    for (const facts of [debian12, FACTS.debian13]) {
+    for (const facts of [FACTS.debian12, FACTS.debian13]) {
       const want = memcachedInputs(ctxFor(facts))
       expect(want.configPath).toBe('/etc/memcached.conf')
       expect(want.config).toContain('\n-l 172.16.1.51\n')
@@ -59,19 +40,19 @@ describe('memcached inputs', () => {
   })
 
   it('uses /etc/sysconfig/memcached on Rocky', () => {
-    const want = memcachedInputs(ctxFor(rocky9))
+    const want = memcachedInputs(ctxFor(FACTS.rocky9))
     expect(want.configPath).toBe('/etc/sysconfig/memcached')
     expect(want.config).toMatch(/OPTIONS=".*-l 172\.16\.1\.51.*-U 0/)
     expect(want.installCommand).toBe('dnf install -y memcached')
   })
 
   it('binds every address only when asked', () => {
-    expect(memcachedInputs(ctxFor(debian12, {listenAll: true})).listen).toBe('0.0.0.0')
+    expect(memcachedInputs(ctxFor(FACTS.debian12, {listenAll: true})).listen).toBe('0.0.0.0')
   })
 })
 
 describe('memcached plan', () => {
-  const want = memcachedInputs(ctxFor(debian12))
+  const want = memcachedInputs(ctxFor(FACTS.debian12))
   const ready = {tcp: {host: '172.16.1.51', port: 11211}}
 
   it('installs, configures and restarts on a fresh host', () => {

@@ -1,8 +1,9 @@
 import {describe, expect, it} from 'vitest'
 
+import {ExitCode, StepFailedError} from '../../src/errors.js'
 import {parseGetent, planWwwUser} from '../../src/steps/www-user.js'
 
-const want = {user: 'www', group: 'www', uid: 666, gid: 666, shell: '/usr/sbin/nologin'}
+const want = {host: 'web01', user: 'www', group: 'www', uid: 666, gid: 666, shell: '/usr/sbin/nologin'}
 
 describe('www-user plan', () => {
   it('creates group then user on a fresh host, as the procedure does', () => {
@@ -40,6 +41,21 @@ describe('www-user plan', () => {
     expect(() =>
       planWwwUser({groupByName: {name: 'www', id: 1001}, userByName: {name: 'www', id: 1001, gid: 1001, shell: '/bin/sh'}}, want),
     ).toThrow(/group www exists with gid 1001.*user www exists with uid 1001/)
+  })
+
+  it('refuses with the project error: the host, the step and what to do by hand', () => {
+    let error: unknown
+    try {
+      planWwwUser({userById: {name: 'games', id: 666, gid: 666, shell: '/bin/sh'}}, want)
+    } catch (e) {
+      error = e
+    }
+    expect(error).toBeInstanceOf(StepFailedError)
+    expect(error).toMatchObject({host: 'web01', stepId: 'www-user', exitCode: ExitCode.stepFailed})
+    expect((error as StepFailedError).message).toBe(
+      'web01: step www-user failed: cannot create www:www 666:666: uid 666 already belongs to user games',
+    )
+    expect((error as StepFailedError).hint).toContain('by hand')
   })
 })
 
