@@ -111,7 +111,10 @@ export interface Step<Inputs = unknown, Facts = unknown> {
   inputs(ctx: StepContext): Inputs
   /** read-only facts, cheap */
   probe(remote: Remote, ctx: StepContext): Promise<Facts>
-  /** pure */
+  /**
+   * pure: what it needs comes through facts and inputs. ctx is still passed, and only build-deps and db-firewall
+   * read it (their host's facts, its name): once those take them through inputs, ctx leaves this signature.
+   */
   plan(facts: Facts, inputs: Inputs, ctx: StepContext): StepPlan
   verify(env: VerifyEnv, ctx: StepContext): Promise<CheckResult[]>
 }

@@ -82,6 +82,17 @@ export interface MariadbInputs {
   database: string
   /** sha256 over the passwords: a changed password changes the fingerprint, the journal never holds it */
   secretsDigest: string
+  /**
+   * the passwords, so plan stays a function of facts and inputs (issue 11). Not enumerable (withSecrets): the
+   * inputs' JSON and fingerprint never hold them (secretsDigest stands for them there), and a spread copy
+   * loses them. They go only into sensitive files and mysql's stdin, never into a command or description.
+   */
+  readonly secrets: MariadbSecrets
+}
+
+/** `data` with the passwords attached out of its JSON: JSON.stringify, canonicalJson and a spread skip them. */
+export function withSecrets<T extends object>(data: T, secrets: MariadbSecrets): T & {readonly secrets: MariadbSecrets} {
+  return Object.defineProperty(data, 'secrets', {value: secrets, enumerable: false}) as T & {readonly secrets: MariadbSecrets}
 }
 
 export interface AppAccount {
@@ -142,20 +153,30 @@ export function mariadbInputs(ctx: StepContext): MariadbInputs {
   const packages = packagesFor(['mariadb-server', 'mariadb-client'], ctx.facts)
   const listen = ctx.host.privateAddress
   const secrets = mariadbSecrets(ctx)
-  return {
-    packages,
-    installCommand: installCommand(packages, ctx.facts),
-    configPath: mariadbConfigPath(ctx.facts),
-    config: renderMariadbConfig(listen),
-    service: serviceName('mariadb', ctx.facts),
-    listen,
-    port: MYSQL_PORT,
-    rootAuth: rootAuthFor(ctx.facts),
-    appUser: ctx.config.database.appUser,
-    appHosts: [...new Set(hostsWithRole(ctx.cluster, 'web').map((h) => h.privateAddress))],
-    database: APP_DATABASE,
-    secretsDigest: sha256Of(JSON.stringify([secrets.rootPassword, secrets.appPassword])),
-  }
+  return withSecrets(
+    {
+      packages,
+      installCommand: installCommand(packages, ctx.facts),
+      configPath: mariadbConfigPath(ctx.facts),
+      config: renderMariadbConfig(listen),
+      service: serviceName('mariadb', ctx.facts),
+      listen,
+      port: MYSQL_PORT,
+      rootAuth: rootAuthFor(ctx.facts),
+      appUser: ctx.config.database.appUser,
+      appHosts: [...new Set(hostsWithRole(ctx.cluster, 'web').map((h) => h.privateAddress))],
+      database: APP_DATABASE,
+      secretsDigest: sha256Of(JSON.stringify([secrets.rootPassword, secrets.appPassword])),
+    },
+    secrets,
+  )
+}
+
+/** want's passwords; a copy of the inputs made by spreading has none, and that is a bug in the caller. */
+function secretsOf(want: MariadbInputs): MariadbSecrets {
+  if (!want.secrets)
+    throw new Error('mariadb inputs without their passwords: build them with mariadbInputs (or withSecrets), not a spread copy')
+  return want.secrets
 }
 
 /** The hosts root may log in from, as `mysql_secure_installation` keeps them: this host only. */
@@ -322,7 +343,7 @@ export function rootClientCnf(rootPassword: string): string {
   return `# managed by lnmp-deploy: root's MariaDB password for the next run\n[client]\nuser = root\npassword = ${optionFileString(rootPassword)}\n`
 }
 
-export function planMariadb(facts: MariadbFacts, want: MariadbInputs, ctx: Pick<StepContext, 'secrets'>): StepPlan {
+export function planMariadb(facts: MariadbFacts, want: MariadbInputs): StepPlan {
   const actions: Action[] = []
   const ready = {tcp: {host: want.listen, port: want.port}}
   const installing = facts.missingPackages.length > 0
@@ -339,7 +360,7 @@ export function planMariadb(facts: MariadbFacts, want: MariadbInputs, ctx: Pick<
 
   const {problems, staleHosts} = sqlDrift(facts.sql, want)
   if (problems.length > 0) {
-    const secrets = mariadbSecrets(ctx)
+    const secrets = secretsOf(want)
     actions.push(
       {kind: 'write-file', path: SQL_PATH, content: setupSql(want, secrets, staleHosts), mode: 0o600, sensitive: true},
       {
@@ -401,8 +422,8 @@ export function parseProbe(stdout: string, want: MariadbInputs, facts: HostFacts
   }
 }
 
-async function probeSqlFacts(remote: Remote, want: MariadbInputs, ctx: StepContext): Promise<MariadbSqlFacts | undefined> {
-  const result = await remote.exec(mysqlRootCommand(want.rootAuth), {sudo: true, stdin: probeSql(want, mariadbSecrets(ctx))})
+async function probeSqlFacts(remote: Remote, want: MariadbInputs): Promise<MariadbSqlFacts | undefined> {
+  const result = await remote.exec(mysqlRootCommand(want.rootAuth), {sudo: true, stdin: probeSql(want, secretsOf(want))})
   return result.code === 0 ? parseSqlFacts(result.stdout) : undefined
 }
 
@@ -430,14 +451,14 @@ export const mariadb: Step<MariadbInputs, MariadbFacts> = {
     const want = mariadbInputs(ctx)
     const {stdout} = await remote.exec(probeCommand(want, ctx.facts), {sudo: true})
     const host = parseProbe(stdout, want, ctx.facts)
-    return {...host, sql: host.active ? await probeSqlFacts(remote, want, ctx) : undefined}
+    return {...host, sql: host.active ? await probeSqlFacts(remote, want) : undefined}
   },
 
-  plan: planMariadb,
+  plan: (facts, want) => planMariadb(facts, want),
 
   async verify({remote, remoteOf}, ctx) {
     const want = mariadbInputs(ctx)
-    const secrets = mariadbSecrets(ctx)
+    const secrets = secretsOf(want)
     const checks: CheckResult[] = []
     const state = await remote.exec(`${cmd('systemctl', 'is-active', want.service)}; ${cmd('systemctl', 'is-enabled', want.service)}`)
     const [active, enabled] = state.stdout.trim().split('\n')
@@ -463,7 +484,7 @@ export const mariadb: Step<MariadbInputs, MariadbFacts> = {
       }),
     )
 
-    const sql = running ? await probeSqlFacts(remote, want, ctx) : undefined
+    const sql = running ? await probeSqlFacts(remote, want) : undefined
     const {problems} = sqlDrift(sql, want)
     const accountHosts = sql?.accounts.map((a) => a.host).sort() ?? []
     checks.push(
