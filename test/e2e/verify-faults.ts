@@ -197,9 +197,10 @@ export function verifyFaultSuite(config: () => string = () => labFiles().config,
         expect(failing(report).map(key)).toEqual(
           expect.arrayContaining(['web02 php-switch php-fpm-service', 'lb01 session-proof session-proof']),
         )
-        // lb01 retries what web02 fails on web01 (proxy_next_upstream): users see no 502, the proof still names it
+        // lb01 retries what web02 fails on web01 (proxy_next_upstream): users see no 502, the proof still names it;
+        // once web02 failed twice within 5 s lb01 stops trying it (max_fails), so "tried and moved on" may not show
         const proof = row(report, 'lb01', 'session-proof')
-        expect(proof?.detail).toMatch(/web02 never answered through lb01; lb01 tried web02 and moved on|^web02 answered 502 through lb01/)
+        expect(proof?.detail).toMatch(/web02 never answered through lb01|^web02 answered 502 through lb01/)
         expect(proof?.hint).toContain('php-fpm` on web02')
         expect(failing(report).filter((c) => c.host === 'web01')).toEqual([])
       } finally {
