@@ -7,7 +7,8 @@ import {messages} from '../messages.js'
 import {schemaRefFor} from '../config/json-schema.js'
 import {renderConfig} from '../config/render.js'
 import type {Config} from '../config/schema.js'
-import {phpVersionWarnings} from '../php/eol.js'
+import {unbuildableReason} from '../php/buildable.js'
+import {offeredPhpVersions, phpVersionWarnings} from '../php/eol.js'
 import type {HostFacts} from '../platform/facts.js'
 import {answersFromFlags, buildConfig, equivalentCommand, type InitAnswers, type InitFlags} from './init-answers.js'
 import {askAnswers} from './init-wizard.js'
@@ -99,6 +100,7 @@ export async function runInit(request: InitRequest, deps: InitDeps): Promise<Ini
     for (const host of config.hosts) {
       result.facts.push({host: host.name, facts: await deps.detectHost(config, configPath, host.name)})
     }
+    result.warnings.push(...unbuildableOnDetected(config, result.facts, today))
   }
 
   const hostNotes = new Map(result.facts.map(({host, facts}) => [host, describeFacts(facts)]))
@@ -138,6 +140,30 @@ function confirmKeyFor(request: InitRequest): ConfirmKey {
       default: false,
     })
   }
+}
+
+/**
+ * The chosen PHP checked against the OS each web host turned out to run: the questions come before any host
+ * is reached, so this is where init can say a version will not build there, and which verified ones will.
+ */
+export function unbuildableOnDetected(config: Config, detected: ReadonlyArray<{host: string; facts: HostFacts}>, today: Date): string[] {
+  const webs = new Set(config.hosts.filter((h) => h.roles.includes('web')).map((h) => h.name))
+  const webFacts = detected.filter((d) => webs.has(d.host))
+  const refusing = webFacts.flatMap(({host, facts}) => {
+    const reason = unbuildableReason('php', config.php.version, facts)
+    return reason ? [`${host} (${describeOs(facts)}): ${reason}`] : []
+  })
+  if (refusing.length === 0) return []
+  const builds = offeredPhpVersions(
+    today,
+    webFacts.map((d) => d.facts),
+  ).map((o) => o.label)
+  return [
+    `PHP ${config.php.version} will not build on ${refusing.join('; ')}; ` +
+      (builds.length > 0
+        ? `set php.version to one that builds on every web host: ${builds.join(', ')}`
+        : 'no verified PHP version builds on every web host'),
+  ]
 }
 
 function describeOs(facts: HostFacts): string {
