@@ -207,6 +207,7 @@ describe("run with web02's host key changed", () => {
     await render.done()
     expect(occurrences(out.text(), 'HOST KEY CHANGED for 10.0.0.8:22')).toBe(11)
     expect(occurrences(out.text(), 'expected ssh-ed25519')).toBe(1)
-    expect(occurrences(out.text(), 'same as web02 www-user: web02: HOST KEY CHANGED')).toBe(10)
+    // which step meets it first is up to the hosts' timing (web02's www-user, or db01's memcached under load)
+    expect(out.text().match(/same as (web02|db01) [a-z-]+: web02: HOST KEY CHANGED/g)?.length).toBe(10)
   })
 })
