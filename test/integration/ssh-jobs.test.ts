@@ -91,11 +91,15 @@ describe('detached jobs', () => {
     const pid = (await observer.run(`cat /var/lib/lnmp-deploy/jobs/${id}/pid`)).stdout.trim()
     expect((await observer.exec(`kill -0 ${pid}`)).code).toBe(0)
 
+    // the first run's wait loop may outlive its connection or not (sshd decides): note which loops exist now,
+    // and release the job only once a new one, the second run's, waits for it
+    const waitLoops = `ps -eo pid=,args= | grep -E '^ *[0-9]+ (ba)?sh -c d=/var/lib/lnmp-deploy/jobs/${id} ' | awk '{print $1}' || true`
+    const pids = async () => (await observer.exec(waitLoops)).stdout.split('\n').filter(Boolean)
+    const before = new Set(await pids())
     const second = remote()
-    const waiting = second.runJob(command, {id, sudo: true})
-    // release the job only once the second run waits for it (the first run's wait loop is still there too)
-    const waitLoops = `ps -eo args | grep -cE '^(ba)?sh -c d=/var/lib/lnmp-deploy/jobs/${id} ' || true`
-    await waitFor(async () => Number((await observer.exec(waitLoops)).stdout.trim()) >= 2)
+    // handled from the start, so a failure here is this test's failure, not an unhandled rejection
+    const waiting = second.runJob(command, {id, sudo: true}).catch((e: unknown) => e)
+    await waitFor(async () => (await pids()).some((loop) => !before.has(loop)))
     await observer.run(`touch ${scratch}/release-d`)
     const result = await waiting
     expect(result).toEqual({code: 3, outputTail: 'done\n', logPath: `/var/lib/lnmp-deploy/jobs/${id}/log`, reattached: true})
