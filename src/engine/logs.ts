@@ -165,6 +165,10 @@ export function loggingRemote(remote: Remote, log: StepLog): Remote {
       log.note(`upload ${localPath} to ${remotePath}`)
       await remote.upload(localPath, remotePath, options)
     },
+    async download(remotePath, localPath) {
+      log.note(`download ${remotePath} to ${localPath}`)
+      await remote.download(remotePath, localPath)
+    },
     async runJob(command: string, options: JobOptions): Promise<JobResult> {
       log.command(`[job ${options.id}] ${command}`)
       let streamed = false

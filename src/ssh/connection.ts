@@ -1,4 +1,5 @@
 import {randomBytes} from 'node:crypto'
+import {rename, rm} from 'node:fs/promises'
 import {posix} from 'node:path'
 
 import {ConnectionError} from '../errors.js'
@@ -85,6 +86,19 @@ export class SshRemote implements Remote {
 
   upload(localPath: string, remotePath: string, options: {sudo?: boolean; mode?: number} = {}): Promise<void> {
     return this.place(remotePath, {localPath}, options)
+  }
+
+  /** Copy a file the login user can read to a local path: temp file beside it, then rename, so no half file is left. */
+  async download(remotePath: string, localPath: string): Promise<void> {
+    if (!posix.isAbsolute(remotePath)) throw new Error(`${this.name}: remote path must be absolute: ${remotePath}`)
+    const temp = `${localPath}.lnmp-${randomBytes(6).toString('hex')}`
+    try {
+      await this.sftpGet(remotePath, temp)
+      await rename(temp, localPath)
+    } catch (error) {
+      await rm(temp, {force: true}).catch(() => undefined)
+      throw error
+    }
   }
 
   async runJob(command: string, options: JobOptions): Promise<JobResult> {
@@ -208,6 +222,20 @@ export class SshRemote implements Remote {
       })
     } catch (error) {
       throw new RemoteCommandError(this.name, `sftp put ${path}`, {code: 1, stdout: '', stderr: (error as Error).message})
+    } finally {
+      sftp.end()
+    }
+  }
+
+  private async sftpGet(remotePath: string, localPath: string): Promise<void> {
+    const conn = await this.open()
+    const sftp = await conn.ssh.requestSFTP()
+    try {
+      await new Promise<void>((resolve, reject) => {
+        sftp.fastGet(remotePath, localPath, (error?: Error | null) => (error ? reject(error) : resolve()))
+      })
+    } catch (error) {
+      throw new RemoteCommandError(this.name, `sftp get ${remotePath}`, {code: 1, stdout: '', stderr: (error as Error).message})
     } finally {
       sftp.end()
     }

@@ -48,6 +48,8 @@ export interface Remote {
   writeFile(remotePath: string, content: string | Buffer, options?: {sudo?: boolean; mode?: number}): Promise<void>
   /** copy a local file to the host (as root when sudo) */
   upload(localPath: string, remotePath: string, options?: {sudo?: boolean; mode?: number}): Promise<void>
+  /** copy a file from the host to a local path (the login user must be able to read it); written to a temp name beside localPath, then renamed */
+  download(remotePath: string, localPath: string): Promise<void>
   /**
    * Run a long command detached from the SSH session (setsid, log and exit-code file under
    * /var/lib/lnmp-deploy/jobs/<id>/), wait for it, and survive a dropped connection.

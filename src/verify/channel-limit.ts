@@ -39,6 +39,7 @@ export function limitChannels(remote: Remote, slots: Slots): Remote {
       slots.run(() => remote.writeFile(path, content, options)),
     upload: (localPath: string, path: string, options?: {sudo?: boolean; mode?: number}) =>
       slots.run(() => remote.upload(localPath, path, options)),
+    download: (path: string, localPath: string) => slots.run(() => remote.download(path, localPath)),
     runJob: (command: string, options: JobOptions) => slots.run(() => remote.runJob(command, options)),
     close: () => remote.close(),
   }

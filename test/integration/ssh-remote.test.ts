@@ -1,4 +1,5 @@
-import {mkdtemp, rm, writeFile} from 'node:fs/promises'
+import {createHash, randomBytes} from 'node:crypto'
+import {mkdir, mkdtemp, readFile, readdir, rm, writeFile} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
@@ -149,9 +150,57 @@ describe('writeFile and upload', () => {
     const check = await remote('root').run(
       "sha256sum /opt/lnmp-deploy-test-artifact.bin | cut -d' ' -f1; stat -c '%a %U' /opt/lnmp-deploy-test-artifact.bin",
     )
-    const {createHash} = await import('node:crypto')
     expect(check.stdout).toBe(`${createHash('sha256').update(bytes).digest('hex')}\n600 root\n`)
     await remote('root').run('rm -f /opt/lnmp-deploy-test-artifact.bin')
+  })
+})
+
+describe('download', () => {
+  const remoteDir = '/opt/lnmp-deploy-test-download'
+  const sha256 = (bytes: Buffer): string => createHash('sha256').update(bytes).digest('hex')
+
+  it('copies a binary file back byte for byte, as root and as the sudo user, leaving no temp file', async () => {
+    const root = remote('root')
+    // every byte value, then 3 MiB of random bytes
+    const bytes = Buffer.concat([Buffer.from(Array.from({length: 256}, (_, i) => i)), randomBytes(3 << 20)])
+    await root.run(`rm -rf ${remoteDir} && mkdir -m 0755 ${remoteDir}`)
+    await root.writeFile(`${remoteDir}/blob.bin`, bytes, {mode: 0o644})
+    expect((await root.run(`sha256sum ${remoteDir}/blob.bin | cut -d' ' -f1; stat -c '%a %U' ${remoteDir}/blob.bin`)).stdout).toBe(
+      `${sha256(bytes)}\n644 root\n`,
+    )
+    for (const user of ['root', SUDO_USER]) {
+      const local = await mkdtemp(join(dir, `download-${user}-`))
+      const target = join(local, 'blob.bin')
+      await remote(user).download(`${remoteDir}/blob.bin`, target)
+      const back = await readFile(target)
+      expect(back.length).toBe(bytes.length)
+      expect(new Set(back).size).toBe(256)
+      expect(sha256(back)).toBe(sha256(bytes))
+      expect(await readdir(local)).toEqual(['blob.bin'])
+    }
+    await root.run(`rm -rf ${remoteDir}`)
+  })
+
+  it('a missing remote file rejects naming host and path, and leaves nothing locally', async () => {
+    const local = join(dir, 'download-missing')
+    await mkdir(local)
+    const missing = '/opt/lnmp-deploy-test-download-missing/nope.bin'
+    for (const user of ['root', SUDO_USER]) {
+      const error = await remote(user)
+        .download(missing, join(local, 'nope.bin'))
+        .catch((e: unknown) => e)
+      expect(error).toBeInstanceOf(RemoteCommandError)
+      expect((error as Error).message).toContain('web01:')
+      expect((error as Error).message).toContain(missing)
+      expect(await readdir(local)).toEqual([])
+    }
+  })
+
+  it('refuses a relative remote path', async () => {
+    const error = await remote('root')
+      .download('relative/file.bin', join(dir, 'relative.bin'))
+      .catch((e: unknown) => e)
+    expect((error as Error).message).toBe('web01: remote path must be absolute: relative/file.bin')
   })
 })
 

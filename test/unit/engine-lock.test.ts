@@ -147,6 +147,9 @@ class ScriptedHost implements Remote {
 
   writeFile = async (): Promise<void> => {}
   upload = async (): Promise<void> => {}
+  download = async (): Promise<void> => {
+    throw new Error('not used here')
+  }
   runJob = async (): Promise<never> => {
     throw new Error('no jobs here')
   }

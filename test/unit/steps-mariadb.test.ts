@@ -434,6 +434,9 @@ function scriptedRemote(name: string, answer: (command: string, options?: ExecOp
     run: exec,
     writeFile: async () => {},
     upload: async () => {},
+    download: async () => {
+      throw new Error('not used')
+    },
     runJob: async () => {
       throw new Error('not used')
     },

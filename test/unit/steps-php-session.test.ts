@@ -76,6 +76,7 @@ function scriptedRemote(answers: Record<string, string>): Remote & {asked: Array
     run: exec,
     writeFile: async () => {},
     upload: async () => {},
+    download: async () => Promise.reject(new Error('not used')),
     runJob: async () => Promise.reject(new Error('not used')),
     close: async () => {},
   }
