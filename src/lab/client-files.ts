@@ -74,7 +74,8 @@ export function labConfig(
       useSshConfig: false,
     },
     hosts: hosts.map((h) => ({name: h.name, address: h.address, roles: [...h.roles]})),
-    // one compile at a time: the hosts share this machine's cores and one ccache, so web02 reuses web01's objects
+    // one compile at a time: the hosts share this machine's cores (and with --shared-ccache one ccache, so web02
+    // reuses web01's objects)
     build: {parallelHosts: 1},
     artifactCache: paths.sources,
   }
@@ -109,13 +110,13 @@ export async function readArtifactManifest(paths: Pick<LabPaths, 'artifacts'>): 
 
 export async function writeLabConfig(paths: LabPaths): Promise<void> {
   const state = readLabState(paths) ?? DEFAULT_LAB_STATE
-  const config = labConfig(paths, {...state, artifacts: await readArtifactManifest(paths)}, labHostsFor(state.caches))
+  const config = labConfig(paths, {...state, artifacts: await readArtifactManifest(paths)}, labHostsFor(state))
   await writeFile(paths.config, labConfigYaml(config, state.release))
 }
 
 export async function writeClientFiles(
   paths: LabPaths,
-  hosts: readonly LabHost[] = labHostsFor((readLabState(paths) ?? DEFAULT_LAB_STATE).caches),
+  hosts: readonly LabHost[] = labHostsFor(readLabState(paths) ?? DEFAULT_LAB_STATE),
 ): Promise<void> {
   const entries = await Promise.all(hosts.map(async (host) => ({host, keys: await hostPublicKeys(paths, host.name)})))
   for (const e of entries) if (e.keys.length === 0) throw new LabError(`${e.host.name}: no ssh host keys in its delta`)

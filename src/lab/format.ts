@@ -1,6 +1,12 @@
 import type {LabStatus, LabUpResult} from './lab.js'
+import type {LabState} from './state.js'
 
 /** The words the lab commands print, in one place. */
+
+/** How the lab's web hosts keep their compiler cache, as `up` and `status` say it. */
+export function ccacheWords(state: Pick<LabState, 'sharedCcache'>): string {
+  return state.sharedCcache ? 'one ccache shared by the web hosts (--shared-ccache)' : 'each host its own ccache'
+}
 
 function table(rows: string[][]): string[] {
   const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length))) ?? []
@@ -15,7 +21,8 @@ function table(rows: string[][]): string[] {
 export function formatStatus(s: LabStatus): string {
   const lines = [
     `lab dir    ${s.dir}`,
-    `hosts      ${s.state ? `Debian ${s.state.release}, config logs in as ${s.state.login}, ${s.state.caches} session store(s)` : 'none made'}`,
+    `hosts      ${s.state ? `Debian ${s.state.release}, config logs in as ${s.state.login}, ${s.state.webs} web host(s), ${s.state.caches} session store(s)` : 'none made'}`,
+    ...(s.state ? [`ccache     ${ccacheWords(s.state)}`] : []),
     `bridge     ${s.bridge ?? 'absent'}`,
     `guard      ${s.guardRules} iptables rule(s)`,
     `apt proxy  ${s.aptProxyPid === undefined ? 'stopped' : `apt-cacher-ng pid ${s.aptProxyPid}`}`,
@@ -33,7 +40,7 @@ export function formatStatus(s: LabStatus): string {
 export function formatUp(r: LabUpResult, verb = 'up'): string {
   return [
     ...table(r.hosts.map((h) => [h.name, h.address, `systemd ${h.systemd}`])),
-    `lab ${verb} in ${r.seconds.toFixed(1)} s (Debian ${r.state.release}, logging in as ${r.state.login})`,
+    `lab ${verb} in ${r.seconds.toFixed(1)} s (Debian ${r.state.release}, logging in as ${r.state.login}, ${ccacheWords(r.state)})`,
     `config:      ${r.paths.config}`,
     `known_hosts: ${r.paths.knownHosts}`,
     `ssh:         ssh -F ${r.paths.sshConfig} web01`,

@@ -6,7 +6,8 @@ import {aptProxyPid, ensureAptProxy, stopAptProxy} from './apt-proxy.js'
 import {ensureBase} from './base.js'
 import {writeClientFiles} from './client-files.js'
 import {run, tryRun} from './exec.js'
-import {hostState, prepareHost, removeHost, startHost, stopHost, waitForMonitorsGone, type LxcState} from './hosts.js'
+import {ccacheWords} from './format.js'
+import {hostState, madeHostNames, prepareHost, removeHost, startHost, stopHost, waitForMonitorsGone, type LxcState} from './hosts.js'
 import {withLabLock} from './lock.js'
 import {bridgeExists, ensureBridge, ensureGuard, guardRulesPresent, ipForwardEnabled, removeBridge, removeGuard} from './network.js'
 import {labPaths, type LabPaths} from './paths.js'
@@ -14,7 +15,7 @@ import type {LabLogin, LabRelease} from './release.js'
 import {systemdState, waitForBoot} from './ssh-probe.js'
 import {DEFAULT_LAB_STATE, readLabState, writeLabState, type LabState} from './state.js'
 import {ensureTools} from './tools.js'
-import {ALL_LAB_HOSTS, LAB_BRIDGE, LAB_GATEWAY, type LabHost, labHostsFor} from './topology.js'
+import {LAB_BRIDGE, LAB_GATEWAY, MAX_LAB_WEBS, MIN_LAB_WEBS, isLabWebCount, type LabHost, labHostsFor} from './topology.js'
 
 /** The service behind `lnmp-deploy lab ...`: every function here is one command. */
 
@@ -45,8 +46,12 @@ export interface LabStatus {
 }
 
 export interface LabUpOptions {
+  /** web hosts web01..webNN, 1 to 23; hosts added to a running lab boot beside it, extras are removed */
+  webs?: number
   /** session stores: 2 adds cache01 (memcached only) beside db01 */
   caches?: number
+  /** bind-mount one controller ccache into every web host (a development speed-up); applies when hosts boot */
+  sharedCcache?: boolean
   /** the Debian release of new hosts; existing hosts keep theirs (a different one is refused) */
   release?: LabRelease
   /** who the lab's config logs in as */
@@ -93,19 +98,18 @@ async function ensureKey(paths: LabPaths): Promise<void> {
 }
 
 async function anyRunning(paths: LabPaths): Promise<boolean> {
-  const states = await Promise.all(ALL_LAB_HOSTS.map((h) => hostState(paths, h.name)))
+  const states = await Promise.all((await madeHostNames(paths)).map((name) => hostState(paths, name)))
   return states.includes('RUNNING')
 }
 
 async function anyHost(paths: LabPaths): Promise<boolean> {
-  const states = await Promise.all(ALL_LAB_HOSTS.map((h) => hostState(paths, h.name)))
-  return states.some((s) => s !== 'ABSENT')
+  return (await madeHostNames(paths)).length > 0
 }
 
 /**
- * The release and login for this `up`: what was asked, else what the hosts were made with, else the
- * defaults. Hosts are never silently remade on another release, and sshd's login policy is read at boot, so
- * a change of either on existing hosts is refused with what to do instead.
+ * The state for this `up`: what was asked, else what the hosts were made with, else the defaults. Hosts are
+ * never silently remade on another release, and sshd's login policy and the ccache mount are read at boot, so a
+ * change of the release on existing hosts, or of the others on running hosts, is refused with what to do instead.
  */
 async function resolveState(paths: LabPaths, options: LabUpOptions): Promise<LabState> {
   const hostsExist = await anyHost(paths)
@@ -114,8 +118,11 @@ async function resolveState(paths: LabPaths, options: LabUpOptions): Promise<Lab
   const wanted: LabState = {
     release: options.release ?? current?.release ?? DEFAULT_LAB_STATE.release,
     login: options.login ?? current?.login ?? DEFAULT_LAB_STATE.login,
+    webs: options.webs ?? current?.webs ?? DEFAULT_LAB_STATE.webs,
     caches: options.caches ?? current?.caches ?? DEFAULT_LAB_STATE.caches,
+    sharedCcache: options.sharedCcache ?? current?.sharedCcache ?? DEFAULT_LAB_STATE.sharedCcache,
   }
+  if (!isLabWebCount(wanted.webs)) throw new LabError(`a lab has ${MIN_LAB_WEBS} to ${MAX_LAB_WEBS} web hosts, not ${wanted.webs}`)
   if (current && current.release !== wanted.release) {
     throw new LabError(`the lab's hosts run Debian ${current.release}; --os ${wanted.release} needs new hosts`, {
       hint: `run \`lnmp-deploy lab destroy\` first (the ${current.release} base stays), then \`lab up --os ${wanted.release}\``,
@@ -125,6 +132,15 @@ async function resolveState(paths: LabPaths, options: LabUpOptions): Promise<Lab
     throw new LabError(`the lab's hosts run with the ${current.login} login; --login ${wanted.login} applies when they boot`, {
       hint: `run \`lnmp-deploy lab down\` first, then \`lab up --login ${wanted.login}\``,
     })
+  }
+  if (current && current.sharedCcache !== wanted.sharedCcache && (await anyRunning(paths))) {
+    const flag = wanted.sharedCcache ? '--shared-ccache' : '--no-shared-ccache'
+    throw new LabError(
+      `the lab's web hosts run ${current.sharedCcache ? 'with' : 'without'} the shared ccache; ${flag} applies when they boot`,
+      {
+        hint: `run \`lnmp-deploy lab down\` first, then \`lab up ${flag}\``,
+      },
+    )
   }
   return wanted
 }
@@ -158,12 +174,18 @@ export async function labUp(options: LabUpOptions = {}): Promise<LabUpResult> {
     const state = await resolveState(paths, options)
     await ensureBase(paths, state.release, {hostsRunning: await anyRunning(paths), log})
     await writeLabState(paths, state)
-    const wanted = labHostsFor(state.caches)
-    // a second store asked for no more goes: the lab has no host the config does not name
-    for (const h of ALL_LAB_HOSTS) if (!wanted.includes(h)) await removeHost(paths, h.name)
+    const wanted = labHostsFor(state)
+    // a second store or web hosts asked for no more go: the lab has no host the config does not name
+    for (const name of await madeHostNames(paths)) {
+      if (wanted.some((h) => h.name === name)) continue
+      log(`removing ${name}: the lab now has ${state.webs} web host(s) and ${state.caches} session store(s)`)
+      await removeHost(paths, name)
+    }
     await Promise.all(wanted.map((h) => prepareHost(paths, h, state)))
     await writeClientFiles(paths, wanted)
-    log(`starting ${wanted.map((h) => h.name).join(', ')} (Debian ${state.release}, config logs in as ${state.login})`)
+    log(
+      `starting ${wanted.map((h) => h.name).join(', ')} (Debian ${state.release}, config logs in as ${state.login}, ${ccacheWords(state)})`,
+    )
     const hosts = await bootHosts(paths, wanted, options.bootTimeoutMs ?? 90_000, log)
     return {seconds: (Date.now() - started) / 1000, state, paths, hosts}
   })
@@ -175,7 +197,7 @@ export async function labDown(options: {log?: Log; paths?: LabPaths} = {}): Prom
   await ensureLabDir(paths)
   await withLabLock(paths.lock, async () => {
     if (existsSync(paths.lxc)) {
-      await Promise.all(ALL_LAB_HOSTS.map((h) => stopHost(paths, h.name)))
+      await Promise.all((await madeHostNames(paths)).map((name) => stopHost(paths, name)))
       await waitForMonitorsGone(paths)
     }
     await stopAptProxy(paths)
@@ -200,7 +222,7 @@ export async function labReset(name: string, options: {log?: Log; paths?: LabPat
   requireRoot('reset')
   const paths = options.paths ?? labPaths()
   const state = readLabState(paths) ?? DEFAULT_LAB_STATE
-  const hostsNow = labHostsFor(state.caches)
+  const hostsNow = labHostsFor(state)
   const host = hostsNow.find((h) => h.name === name)
   if (!host) throw new LabError(`${name} is not a lab host (lab hosts: ${hostsNow.map((h) => h.name).join(', ')})`)
   const started = Date.now()
@@ -223,8 +245,9 @@ export async function labStatus(options: {paths?: LabPaths} = {}): Promise<LabSt
   const paths = options.paths ?? labPaths()
   const bridgeUp = await bridgeExists()
   const hasIptables = (await tryRun('sh', ['-c', 'command -v iptables'])).code === 0
+  const state = readLabState(paths)
   const hosts = await Promise.all(
-    labHostsFor((readLabState(paths) ?? DEFAULT_LAB_STATE).caches).map(async (h): Promise<LabHostStatus> => {
+    labHostsFor(state ?? DEFAULT_LAB_STATE).map(async (h): Promise<LabHostStatus> => {
       const lxc = await hostState(paths, h.name)
       let ssh: LabHostStatus['ssh'] = '-'
       let systemd = '-'
@@ -237,7 +260,7 @@ export async function labStatus(options: {paths?: LabPaths} = {}): Promise<LabSt
   )
   return {
     dir: paths.dir,
-    state: readLabState(paths),
+    state,
     bridge: bridgeUp ? `${LAB_BRIDGE} ${LAB_GATEWAY}/24` : undefined,
     guardRules: hasIptables ? await guardRulesPresent() : 0,
     aptProxyPid: await aptProxyPid(paths),

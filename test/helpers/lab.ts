@@ -38,7 +38,10 @@ export async function ensureLabUp(wanted: Partial<LabState> = {}): Promise<LabFi
   const differs =
     (wanted.release ?? state.release) !== state.release ||
     (wanted.login ?? state.login) !== state.login ||
-    (wanted.caches ?? state.caches) !== state.caches
+    (wanted.caches ?? state.caches) !== state.caches ||
+    (wanted.webs ?? DEFAULT_LAB_STATE.webs) !== state.webs ||
+    // as real servers: no compiler cache shared between hosts unless a suite asks for one
+    (wanted.sharedCcache ?? false) !== state.sharedCcache
   if (differs) await labDestroy()
   if (differs || !status.healthy) await labUp({...wanted, log: (m) => process.stderr.write(`[lab] ${m}\n`)})
   return labFiles()

@@ -5,6 +5,7 @@ import {DEFAULT_NGINX_VERSION, DEFAULT_PHP_VERSION} from '../../src/artifacts.js
 import {configSchema} from '../../src/config/schema.js'
 import {knownHostsLines, labConfig, labConfigYaml, sshConfigText} from '../../src/lab/client-files.js'
 import {LabError} from '../../src/errors.js'
+import {labHostsFor} from '../../src/lab/topology.js'
 
 const paths = {
   key: '/var/tmp/lnmp-lab/id_ed25519',
@@ -50,6 +51,23 @@ describe('labConfig', () => {
     expect(cfg.artifacts).toEqual({})
   })
 
+  it('lists every web host of a lab made with --web 3 as a web host, so lb01 sends to all three', () => {
+    const cfg = configSchema.parse(YAML.parse(labConfigYaml(labConfig(paths, root, labHostsFor({webs: 3, caches: 1})), 'bookworm')))
+    expect(cfg.hosts.map((h) => [h.name, h.address, h.roles])).toEqual([
+      ['lb01', '10.77.0.11', ['lb']],
+      ['web01', '10.77.0.21', ['web']],
+      ['web02', '10.77.0.22', ['web']],
+      ['web03', '10.77.0.23', ['web']],
+      ['db01', '10.77.0.31', ['db', 'cache']],
+    ])
+  })
+
+  it('validates with the most hosts a lab can have', () => {
+    const cfg = configSchema.parse(labConfig(paths, root, labHostsFor({webs: 23, caches: 2})))
+    expect(cfg.hosts.filter((h) => h.roles.includes('web'))).toHaveLength(23)
+    expect(cfg.hosts.map((h) => h.name)).toContain('cache01')
+  })
+
   it('names the source cache and pins no version, so the lab deploys the defaults', () => {
     const cfg = configSchema.parse(labConfig(paths, root))
     expect(cfg.artifactCache).toBe('/var/tmp/lnmp-lab/artifacts/sources')
@@ -87,5 +105,11 @@ describe('sshConfigText', () => {
     expect(text).toContain(`  UserKnownHostsFile ${paths.knownHosts}\n`)
     expect(text).toContain(`  IdentityFile ${paths.key}\n`)
     expect(text).not.toMatch(/StrictHostKeyChecking (no|accept-new)/)
+  })
+
+  it('maps every web host of the lab it is given', () => {
+    const text = sshConfigText(paths, labHostsFor({webs: 12, caches: 1}))
+    expect(text).toContain('Host web03 web03.lab\n  HostName 10.77.0.23\n')
+    expect(text).toContain('Host web12 web12.lab\n  HostName 10.77.0.103\n')
   })
 })

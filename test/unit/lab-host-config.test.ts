@@ -34,10 +34,21 @@ describe('lxcConfig', () => {
 
 describe('lxcConfig compiler cache', () => {
   const paths = {bases: '/b', lxc: '/l', ccache: '/var/tmp/lnmp-lab/ccache'}
-  it('bind-mounts the shared ccache into web hosts only', () => {
+  const shared = {sharedCcache: true}
+  it('with --shared-ccache bind-mounts the shared ccache into web hosts only', () => {
     const mount = 'lxc.mount.entry = /var/tmp/lnmp-lab/ccache var/cache/lnmp-deploy/ccache none bind,create=dir 0 0'
-    expect(lxcConfig({name: 'web02', address: '10.77.0.22', roles: ['web']}, paths, 'bookworm').split('\n')).toContain(mount)
-    expect(lxcConfig({name: 'db01', address: '10.77.0.31', roles: ['db', 'cache']}, paths, 'bookworm')).not.toContain('lxc.mount.entry')
+    expect(lxcConfig({name: 'web02', address: '10.77.0.22', roles: ['web']}, paths, 'bookworm', shared).split('\n')).toContain(mount)
+    expect(lxcConfig({name: 'web14', address: '10.77.0.105', roles: ['web']}, paths, 'bookworm', shared).split('\n')).toContain(mount)
+    expect(lxcConfig({name: 'db01', address: '10.77.0.31', roles: ['db', 'cache']}, paths, 'bookworm', shared)).not.toContain(
+      'lxc.mount.entry',
+    )
+  })
+
+  it('without it mounts nothing: each web host keeps its own ccache on its own disk', () => {
+    expect(lxcConfig({name: 'web02', address: '10.77.0.22', roles: ['web']}, paths, 'bookworm')).not.toContain('lxc.mount.entry')
+    expect(lxcConfig({name: 'web02', address: '10.77.0.22', roles: ['web']}, paths, 'bookworm', {sharedCcache: false})).not.toContain(
+      'lxc.mount.entry',
+    )
   })
 })
 
