@@ -5,12 +5,19 @@ import type {Config, Role} from './schema.js'
 
 /** Every configured host, in config order, as steps see it (privateAddress filled in). */
 export function clusterHosts(config: Config): ClusterHost[] {
+  const builder = builderOf(config)
   return config.hosts.map((h) => ({
     name: h.name,
     address: h.address,
     privateAddress: h.privateAddress ?? h.address,
     roles: [...h.roles],
+    ...(builder !== undefined && h.roles.includes('web') ? {builder} : {}),
   }))
+}
+
+/** The web host that compiles for the others: build.builder, else the first web host in the config. */
+export function builderOf(config: Config): string | undefined {
+  return config.build.builder ?? config.hosts.find((h) => h.roles.includes('web'))?.name
 }
 
 /**

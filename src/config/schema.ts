@@ -185,6 +185,8 @@ export const buildSchema = z.strictObject({
   parallelHosts: z.number().int().min(0).max(64).default(0),
   // compile through ccache when the host has it (build-deps installs it): a rebuild takes a fraction
   ccache: z.boolean().default(true),
+  // the web host that compiles; every web host of the same platform installs its package (default: the first web host)
+  builder: hostNameSchema.optional(),
 })
 
 export const appSchema = z.strictObject({
@@ -223,6 +225,8 @@ export const configSchema = z
     artifacts: z.partialRecord(z.enum(['nginx', 'php', 'memcache', 'phpmyadmin']), artifactSchema).default({}),
     // where uploaded sources are cached on the controller, relative to the config file
     artifactCache: z.string().min(1).optional(),
+    // where compiled packages are kept on the controller, relative to the config file (.lnmp-deploy/packages)
+    packageCache: z.string().min(1).optional(),
     app: appSchema.default(appSchema.parse({})),
     database: databaseSchema.default(databaseSchema.parse({})),
     memcached: memcachedSchema.default(memcachedSchema.parse({})),
@@ -241,6 +245,10 @@ export const configSchema = z
         ctx.addIssue({code: 'custom', path: ['hosts', i, 'jump'], message: `jump host ${h.jump} is not a configured host`})
       }
     })
+    const builder = cfg.build.builder
+    if (builder !== undefined && !cfg.hosts.some((h) => h.name === builder && h.roles.includes('web'))) {
+      ctx.addIssue({code: 'custom', path: ['build', 'builder'], message: `build.builder ${builder} is not a configured web host`})
+    }
     if (cfg.php.features && cfg.php.flags) {
       ctx.addIssue({code: 'custom', path: ['php', 'flags'], message: 'give php.features or php.flags, not both'})
     }

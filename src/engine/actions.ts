@@ -1,7 +1,10 @@
 import {createHash, randomBytes} from 'node:crypto'
 import {basename, dirname} from 'node:path'
 
+import {rm} from 'node:fs/promises'
+
 import {ArtifactError, StepFailedError} from '../errors.js'
+import {findPackage, incomingPath, keepPackage, packageBlobPath} from '../packages/cache.js'
 import {cmd, quote} from '../ssh/shell.js'
 import type {Remote} from '../ssh/remote.js'
 import type {HostJournal, OwedService} from './journal.js'
@@ -51,6 +54,10 @@ export async function executeAction(action: Action, env: ActionEnv): Promise<Act
       return writeFileAction(action, env)
     case 'upload':
       return uploadAction(action, env)
+    case 'keep-package':
+      return keepPackageAction(action, env)
+    case 'upload-package':
+      return uploadPackageAction(action, env)
     case 'switch-link':
       return switchLinkAction(action, env)
     case 'service':
@@ -257,6 +264,38 @@ async function uploadAction(action: UploadAction, env: ActionEnv): Promise<Actio
     await remote.exec(cmd('rm', '-f', tmp), {sudo: true}).catch(() => undefined)
   }
   return {changed: true}
+}
+
+/** The build left its package on the host: it comes back to the controller, kept by its bytes' sha256. */
+async function keepPackageAction(action: Extract<Action, {kind: 'keep-package'}>, env: ActionEnv): Promise<ActionOutcome> {
+  const incoming = await incomingPath(action.cacheDir)
+  try {
+    await env.remote.download(action.path, incoming)
+  } catch (error) {
+    await rm(incoming, {force: true})
+    throw error
+  }
+  const kept = await keepPackage(action.cacheDir, action.key, incoming, env.remote.name)
+  env.onOutput?.(`kept ${action.key}: ${kept.size} bytes, sha256 ${kept.sha256}\n`)
+  return {changed: true}
+}
+
+async function uploadPackageAction(action: Extract<Action, {kind: 'upload-package'}>, env: ActionEnv): Promise<ActionOutcome> {
+  const kept = findPackage(action.cacheDir, action.key)
+  if (!kept) {
+    throw new StepFailedError(
+      env.remote.name,
+      env.stepId,
+      `no package ${action.key} in ${action.cacheDir}: the host that builds it has not kept one`,
+      {
+        hint: 'run the whole web tier (without --host), so its builder compiles first, or remove build.builder from the config',
+      },
+    )
+  }
+  return uploadAction(
+    {kind: 'upload', path: action.path, localPath: packageBlobPath(action.cacheDir, kept.sha256), sha256: kept.sha256, mode: 0o644},
+    env,
+  )
 }
 
 export function serviceCommand(service: string, op: ServiceAction['op']): string {

@@ -24,6 +24,10 @@ export function describeAction(action: Action, secrets: Iterable<string> = []): 
       return `upload ${basename(action.localPath)} to ${action.path} (sha256 ${action.sha256.slice(0, 12)}…${
         action.mode === undefined ? '' : `, mode ${mode(action.mode)}`
       })`
+    case 'keep-package':
+      return `keep ${action.path} in the package cache as ${action.key}`
+    case 'upload-package':
+      return `upload package ${action.key} from the package cache to ${action.path} (sha256 checked)`
     case 'switch-link':
       return `switch ${action.link} to ${action.target}`
     case 'service': {

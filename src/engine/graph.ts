@@ -12,6 +12,8 @@ export interface StepNode {
 export interface HostNode {
   name: string
   roles: Role[]
+  /** the host that compiles what this one runs (build once, ship): 'builder:x' waits for x there */
+  builder?: string
 }
 
 export interface UnitRef {
@@ -48,12 +50,19 @@ export class StepGraphError extends DeployError {
   }
 }
 
-export type Dependency = {kind: 'same-host'; stepId: string} | {kind: 'role'; role: Role; stepId: string}
+export type Dependency =
+  | {kind: 'same-host'; stepId: string}
+  | {kind: 'role'; role: Role; stepId: string}
+  | {kind: 'builder'; stepId: string}
 
-/** 'x' is step x on the same host, 'role:x' is step x on every host with that role. */
+/**
+ * 'x' is step x on the same host, 'role:x' is step x on every host with that role, 'builder:x' is step x
+ * on the host that compiles for this one (none when the host is its own builder).
+ */
 export function parseAfter(stepId: string, entry: string): Dependency {
   const colon = entry.indexOf(':')
   if (colon === -1) return {kind: 'same-host', stepId: entry}
+  if (entry.slice(0, colon) === 'builder') return {kind: 'builder', stepId: entry.slice(colon + 1)}
   const role = roleSchema.safeParse(entry.slice(0, colon))
   if (!role.success) {
     throw new StepGraphError(`step ${stepId}: after '${entry}' names no role (roles: ${roleSchema.options.join(', ')})`)
@@ -77,11 +86,15 @@ export function orderSteps<S extends StepNode>(steps: readonly S[]): S[] {
   }
   const deps = new Map<string, string[]>()
   for (const s of steps) {
-    const ids = (s.after ?? []).map((a) => parseAfter(s.id, a).stepId)
-    for (const id of ids) {
+    const parsed = (s.after ?? []).map((a) => parseAfter(s.id, a))
+    for (const {stepId: id} of parsed) {
       if (!byId.has(id)) throw new StepGraphError(`step ${s.id}: after names unknown step '${id}'`)
     }
-    deps.set(s.id, ids)
+    // 'builder:x' on step x itself is the same step on another host: it orders hosts, not steps
+    deps.set(
+      s.id,
+      parsed.filter((d) => !(d.kind === 'builder' && d.stepId === s.id)).map((d) => d.stepId),
+    )
   }
 
   const ordered: S[] = []
@@ -138,6 +151,11 @@ function dependencyUnits(step: StepNode, host: HostNode, hosts: readonly HostNod
     if (dep.kind === 'same-host') {
       // a same-host dependency that does not apply to this host has nothing to wait for
       if (appliesTo(target, host)) refs.push({host: host.name, stepId: dep.stepId})
+      continue
+    }
+    if (dep.kind === 'builder') {
+      const builder = hosts.find((h) => h.name === host.builder)
+      if (builder && builder.name !== host.name && appliesTo(target, builder)) refs.push({host: builder.name, stepId: dep.stepId})
       continue
     }
     for (const other of hosts) {

@@ -179,7 +179,7 @@ export async function applyStep(run: StepRun): Promise<Omit<StepResult, 'duratio
 type ServiceAction = Extract<Action, {kind: 'service'}>
 
 /** actions that either happen whole or not at all: when one fails, the host is as it was */
-const ATOMIC: ReadonlySet<Action['kind']> = new Set(['write-file', 'upload', 'switch-link'])
+const ATOMIC: ReadonlySet<Action['kind']> = new Set(['write-file', 'upload', 'upload-package', 'keep-package', 'switch-link'])
 
 /** Drops the restarts this plan recorded as owed, keeping what an earlier run owed. */
 async function forgetOwed(

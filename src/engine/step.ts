@@ -9,6 +9,8 @@ export interface ClusterHost {
   /** the address other hosts use for this one (binds, grants, upstreams) */
   privateAddress: string
   roles: Role[]
+  /** a web host's builder: the web host that compiles what it runs (itself, or build.builder, or the first web host) */
+  builder?: string
 }
 
 export interface StepContext {
@@ -25,6 +27,11 @@ export interface StepContext {
   artifacts: ReadonlyMap<string, {localPath: string; sha256: string; fileName: string}>
   /** the controller's folder of source tarballs (config artifactCache), absolute; a table version found there is uploaded */
   sourceCache?: string
+  /**
+   * build once, ship to identical hosts: the controller's package cache (absolute) and, for a web host, the
+   * web host that compiles for it with its facts (absent when this host is that builder, or it is not reached)
+   */
+  packages?: {cacheDir: string; builder?: {name: string; facts: HostFacts}}
 }
 
 /** How the engine knows a service really answers again after a restart or reload. */
@@ -56,6 +63,10 @@ export type Action =
       sensitive?: boolean
     }
   | {kind: 'upload'; path: string; localPath: string; sha256: string; mode?: number}
+  /** copy a package a build left on the host into the controller's package cache, under its sha256 and key */
+  | {kind: 'keep-package'; path: string; key: string; cacheDir: string}
+  /** put the package kept for `key` at `path` on the host, checked by the sha256 the cache has for it */
+  | {kind: 'upload-package'; path: string; key: string; cacheDir: string}
   /** point `link` at `target` in one rename; a restart that then fails points it back */
   | {kind: 'switch-link'; link: string; target: string}
   | {

@@ -10,6 +10,9 @@ import {withGeneratedSecrets} from '../secrets/store.js'
 import {Connections} from '../ssh/connections.js'
 import type {Remote} from '../ssh/remote.js'
 
+/** relative to the config file, beside the run logs and generated secrets */
+export const DEFAULT_PACKAGE_CACHE = '.lnmp-deploy/packages'
+
 export interface SessionOptions {
   configPath: string
   acceptNewHostKeys?: boolean
@@ -73,7 +76,16 @@ export class ClusterSession {
     secrets: this.secrets,
     artifacts: this.localArtifacts(),
     ...(this.config.artifactCache === undefined ? {} : {sourceCache: resolve(this.loaded.dir, this.config.artifactCache)}),
+    packages: await this.packagesFor(host),
   })
+
+  /** The package cache, and the builder's facts for a host that ships from it (none when it cannot be reached). */
+  private async packagesFor(host: ClusterHost): Promise<NonNullable<StepContext['packages']>> {
+    const cacheDir = resolve(this.loaded.dir, this.config.packageCache ?? DEFAULT_PACKAGE_CACHE)
+    if (host.builder === undefined || host.builder === host.name) return {cacheDir}
+    const facts = await this.factsOf(host.builder).catch(() => undefined)
+    return facts ? {cacheDir, builder: {name: host.builder, facts}} : {cacheDir}
+  }
 
   /** Artifacts the controller uploads: config entries with a local file, resolved against the config's directory. */
   private localArtifacts(): StepContext['artifacts'] {

@@ -4,13 +4,13 @@ import {messages} from '../messages.js'
 import {batchCommand, firstWord, parseBatch} from '../platform/batch-probe.js'
 import {COMPILED_UNITS} from '../platform/services.js'
 import {checkBuildable} from '../php/buildable.js'
+import {NGINX_BUILD_NEEDS} from '../php/features.js'
+import {packagesFor} from '../platform/packages.js'
 import {and, cmd, quote} from '../ssh/shell.js'
 import {renderTemplate} from '../templates.js'
 import {
   BUILD_ROOT,
   type BuildJob,
-  type BuildMarker,
-  buildActions,
   buildHash,
   MARKER_NAME,
   markerCommand,
@@ -22,7 +22,8 @@ import {
 import {nginxReloadedReadiness} from './support/nginx-reload.js'
 import {type RollbackPin, endPinAction, liveBuild, parsePin, pinCommand} from './support/rollback-pin.js'
 import {askAll, check, listeningCommand, serviceQuestions} from './support/checks.js'
-import {fetchTarballActions, type SourceTarball, sourceTarball, tarballSumCommand} from './support/source.js'
+import {type CompiledFacts, compileOrInstallActions, packageOnHostCommand, type Shipping, shippingFor, withPackage} from './support/ship.js'
+import {type SourceTarball, sourceTarball, tarballSumCommand} from './support/source.js'
 
 /**
  * The procedure's "compile and install nginx" milestones: download the source, `./configure
@@ -46,12 +47,11 @@ export interface NginxSourceInputs {
   unitPath: string
   unit: string
   service: string
+  shipping: Shipping | undefined
 }
 
-export interface NginxSourceFacts {
-  marker: BuildMarker | undefined
+export interface NginxSourceFacts extends CompiledFacts {
   linkTarget: string
-  tarballSha256: string | undefined
   confSha256: string | undefined
   unitSha256: string | undefined
   active: boolean
@@ -78,6 +78,14 @@ export function nginxSourceInputs(ctx: StepContext): NginxSourceInputs {
   const args = nginxConfigureArgs(dir, config.nginx.extraFlags)
   const home = `${config.prefix}/nginx`
   const markerPath = `${dir}/${MARKER_NAME}`
+  const shipping = shippingFor(ctx, (facts) => ({
+    name: 'nginx',
+    version,
+    sourceSha256: tarball.sha256,
+    args,
+    platform: facts,
+    libraries: packagesFor(NGINX_BUILD_NEEDS, facts),
+  }))
   const job: BuildJob = {
     id: `nginx-${version}-${hash}`,
     tarball,
@@ -93,7 +101,7 @@ export function nginxSourceInputs(ctx: StepContext): NginxSourceInputs {
   return {
     version,
     tarball,
-    job,
+    job: withPackage(job, shipping, [quote(dir.replace(/^\/+/, ''))]),
     dir,
     home,
     confPath: `${dir}/conf/nginx.conf`,
@@ -101,6 +109,7 @@ export function nginxSourceInputs(ctx: StepContext): NginxSourceInputs {
     unitPath: `${UNIT_DIR}/${COMPILED_UNITS.nginx}.service`,
     unit: renderTemplate('systemd/nginx.service', {nginxHome: home}),
     service: COMPILED_UNITS.nginx,
+    shipping,
   }
 }
 
@@ -120,10 +129,7 @@ export function planNginxSource(facts: NginxSourceFacts, want: NginxSourceInputs
   const actions: Action[] = [...endPinAction('nginx', facts.pin, want.dir)]
   const ready = {tcp: {host: '127.0.0.1', port: PORT}}
   const build = !sameBuild(facts.marker, want.job.marker)
-  if (build) {
-    actions.push(...fetchTarballActions(want.tarball, facts.tarballSha256))
-    actions.push(...buildActions(want.job, `build nginx ${want.version} into ${want.dir}`))
-  }
+  actions.push(...compileOrInstallActions(want, facts, `build nginx ${want.version} into ${want.dir}`))
   const confChanged = build || facts.confSha256 !== sha256Of(want.conf)
   if (confChanged) {
     actions.push({
@@ -172,7 +178,7 @@ export const nginxSource: Step<NginxSourceInputs, NginxSourceFacts> = {
   id: 'nginx-source',
   title: 'Compile nginx from source, link /application/nginx, configure and start it',
   roles: ['web'],
-  after: ['build-deps', 'www-user'],
+  after: ['build-deps', 'www-user', 'builder:nginx-source'],
 
   inputs: nginxSourceInputs,
 
@@ -187,6 +193,7 @@ export const nginxSource: Step<NginxSourceInputs, NginxSourceFacts> = {
         unit: cmd('sha256sum', want.unitPath),
         ...serviceQuestions(want.service),
         pin: pinCommand('nginx'),
+        package: packageOnHostCommand(want.shipping),
       }),
       {sudo: true},
     )
@@ -196,6 +203,7 @@ export const nginxSource: Step<NginxSourceInputs, NginxSourceFacts> = {
       marker: parseMarker(a.get('marker')),
       linkTarget: a.get('link')?.trim() ?? '',
       tarballSha256: sum('tarball'),
+      packageOnHost: a.get('package')?.trim() === 'yes',
       confSha256: sum('conf'),
       unitSha256: sum('unit'),
       active: a.get('active')?.trim() === 'active',

@@ -9,11 +9,16 @@ import {checkMemcacheForPhp, memcacheVersionFor} from '../php/pecl.js'
 import {sessionStores} from '../php/session-stores.js'
 import {cmd} from '../ssh/shell.js'
 import {renderTemplate, templatePath} from '../templates.js'
-import {BUILD_ROOT, type BuildJob, type BuildMarker, buildActions, markerCommand, parseMarker, sameBuild} from './support/build.js'
+import {buildKey} from '../packages/key.js'
+import {PECL_BUILD_NEEDS} from '../php/features.js'
+import {packagesFor} from '../platform/packages.js'
+import {BUILD_ROOT, type BuildJob, markerCommand, parseMarker, sameBuild} from './support/build.js'
 import {askAll, check} from './support/checks.js'
 import {fpmReady} from './php-fpm.js'
 import {phpBuild} from './support/php-build.js'
-import {fetchTarballActions, type SourceTarball, sourceTarball, tarballSumCommand} from './support/source.js'
+import {phpKeyParts} from './php-source.js'
+import {type CompiledFacts, compileOrInstallActions, packageOnHostCommand, type Shipping, shippingFor, withPackage} from './support/ship.js'
+import {type SourceTarball, sourceTarball, tarballSumCommand} from './support/source.js'
 
 /**
  * The procedure's memcache client milestones on the web hosts: the PECL memcache source, `phpize`,
@@ -33,11 +38,10 @@ export interface PeclMemcacheInputs {
   ini: string
   service: string
   ready: ReturnType<typeof fpmReady>
+  shipping: Shipping | undefined
 }
 
-export interface PeclMemcacheFacts {
-  marker: BuildMarker | undefined
-  tarballSha256: string | undefined
+export interface PeclMemcacheFacts extends CompiledFacts {
   iniSha256: string | undefined
   linkTarget: string
 }
@@ -49,6 +53,15 @@ export function peclMemcacheInputs(ctx: StepContext): PeclMemcacheInputs {
   const tarball = sourceTarball('memcache', version, ctx)
   const phpConfig = `${php.dir}/bin/php-config`
   const args = ['--enable-memcache', `--with-php-config=${phpConfig}`]
+  const shipping = shippingFor(ctx, (facts) => ({
+    name: 'memcache',
+    version,
+    sourceSha256: tarball.sha256,
+    args,
+    platform: facts,
+    libraries: packagesFor(PECL_BUILD_NEEDS, facts),
+    against: buildKey(phpKeyParts(php, sourceTarball('php', php.version, ctx), facts)),
+  }))
   const job: BuildJob = {
     id: `memcache-${version}-for-${php.id}`,
     tarball,
@@ -66,21 +79,20 @@ export function peclMemcacheInputs(ctx: StepContext): PeclMemcacheInputs {
     phpDir: php.dir,
     phpHome: php.home,
     tarball,
-    job,
+    // make install put memcache.so into the extension directory only php-config knows; the marker comes last
+    job: withPackage(job, shipping, [`"$(${cmd(phpConfig, '--extension-dir')} | sed 's,^/*,,')/memcache.so"`]),
     iniPath: `${php.scanDir}/memcache.ini`,
     ini: renderTemplate('php/memcache.ini'),
     service: COMPILED_UNITS.phpFpm,
     ready: fpmReady(ctx.config.php.fpmListen),
+    shipping,
   }
 }
 
 export function planPeclMemcache(facts: PeclMemcacheFacts, want: PeclMemcacheInputs): StepPlan {
   const actions: Action[] = []
   const rebuild = !sameBuild(facts.marker, want.job.marker)
-  if (rebuild) {
-    actions.push(...fetchTarballActions(want.tarball, facts.tarballSha256))
-    actions.push(...buildActions(want.job, `build PECL memcache ${want.version} for ${want.phpDir}`))
-  }
+  actions.push(...compileOrInstallActions(want, facts, `build PECL memcache ${want.version} for ${want.phpDir}`))
   const iniChanged = facts.iniSha256 !== sha256Of(want.ini)
   if (iniChanged) actions.push({kind: 'write-file', path: want.iniPath, content: want.ini, mode: 0o644})
   // FPM loads extensions at start only; a staged build gets them before the php-switch step starts it
@@ -113,7 +125,7 @@ export const peclMemcache: Step<PeclMemcacheInputs, PeclMemcacheFacts> = {
   id: 'pecl-memcache',
   title: 'Build the PECL memcache extension for this PHP and load it (extension=memcache.so)',
   roles: ['web'],
-  after: ['php-source', 'cache:memcached'],
+  after: ['php-source', 'cache:memcached', 'builder:pecl-memcache'],
 
   inputs: peclMemcacheInputs,
 
@@ -125,6 +137,7 @@ export const peclMemcache: Step<PeclMemcacheInputs, PeclMemcacheFacts> = {
         tarball: tarballSumCommand(want.tarball),
         ini: cmd('sha256sum', want.iniPath),
         link: cmd('readlink', want.phpHome),
+        package: packageOnHostCommand(want.shipping),
       }),
       {sudo: true},
     )
@@ -132,6 +145,7 @@ export const peclMemcache: Step<PeclMemcacheInputs, PeclMemcacheFacts> = {
     return {
       marker: parseMarker(a.get('marker')),
       tarballSha256: a.get('tarball')?.trim() || undefined,
+      packageOnHost: a.get('package')?.trim() === 'yes',
       iniSha256: firstWord(a.get('ini')),
       linkTarget: a.get('link')?.trim() ?? '',
     }

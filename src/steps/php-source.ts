@@ -1,21 +1,16 @@
 import type {Action, Step, StepContext, StepPlan} from '../engine/step.js'
 import {messages} from '../messages.js'
 import {batchCommand, parseBatch} from '../platform/batch-probe.js'
-import {and, cmd, ifMissing} from '../ssh/shell.js'
-import {
-  BUILD_ROOT,
-  type BuildJob,
-  type BuildMarker,
-  buildActions,
-  MARKER_NAME,
-  markerCommand,
-  parseMarker,
-  requireSystemd,
-  sameBuild,
-} from './support/build.js'
+import type {BuildKeyParts} from '../packages/key.js'
+import type {HostFacts} from '../platform/facts.js'
+import {packagesFor} from '../platform/packages.js'
+import {phpBuildNeeds} from '../php/features.js'
+import {and, cmd, ifMissing, quote} from '../ssh/shell.js'
+import {BUILD_ROOT, type BuildJob, MARKER_NAME, markerCommand, parseMarker, requireSystemd, sameBuild} from './support/build.js'
 import {askAll, check} from './support/checks.js'
 import {type PhpBuild, phpBuild, phpModules} from './support/php-build.js'
-import {fetchTarballActions, type SourceTarball, sourceTarball, tarballSumCommand} from './support/source.js'
+import {type CompiledFacts, compileOrInstallActions, packageOnHostCommand, type Shipping, shippingFor, withPackage} from './support/ship.js'
+import {type SourceTarball, sourceTarball, tarballSumCommand} from './support/source.js'
 
 /**
  * The procedure's "compile and install PHP" milestones: dependencies (build-deps), unpack, `./configure
@@ -31,11 +26,10 @@ export interface PhpSourceInputs {
   job: BuildJob
   modules: string[]
   iniPath: string
+  shipping: Shipping | undefined
 }
 
-export interface PhpSourceFacts {
-  marker: BuildMarker | undefined
-  tarballSha256: string | undefined
+export interface PhpSourceFacts extends CompiledFacts {
   iniPresent: boolean
 }
 
@@ -53,6 +47,7 @@ export function phpSourceInputs(ctx: StepContext): PhpSourceInputs {
   requireSystemd(ctx, 'PHP-FPM')
   const tarball = sourceTarball('php', build.version, ctx)
   const srcDir = `${BUILD_ROOT}/php-${build.version}`
+  const shipping = shippingFor(ctx, (facts) => phpKeyParts(build, tarball, facts))
   const job: BuildJob = {
     id: build.id,
     tarball,
@@ -67,17 +62,34 @@ export function phpSourceInputs(ctx: StepContext): PhpSourceInputs {
     marker: {name: 'php', version: build.version, sha256: tarball.sha256, args: build.args},
     ccache: ctx.config.build.ccache,
   }
-  return {build, tarball, job, modules: phpModules(build), iniPath: `${build.dir}/lib/php.ini`}
+  return {
+    build,
+    tarball,
+    job: withPackage(job, shipping, [quote(build.dir.replace(/^\/+/, ''))]),
+    modules: phpModules(build),
+    iniPath: `${build.dir}/lib/php.ini`,
+    shipping,
+  }
+}
+
+/** What makes two PHP builds one: the key its package is kept under (src/packages/key.ts). */
+export function phpKeyParts(build: PhpBuild, tarball: Pick<SourceTarball, 'sha256'>, facts: HostFacts): BuildKeyParts {
+  return {
+    name: 'php',
+    version: build.version,
+    sourceSha256: tarball.sha256,
+    args: build.args,
+    platform: facts,
+    libraries: packagesFor(phpBuildNeeds(build.features), facts),
+  }
 }
 
 export function planPhpSource(facts: PhpSourceFacts, want: PhpSourceInputs): StepPlan {
   const actions: Action[] = []
   const {build} = want
   const rebuild = !sameBuild(facts.marker, want.job.marker)
-  if (rebuild) {
-    actions.push(...fetchTarballActions(want.tarball, facts.tarballSha256))
-    actions.push(...buildActions(want.job, `build PHP ${build.version} into ${build.dir}`))
-  } else if (!facts.iniPresent) {
+  actions.push(...compileOrInstallActions(want, facts, `build PHP ${build.version} into ${build.dir}`))
+  if (!rebuild && !facts.iniPresent) {
     actions.push({
       kind: 'run',
       description: `put back ${want.iniPath} from php.ini-production`,
@@ -98,7 +110,7 @@ export const phpSource: Step<PhpSourceInputs, PhpSourceFacts> = {
   id: 'php-source',
   title: 'Compile PHP from source with the chosen features into its own directory, install php.ini',
   roles: ['web'],
-  after: ['build-deps', 'www-user'],
+  after: ['build-deps', 'www-user', 'builder:php-source'],
 
   inputs: phpSourceInputs,
 
@@ -109,6 +121,7 @@ export const phpSource: Step<PhpSourceInputs, PhpSourceFacts> = {
         marker: markerCommand(want.job.markerPath),
         tarball: tarballSumCommand(want.tarball),
         ini: and(cmd('test', '-e', want.iniPath), 'echo yes'),
+        package: packageOnHostCommand(want.shipping),
       }),
       {sudo: true},
     )
@@ -117,6 +130,7 @@ export const phpSource: Step<PhpSourceInputs, PhpSourceFacts> = {
       marker: parseMarker(a.get('marker')),
       tarballSha256: a.get('tarball')?.trim() || undefined,
       iniPresent: a.get('ini')?.trim() === 'yes',
+      packageOnHost: a.get('package')?.trim() === 'yes',
     }
   },
 

@@ -1,6 +1,6 @@
 import {execFileSync} from 'node:child_process'
 import {createHash} from 'node:crypto'
-import {copyFile, mkdtemp, readFile, rm, writeFile} from 'node:fs/promises'
+import {copyFile, mkdtemp, readdir, readFile, rm, writeFile} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it, onTestFinished} from 'vitest'
@@ -50,7 +50,9 @@ export function clusterSuite(options: ClusterSuiteOptions): void {
   let dir: string
   let config: string
   let started = 0
+  // PHP compiled on a host, and PHP installed from a kept package, by every run of the suite
   const phpBuilds: string[] = []
+  const phpInstalls: string[] = []
   const livePhp = options.upgradeTo ?? options.firstPhp
 
   async function editConfig(change: (doc: Record<string, any>) => void): Promise<void> {
@@ -62,7 +64,12 @@ export function clusterSuite(options: ClusterSuiteOptions): void {
   /** a run; every PHP build it finished is counted for the suite's summary */
   const run = async (...args: string[]) => {
     const r = await lnmpDeploy(['run', '-c', config, '--json', ...args], {timeoutMs: 40 * 60_000})
-    for (const e of stepEnds(r.stdout)) if (e.step === 'php-source' && e.status === 'changed') phpBuilds.push(e.host)
+    for (const e of stepEnds(r.stdout)) {
+      if (e.step !== 'php-source' || e.status !== 'changed') continue
+      const said = (e.actions ?? []).map((a) => a.description)
+      if (said.some((d) => d.includes('[detached job php-'))) phpBuilds.push(e.host)
+      if (said.some((d) => d.startsWith('upload package '))) phpInstalls.push(e.host)
+    }
     return r
   }
   async function verify(...args: string[]): Promise<{exitCode: number; stdout: string; stderr: string}> {
@@ -105,7 +112,7 @@ export function clusterSuite(options: ClusterSuiteOptions): void {
 
   afterAll(async () => {
     process.stderr.write(
-      `[cluster ${suite}] ${Math.round((Date.now() - started) / 1000)} s, ${phpBuilds.length} PHP build(s): ${phpBuilds.join(', ')}\n`,
+      `[cluster ${suite}] ${Math.round((Date.now() - started) / 1000)} s, ${phpBuilds.length} PHP compile(s): ${phpBuilds.join(', ')}; ${phpInstalls.length} PHP install(s) from a package: ${phpInstalls.join(', ')}\n`,
     )
     await removeLabHosts()
     if (dir) await rm(dir, {recursive: true, force: true})
@@ -189,6 +196,25 @@ export function clusterSuite(options: ClusterSuiteOptions): void {
       expect(r.exitCode, failureText(r)).toBe(0)
       expect(runSummary(r.stdout).counts.changed).toBe(0)
     }, 600_000)
+
+    it('built once: web01 compiled nginx, PHP and PECL memcache and kept their packages; web02 runs the same bytes, never compiled', async () => {
+      const buildJobs = "ls /var/lib/lnmp-deploy/jobs/ | grep -E '^(php|nginx|memcache)-' || true"
+      expect(
+        (await onHost('web01', buildJobs))
+          .split('\n')
+          .map((j) => j.split('-')[0])
+          .sort(),
+      ).toEqual(['memcache', 'nginx', 'php'])
+      expect(await onHost('web02', buildJobs)).toBe('')
+      const cache = join(dir, '.lnmp-deploy', 'packages')
+      const kept = (await readdir(cache)).filter((f) => f.endsWith('.json'))
+      expect(kept.map((f) => f.split('-')[0]).sort()).toEqual(['memcache', 'nginx', 'php'])
+      for (const f of kept) expect((JSON.parse(await readFile(join(cache, f), 'utf8')) as {builtOn: string}).builtOn).toBe('web01')
+      for (const binary of ['/application/php/sbin/php-fpm', '/application/nginx/sbin/nginx']) {
+        const sum = `sha256sum $(readlink -f ${binary}) | cut -d' ' -f1`
+        expect(await onHost('web02', sum)).toBe(await onHost('web01', sum))
+      }
+    }, 120_000)
   })
 
   describe('verify against faults', () => {
@@ -444,7 +470,7 @@ export function clusterSuite(options: ClusterSuiteOptions): void {
     )
 
     it.runIf(options.upgradeTo !== undefined)(
-      `PHP ${options.firstPhp} -> ${options.upgradeTo}, live, through web02's SSH cut during its compile: staged beside the old build, one host at a time, the user logged in before still logged in, the old build kept for rollback`,
+      `PHP ${options.firstPhp} -> ${options.upgradeTo}, live, through the builder's SSH cut during its compile: compiled once on web01, shipped to web02, staged beside the old build, one host at a time, the user logged in before still logged in, the old build kept for rollback`,
       async () => {
         const to = options.upgradeTo ?? ''
         const before = await links()
@@ -453,27 +479,33 @@ export function clusterSuite(options: ClusterSuiteOptions): void {
           before.join(' '),
         ).toBe(true)
         let phpJob = ''
-        await underLoad(`PHP ${options.firstPhp} -> ${to}, web02's SSH cut during make`, async () => {
+        await underLoad(`PHP ${options.firstPhp} -> ${to}, web01's SSH cut during make`, async () => {
           await editConfig((doc) => {
             doc.php = {...doc.php, version: to}
           })
-          const earlierJobs = (await onHost('web02', 'ls /var/lib/lnmp-deploy/jobs/')).split('\n')
+          const earlierJobs = (await onHost('web01', 'ls /var/lib/lnmp-deploy/jobs/')).split('\n')
           const cut = startLnmpDeploy(['run', '-c', config, '--json'])
-          phpJob = await freshMakeJob('web02', earlierJobs)
-          // every SSH session on web02 older than 5 s is the controller's (this command's own is younger): cut them
+          phpJob = await freshMakeJob('web01', earlierJobs)
+          // every SSH session on web01 older than 5 s is the controller's (this command's own is younger): cut them
           await onHost(
-            'web02',
+            'web01',
             "ps -eo pid=,etimes=,args= | awk '$2 > 5 && $3 ~ /^sshd(-session)?:$/ && $4 ~ /@notty$/ {print $1}' | xargs -r kill",
           )
           const end = await cut.child
-          expect(end.exitCode, 'the run went on as if web02 had not dropped').not.toBe(0)
-          // the compile went on without its SSH connection; the next run reattaches to it and finishes the upgrade
+          expect(end.exitCode, 'the run went on as if web01 had not dropped').not.toBe(0)
+          // web02 waited for its builder and did not compile either
+          expect(await onHost('web02', `ls /var/lib/lnmp-deploy/jobs/ | grep -c '^php-${to}' || true`)).toBe('0')
+          // the compile went on without its SSH connection; the next run reattaches to it, keeps its package,
+          // installs that on web02 and finishes the upgrade
           const r = await run()
           expect(r.exitCode, failureText(r)).toBe(0)
-          expect(changed(r.stdout)).toEqual(expect.arrayContaining(['web02:php-source', 'web02:pecl-memcache', 'web02:php-switch']))
+          expect(changed(r.stdout)).toEqual(
+            expect.arrayContaining(['web01:php-source', 'web02:php-source', 'web02:pecl-memcache', 'web02:php-switch']),
+          )
         })
         expect(phpJob).toMatch(new RegExp(`^php-${to.replaceAll('.', '\\.')}-[0-9a-f]{8}$`))
-        expect(await onHost('web02', `grep -c '^== make -j' /var/lib/lnmp-deploy/jobs/${phpJob}/log`)).toBe('1')
+        expect(await onHost('web01', `grep -c '^== make -j' /var/lib/lnmp-deploy/jobs/${phpJob}/log`)).toBe('1')
+        expect(await onHost('web02', `ls /var/lib/lnmp-deploy/jobs/ | grep -c '^php-${to}' || true`)).toBe('0')
         for (const web of ['web01', 'web02']) expect(await onHost(web, '/application/php/bin/php -r "echo PHP_VERSION;"')).toBe(to)
         const after = await links()
         expect(
@@ -528,8 +560,10 @@ export function clusterSuite(options: ClusterSuiteOptions): void {
           const failedPecl = await run('--clear-stale-lock')
           expect(failedPecl.exitCode, failureText(failedPecl)).toBe(5)
           const ends = stepEnds(failedPecl.stdout)
+          // web02 waits for its builder's PECL build: it never tries the broken source itself
+          expect(ends.find((e) => e.host === 'web01' && e.step === 'pecl-memcache')?.status).toBe('failed')
+          expect(ends.find((e) => e.host === 'web02' && e.step === 'pecl-memcache')?.status).toBe('skipped')
           for (const web of ['web01', 'web02']) {
-            expect(ends.find((e) => e.host === web && e.step === 'pecl-memcache')?.status).toBe('failed')
             expect(ends.find((e) => e.host === web && e.step === 'php-switch')?.status).toBe('skipped')
           }
           // both hosts still run the old build, with its sessions (the loop proves them)
@@ -548,8 +582,9 @@ export function clusterSuite(options: ClusterSuiteOptions): void {
         const after = await links()
         expect(after[0]).toBe(after[1])
         expect(after[0]).not.toBe(before[0])
-        // one compile on web01 for this build: the killed run's make was reattached, never started again
+        // one compile on web01 for this build: the killed run's make was reattached, never started again; none on web02
         expect(await onHost('web01', `grep -c '^== make -j' /var/lib/lnmp-deploy/jobs/${phpJob}/log`)).toBe('1')
+        expect(await onHost('web02', `test -e /var/lib/lnmp-deploy/jobs/${phpJob} && echo compiled || echo no`)).toBe('no')
         const status = await lnmpDeploy(['status', '-c', config, '--json'])
         expect((JSON.parse(status.stdout) as {hosts: Array<{owed: string[]}>}).hosts.flatMap((r) => r.owed)).toEqual([])
         const v = await verify()
@@ -586,7 +621,7 @@ export function clusterSuite(options: ClusterSuiteOptions): void {
     )
 
     it(
-      'lab reset web02 then run: only web02 is rebuilt, and the proof passes',
+      'lab reset web02 then run: only web02 changes, from the kept packages without a compile, and the proof passes',
       async () => {
         await resetHosts(['web02'])
         const r = await run()
@@ -594,6 +629,8 @@ export function clusterSuite(options: ClusterSuiteOptions): void {
         const done = changed(r.stdout)
         expect(done.length).toBeGreaterThan(0)
         expect(done.every((d) => d.startsWith('web02:'))).toBe(true)
+        // a replaced server of the same platform never compiles: every build comes from the package cache
+        expect(await onHost('web02', "ls /var/lib/lnmp-deploy/jobs/ | grep -E '^(php|nginx|memcache)-' || true")).toBe('')
         const v = await verify()
         expect(v.exitCode, v.stdout).toBe(0)
       },

@@ -38,6 +38,7 @@ export interface StepEnd {
   step: string
   status: string
   reason?: string
+  actions?: Array<{description: string}>
 }
 
 export function stepEnds(stdout: string): StepEnd[] {

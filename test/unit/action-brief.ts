@@ -12,6 +12,10 @@ export function brief(actions: readonly Action[]): string[] {
         return `write:${a.path}`
       case 'upload':
         return `upload:${a.path}`
+      case 'keep-package':
+        return `keep:${a.key}`
+      case 'upload-package':
+        return `upload-package:${a.key}`
       case 'switch-link':
         return `switch:${a.link}->${a.target}`
       default:

@@ -28,6 +28,10 @@ describe('parseAfter', () => {
     expect(parseAfter('a', 'db:memcached')).toEqual({kind: 'role', role: 'db', stepId: 'memcached'})
   })
 
+  it('reads a builder dependency: the step on the host that compiles for this one', () => {
+    expect(parseAfter('a', 'builder:php-source')).toEqual({kind: 'builder', stepId: 'php-source'})
+  })
+
   it('refuses an unknown role', () => {
     expect(() => parseAfter('a', 'dbs:memcached')).toThrow("step a: after 'dbs:memcached' names no role")
   })
@@ -130,5 +134,41 @@ describe('schedule', () => {
     expect(() => schedule(steps, hosts, {hosts: ['web03']})).toThrow('--host web03: no such host in the config')
     expect(() => schedule(steps, hosts, {steps: ['nginx']})).toThrow('--step nginx: no such step')
     expect(() => schedule(steps, hosts, {from: 'nginx'})).toThrow('--from nginx: no such step')
+  })
+})
+
+describe('schedule with a builder (build once, ship)', () => {
+  const shipping: HostNode[] = [
+    {name: 'lb01', roles: ['lb']},
+    {name: 'web01', roles: ['web'], builder: 'web01'},
+    {name: 'web02', roles: ['web'], builder: 'web01'},
+    {name: 'web03', roles: ['web'], builder: 'web01'},
+  ]
+  const build: StepNode[] = [
+    {id: 'www-user', roles: ['web', 'lb']},
+    {id: 'php-source', roles: ['web'], after: ['www-user', 'builder:php-source']},
+  ]
+  const unit = (sched: ReturnType<typeof schedule>, host: string) => sched.find((h) => h.host === host)?.units.at(-1)
+
+  it("makes every other web host wait for the builder's step; the builder waits for no one", () => {
+    const sched = schedule(build, shipping)
+    expect(unit(sched, 'web01')?.needs).toEqual([{host: 'web01', stepId: 'www-user'}])
+    for (const web of ['web02', 'web03']) {
+      expect(unit(sched, web)?.needs).toEqual([
+        {host: web, stepId: 'www-user'},
+        {host: 'web01', stepId: 'php-source'},
+      ])
+    }
+  })
+
+  it('leaves the builder outside a run that filters it out (--host web02): nothing to wait for', () => {
+    const sched = schedule(build, shipping, {hosts: ['web02']})
+    expect(unit(sched, 'web02')?.needs).toEqual([{host: 'web02', stepId: 'www-user'}])
+    expect(unit(sched, 'web02')?.outside).toEqual([{host: 'web01', stepId: 'php-source'}])
+  })
+
+  it('adds nothing for hosts without a builder', () => {
+    const sched = schedule(build, hosts)
+    expect(unit(sched, 'web02')?.needs).toEqual([{host: 'web02', stepId: 'www-user'}])
   })
 })

@@ -49,6 +49,10 @@ class MemoryHost implements Remote {
     throw new Error('not used by these tests')
   }
 
+  async download(): Promise<void> {
+    throw new Error('not used by these tests')
+  }
+
   async runJob(): Promise<never> {
     throw new Error('not used by these tests')
   }
@@ -224,6 +228,27 @@ describe('runSteps', () => {
     expect(order.indexOf('step-start web01/php-session')).toBeGreaterThan(memcachedEnd)
     expect(order.indexOf('step-start web02/php-session')).toBeGreaterThan(memcachedEnd)
     expect(order.indexOf('step-end web01/www-user')).toBeLessThan(memcachedEnd)
+  })
+
+  it("waits for the builder's step ('builder:x'), and is held back when it fails: identical hosts would fail alike", async () => {
+    const hosts = memoryHosts()
+    const web01 = hosts.get('web01') as MemoryHost
+    web01.failing = /^do-php-source$/
+    const state: Probe = {probes: [], verifyOk: true, version: '1'}
+    const step = testSteps(state)[0] as AnyStep
+    const phpSource: AnyStep = {
+      ...step,
+      id: 'php-source',
+      after: ['builder:php-source'],
+      plan: () => ({actions: [{kind: 'run', description: 'do php-source', command: 'do-php-source'}]}),
+    }
+    const shipped = cluster.map((h) => (h.roles.includes('web') ? {...h, builder: 'web01'} : h))
+    const run = options(hosts, [phpSource], {hosts: shipped})
+    const summary = await runSteps(run)
+    expect(statuses(summary)).toEqual(['web01/php-source: failed', 'web02/php-source: skipped'])
+    expect(summary.results[1]?.reason).toBe('waits for php-source on web01 (failed)')
+    // web02 never started: it waited, then was told why
+    expect(run.events.some((e) => e.type === 'step-start' && e.host === 'web02')).toBe(false)
   })
 
   it('fails every step of a locked host with the lock error, and runs the others', async () => {

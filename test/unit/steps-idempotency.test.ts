@@ -106,6 +106,7 @@ const DONE = new Map<string, Sweep<any, any>>([
       marker: undefined,
       linkTarget: '',
       tarballSha256: undefined,
+      packageOnHost: false,
       confSha256: undefined,
       unitSha256: undefined,
       active: false,
@@ -116,6 +117,7 @@ const DONE = new Map<string, Sweep<any, any>>([
       marker: host.built(w.job),
       linkTarget: host.link(w.home) ?? '',
       tarballSha256: w.tarball.sha256,
+      packageOnHost: w.shipping !== undefined,
       confSha256: host.sha(w.confPath),
       unitSha256: host.sha(w.unitPath),
       active: host.running(w.service),
@@ -124,9 +126,14 @@ const DONE = new Map<string, Sweep<any, any>>([
     }),
   }),
   entry(phpSource, {
-    fresh: () => ({marker: undefined, tarballSha256: undefined, iniPresent: false}),
+    fresh: () => ({marker: undefined, tarballSha256: undefined, iniPresent: false, packageOnHost: false}),
     // the build job copies php.ini-production to php.ini before its marker
-    done: (w, host) => ({marker: host.built(w.job), tarballSha256: w.tarball.sha256, iniPresent: host.built(w.job) !== undefined}),
+    done: (w, host) => ({
+      marker: host.built(w.job),
+      tarballSha256: w.tarball.sha256,
+      iniPresent: host.built(w.job) !== undefined,
+      packageOnHost: w.shipping !== undefined,
+    }),
   }),
   entry(phpFpm, {
     fresh: () => ({sums: {}, unitSha256: undefined, active: false, linkTarget: ''}),
@@ -191,10 +198,11 @@ const DONE = new Map<string, Sweep<any, any>>([
     }),
   }),
   entry(peclMemcache, {
-    fresh: () => ({marker: undefined, tarballSha256: undefined, iniSha256: undefined, linkTarget: ''}),
+    fresh: () => ({marker: undefined, tarballSha256: undefined, packageOnHost: false, iniSha256: undefined, linkTarget: ''}),
     done: (w, host) => ({
       marker: host.built(w.job),
       tarballSha256: w.tarball.sha256,
+      packageOnHost: w.shipping !== undefined,
       iniSha256: host.sha(w.iniPath),
       linkTarget: host.link(w.phpHome) ?? '',
     }),

@@ -63,7 +63,7 @@ describe('pecl-memcache and the live build', () => {
     }
   })
   it('is built once PHP is, without waiting for FPM: php-switch starts it with the extension in place', () => {
-    expect(peclMemcache.after).toEqual(['php-source', 'cache:memcached'])
+    expect(peclMemcache.after).toEqual(['php-source', 'cache:memcached', 'builder:pecl-memcache'])
     expect(peclMemcache.after).not.toContain('php-fpm')
   })
 })

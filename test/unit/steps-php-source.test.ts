@@ -154,7 +154,7 @@ describe('php-source stages its build', () => {
     }
   })
   it('runs after the build dependencies and the www user, before anything configures the build', () => {
-    expect(phpSource.after).toEqual(['build-deps', 'www-user'])
+    expect(phpSource.after).toEqual(['build-deps', 'www-user', 'builder:php-source'])
   })
 })
 

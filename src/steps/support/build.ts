@@ -72,6 +72,42 @@ export interface BuildJob {
   marker: BuildMarker
   /** compile through ccache when the host has it */
   ccache: boolean
+  /** pack what the build installed, marker last, for the other hosts of its build key (build once, ship) */
+  package?: BuildPackage
+}
+
+export interface BuildPackage {
+  /** the .tar.gz on the host */
+  path: string
+  /** what to pack, relative to /: shell words (an extension's directory is only known to php-config) */
+  contents: string[]
+}
+
+/** Where packages wait on a host: readable by the login user, who brings them back over SFTP; no secrets in them. */
+export const PACKAGE_DIR = '/var/cache/lnmp-deploy/packages'
+
+/**
+ * Packs the install, its marker last: unpacked on another host, the marker exists only once everything
+ * before it does, as after a compile. gzip -1: the package crosses a network once and is unpacked often.
+ */
+export function packScript(pkg: BuildPackage, markerPath: string): string[] {
+  const marker = quote(markerPath.replace(/^\/+/, ''))
+  const tar = quote(`${pkg.path}.tar`)
+  return [
+    `echo ${quote(`== pack ${pkg.path}`)}`,
+    cmd('install', '-d', '-m', '0755', PACKAGE_DIR),
+    `rm -f ${tar} ${tar}.gz`,
+    `tar -C / --exclude=${marker} -cf ${tar} ${pkg.contents.join(' ')}`,
+    `tar -C / -rf ${tar} ${marker}`,
+    `gzip -1 ${tar}`,
+    `chmod 0644 ${tar}.gz`,
+    `mv -f ${tar}.gz ${quote(pkg.path)}`,
+  ]
+}
+
+/** Unpacks a package over / (its marker comes last) and keeps the file for a later keep-package. */
+export function unpackCommand(pkg: Pick<BuildPackage, 'path'>): string {
+  return cmd('tar', '-C', '/', '-xzf', pkg.path)
 }
 
 /** The job's shell script (POSIX sh: the job runner uses sh). */
@@ -119,6 +155,7 @@ export function buildScript(job: BuildJob): string {
     ...(job.afterInstall ?? []),
     `printf '%s\\n' ${quote(marker)} > ${quote(`${job.markerPath}.tmp`)}`,
     `mv -f ${quote(`${job.markerPath}.tmp`)} ${quote(job.markerPath)}`,
+    ...(job.package ? packScript(job.package, job.markerPath) : []),
     'echo "== done"',
   )
   return `${lines.join('\n')}\n`
