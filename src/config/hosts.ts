@@ -15,8 +15,9 @@ export function clusterHosts(config: Config): ClusterHost[] {
   }))
 }
 
-/** The web host that compiles for the others: build.builder, else the first web host in the config. */
+/** The web host that compiles for the others: build.builder, else the first web host; none when each compiles itself. */
 export function builderOf(config: Config): string | undefined {
+  if (!config.build.once) return undefined
   return config.build.builder ?? config.hosts.find((h) => h.roles.includes('web'))?.name
 }
 

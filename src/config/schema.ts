@@ -185,6 +185,8 @@ export const buildSchema = z.strictObject({
   parallelHosts: z.number().int().min(0).max(64).default(0),
   // compile through ccache when the host has it (build-deps installs it): a rebuild takes a fraction
   ccache: z.boolean().default(true),
+  // build once, ship: one web host compiles, the others of its platform install its package; false: each compiles (the procedure)
+  once: z.boolean().default(true),
   // the web host that compiles; every web host of the same platform installs its package (default: the first web host)
   builder: hostNameSchema.optional(),
 })

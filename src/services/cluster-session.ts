@@ -76,7 +76,7 @@ export class ClusterSession {
     secrets: this.secrets,
     artifacts: this.localArtifacts(),
     ...(this.config.artifactCache === undefined ? {} : {sourceCache: resolve(this.loaded.dir, this.config.artifactCache)}),
-    packages: await this.packagesFor(host),
+    ...(this.config.build.once ? {packages: await this.packagesFor(host)} : {}),
   })
 
   /** The package cache, and the builder's facts for a host that ships from it (none when it cannot be reached). */

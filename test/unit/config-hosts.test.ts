@@ -44,6 +44,11 @@ describe('builderOf', () => {
     expect(clusterHosts(webs({builder: 'web02'})).map((h) => h.builder)).toEqual([undefined, 'web02', 'web02'])
   })
 
+  it('is none with build.once false: every web host compiles for itself, as the procedure does', () => {
+    expect(builderOf(webs({once: false}))).toBeUndefined()
+    expect(clusterHosts(webs({once: false})).map((h) => h.builder)).toEqual([undefined, undefined, undefined])
+  })
+
   it('refuses a build.builder that is not a web host of the config', () => {
     expect(() => webs({builder: 'lb01'})).toThrow(/build\.builder lb01 is not a configured web host/)
     expect(() => webs({builder: 'web09'})).toThrow(/build\.builder web09 is not a configured web host/)
