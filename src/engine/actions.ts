@@ -1,4 +1,4 @@
-import {createHash, randomBytes} from 'node:crypto'
+import {randomBytes} from 'node:crypto'
 import {basename, dirname} from 'node:path'
 
 import {rm} from 'node:fs/promises'
@@ -9,6 +9,7 @@ import {cmd, quote} from '../ssh/shell.js'
 import type {Remote} from '../ssh/remote.js'
 import type {HostJournal, OwedService} from './journal.js'
 import {describeReadiness} from './describe.js'
+import {sha256Of} from '../hash.js'
 import {STATE_DIR} from './paths.js'
 import type {Slots} from './slots.js'
 import type {Action, Readiness} from './step.js'
@@ -113,10 +114,6 @@ export function parseFileState(stdout: string): FileState | undefined {
   const sha256 = sumLine.trim().split(/\s+/)[0]
   if (!mode || !owner || !group || !sha256) return undefined
   return {mode: Number.parseInt(mode, 8), owner, group, sha256}
-}
-
-export function sha256Of(content: string | Buffer): string {
-  return createHash('sha256').update(content).digest('hex')
 }
 
 async function fileState(remote: Remote, path: string): Promise<FileState | undefined> {

@@ -19,18 +19,18 @@ export interface InputProblem {
  * input problem, are left to the run itself, which reports them per host and step.
  */
 export async function findInputProblems(
-  plan: readonly HostSchedule[],
+  schedules: readonly HostSchedule[],
   steps: ReadonlyMap<string, AnyStep>,
   hosts: readonly ClusterHost[],
   contextFor: (host: ClusterHost) => Promise<StepContext>,
 ): Promise<InputProblem[]> {
   const perHost = await Promise.all(
-    plan.map(async (hostPlan) => {
-      const host = hosts.find((h) => h.name === hostPlan.host)
+    schedules.map(async (hostSchedule) => {
+      const host = hosts.find((h) => h.name === hostSchedule.host)
       if (!host) return []
       const ctx = await contextFor(host).catch(() => undefined)
       if (!ctx) return []
-      return hostPlan.units.flatMap((unit): InputProblem[] => {
+      return hostSchedule.units.flatMap((unit): InputProblem[] => {
         const step = steps.get(unit.stepId)
         if (!step) return []
         try {

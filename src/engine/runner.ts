@@ -52,24 +52,24 @@ export const ROTATION_STEP = 'rotation'
 class Outcomes {
   private readonly waiting = new Map<string, {promise: Promise<Settled>; resolve: (s: Settled) => void}>()
 
-  private slot(ref: UnitRef) {
+  private entry(ref: UnitRef) {
     const key = `${ref.host}\u0000${ref.stepId}`
-    let slot = this.waiting.get(key)
-    if (!slot) {
+    let entry = this.waiting.get(key)
+    if (!entry) {
       let resolve!: (s: Settled) => void
       const promise = new Promise<Settled>((r) => (resolve = r))
-      slot = {promise, resolve}
-      this.waiting.set(key, slot)
+      entry = {promise, resolve}
+      this.waiting.set(key, entry)
     }
-    return slot
+    return entry
   }
 
   settle(ref: UnitRef, status: Settled): void {
-    this.slot(ref).resolve(status)
+    this.entry(ref).resolve(status)
   }
 
   wait(ref: UnitRef): Promise<Settled> {
-    return this.slot(ref).promise
+    return this.entry(ref).promise
   }
 }
 
@@ -91,12 +91,12 @@ export async function runSteps(options: RunOptions): Promise<RunSummary> {
     }
   }
   const byId = new Map(options.steps.map((s) => [s.id, s]))
-  const plan = schedule(options.steps, options.hosts, options.filters)
+  const schedules = schedule(options.steps, options.hosts, options.filters)
   if (options.mode === 'run') {
-    const problems = await findInputProblems(plan, byId, options.hosts, options.contextFor)
+    const problems = await findInputProblems(schedules, byId, options.hosts, options.contextFor)
     if (problems.length > 0) throw inputProblemsError(problems)
   }
-  const outline: HostOutline[] = plan.map((h) => ({
+  const outline: HostOutline[] = schedules.map((h) => ({
     host: h.host,
     steps: h.units.map((u) => ({id: u.stepId, title: byId.get(u.stepId)?.title ?? u.stepId})),
   }))
@@ -120,8 +120,8 @@ export async function runSteps(options: RunOptions): Promise<RunSummary> {
   }
 
   await Promise.all(
-    plan.map(async (hostPlan) => {
-      const host = options.hosts.find((h) => h.name === hostPlan.host) as ClusterHost
+    schedules.map(async (hostSchedule) => {
+      const host = options.hosts.find((h) => h.name === hostSchedule.host) as ClusterHost
       let session: HostSession | undefined
       let sessionError: unknown
       try {
@@ -130,7 +130,7 @@ export async function runSteps(options: RunOptions): Promise<RunSummary> {
         sessionError = error
       }
       try {
-        for (const unit of hostPlan.units) {
+        for (const unit of hostSchedule.units) {
           const step = byId.get(unit.stepId) as AnyStep
           const base = {host: host.name, step: step.id, title: step.title, actions: []}
           const t0 = Date.now()
@@ -206,7 +206,7 @@ export async function runSteps(options: RunOptions): Promise<RunSummary> {
   const failures = results.flatMap((r) => (r.error ? [r.error] : []))
   const ordered = orderLike(
     results,
-    plan.flatMap((h) => h.units),
+    schedules.flatMap((h) => h.units),
   )
   const summary: RunSummary = {
     mode: options.mode,

@@ -15,6 +15,16 @@ export const JOBS_DIR = '/var/lib/lnmp-deploy/jobs'
 export const USER_JOBS_DIR = '.lnmp-deploy/jobs'
 const TAIL_LINES = 30
 
+/** A job's directory: everything about job `id` lives under it. */
+export function jobDir(baseDir: string, id: string): string {
+  return `${baseDir}/${id}`
+}
+
+/** The file a root job's exit code is written to once it ends; a job that exited 0 is never started again. */
+export function jobExitPath(id: string): string {
+  return `${jobDir(JOBS_DIR, id)}/exit`
+}
+
 export interface JobHost {
   readonly name: string
   exec(command: string, options?: ExecOptions): Promise<ExecResult>
@@ -116,7 +126,7 @@ export async function runJob(host: JobHost, command: string, options: JobOptions
     if (result.code !== 0) throw new RemoteCommandError(host.name, `${what} job ${options.id}`, result)
     return result
   }
-  const start = await check('start', startJobScript(`${baseDir}/${options.id}`, hash), {stdin: jobScript(command, options.cwd)})
+  const start = await check('start', startJobScript(jobDir(baseDir, options.id), hash), {stdin: jobScript(command, options.cwd)})
   const {state, pid, dir} = parseStartOutput(start.stdout)
   if (state === 'busy') {
     throw new RemoteCommandError(host.name, `start job ${options.id}`, {

@@ -1,7 +1,7 @@
 import {readFileSync} from 'node:fs'
 
 import {hostsWithRole} from '../config/hosts.js'
-import {sha256Of} from '../engine/actions.js'
+import {sha256Of} from '../hash.js'
 import type {Action, CheckResult, Step, StepContext, StepPlan} from '../engine/step.js'
 import {ConfigError} from '../errors.js'
 import {messages} from '../messages.js'

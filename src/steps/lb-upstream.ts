@@ -1,5 +1,5 @@
 import {hostsWithRole} from '../config/hosts.js'
-import {sha256Of} from '../engine/actions.js'
+import {sha256Of} from '../hash.js'
 import type {Action, CheckResult, Step, StepContext, StepPlan} from '../engine/step.js'
 import {batchCommand, firstWord, parseBatch} from '../platform/batch-probe.js'
 import {

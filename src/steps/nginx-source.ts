@@ -1,24 +1,15 @@
 import type {Action, Step, StepContext, StepPlan} from '../engine/step.js'
-import {sha256Of} from '../engine/actions.js'
+import {sha256Of} from '../hash.js'
 import {messages} from '../messages.js'
 import {batchCommand, firstWord, parseBatch} from '../platform/batch-probe.js'
 import {COMPILED_UNITS} from '../platform/services.js'
+import {requireSystemd} from '../platform/systemd.js'
 import {checkBuildable} from '../php/buildable.js'
 import {NGINX_BUILD_NEEDS} from '../php/features.js'
 import {packagesFor} from '../platform/packages.js'
 import {and, cmd, quote} from '../ssh/shell.js'
 import {renderTemplate} from '../templates.js'
-import {
-  BUILD_ROOT,
-  type BuildJob,
-  buildHash,
-  MARKER_NAME,
-  markerCommand,
-  parseMarker,
-  readlinkCommand,
-  requireSystemd,
-  sameBuild,
-} from './support/build.js'
+import {BUILD_ROOT, type BuildJob, buildHash, MARKER_NAME, markerCommand, parseMarker, readlinkCommand, sameBuild} from './support/build.js'
 import {nginxReloadedReadiness} from './support/nginx-reload.js'
 import {type RollbackPin, endPinAction, liveBuild, parsePin, pinCommand} from './support/rollback-pin.js'
 import {askAll, check, listeningCommand, serviceQuestions} from './support/checks.js'

@@ -1,5 +1,5 @@
 import type {Action, Step, StepContext, StepPlan} from '../engine/step.js'
-import {sha256Of} from '../engine/actions.js'
+import {sha256Of} from '../hash.js'
 import {messages} from '../messages.js'
 import {batchCommand, firstWord, parseBatch} from '../platform/batch-probe.js'
 import {COMPILED_UNITS} from '../platform/services.js'

@@ -1,7 +1,7 @@
 import {readFileSync} from 'node:fs'
 
 import type {Action, CheckResult, Step, StepContext, StepPlan} from '../engine/step.js'
-import {sha256Of} from '../engine/actions.js'
+import {sha256Of} from '../hash.js'
 import {ConfigError} from '../errors.js'
 import {messages} from '../messages.js'
 import {batchCommand, firstWord, parseBatch} from '../platform/batch-probe.js'

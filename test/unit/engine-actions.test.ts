@@ -7,10 +7,10 @@ import {
   parseFileState,
   readinessCommand,
   serviceCommand,
-  sha256Of,
   switchLinkCommand,
   undoCommand,
 } from '../../src/engine/actions.js'
+import {sha256Of} from '../../src/hash.js'
 
 describe('action command builders', () => {
   it('reads a file state in one command, quoting the path', () => {

@@ -5,7 +5,7 @@ import {fileURLToPath} from 'node:url'
 import {describe, expect, it} from 'vitest'
 
 import type {ConfigInput} from '../../src/config/schema.js'
-import {sha256Of} from '../../src/engine/actions.js'
+import {sha256Of} from '../../src/hash.js'
 import type {Action, Step, StepContext} from '../../src/engine/step.js'
 import {FACTS, webCtx} from './steps-support-fixtures.js'
 

@@ -2,7 +2,7 @@ import {describe, expect, it} from 'vitest'
 
 import {clusterHosts} from '../../src/config/hosts.js'
 import {configSchema} from '../../src/config/schema.js'
-import {sha256Of} from '../../src/engine/actions.js'
+import {sha256Of} from '../../src/hash.js'
 import type {StepContext} from '../../src/engine/step.js'
 import {DeployError} from '../../src/errors.js'
 import type {HostFacts} from '../../src/platform/facts.js'

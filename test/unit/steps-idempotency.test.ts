@@ -1,7 +1,7 @@
 import {describe, expect, it} from 'vitest'
 
 import type {ConfigInput} from '../../src/config/schema.js'
-import {sha256Of} from '../../src/engine/actions.js'
+import {sha256Of} from '../../src/hash.js'
 import type {Action, Step, StepContext} from '../../src/engine/step.js'
 import {ConfigError} from '../../src/errors.js'
 import {NFT_RULES_PATH, NFT_UNIT} from '../../src/platform/firewall.js'

@@ -4,7 +4,7 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {describe, expect, it} from 'vitest'
 
-import {sha256Of} from '../../src/engine/actions.js'
+import {sha256Of} from '../../src/hash.js'
 import {
   BACKEND_PARAMS,
   LAST_IN_ROTATION,

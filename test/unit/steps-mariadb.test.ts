@@ -5,7 +5,7 @@ import {describe, expect, it} from 'vitest'
 
 import {clusterHosts} from '../../src/config/hosts.js'
 import {configSchema} from '../../src/config/schema.js'
-import {sha256Of} from '../../src/engine/actions.js'
+import {sha256Of} from '../../src/hash.js'
 import {fingerprint} from '../../src/engine/fingerprint.js'
 import type {Action, StepContext} from '../../src/engine/step.js'
 import {BATCH_MARK} from '../../src/platform/batch-probe.js'

@@ -1,7 +1,7 @@
 import {describe, expect, it} from 'vitest'
 
 import {configSchema} from '../../src/config/schema.js'
-import {sha256Of} from '../../src/engine/actions.js'
+import {sha256Of} from '../../src/hash.js'
 import type {StepContext} from '../../src/engine/step.js'
 import type {HostFacts} from '../../src/platform/facts.js'
 import {judgeSetGet, memcachedInputs, planMemcached} from '../../src/steps/memcached.js'

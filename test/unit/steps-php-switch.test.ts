@@ -1,6 +1,6 @@
 import {describe, expect, it} from 'vitest'
 
-import {sha256Of} from '../../src/engine/actions.js'
+import {sha256Of} from '../../src/hash.js'
 import {orderSteps} from '../../src/engine/graph.js'
 import type {Action, AnyStep, StepContext} from '../../src/engine/step.js'
 import {STEPS} from '../../src/steps/index.js'

@@ -1,9 +1,7 @@
 import {createHash} from 'node:crypto'
 
 import type {Action} from '../../engine/step.js'
-import {UnsupportedPlatformError} from '../../platform/detect.js'
-import type {HostFacts} from '../../platform/facts.js'
-import {JOBS_DIR} from '../../ssh/jobs.js'
+import {jobExitPath} from '../../ssh/jobs.js'
 import {cmd, ifMissing, quote} from '../../ssh/shell.js'
 import type {SourceTarball} from './source.js'
 
@@ -171,7 +169,7 @@ export function markerCommand(markerPath: string): string {
  * result). When its marker is gone (the install was removed), that result is stale: forget it first.
  */
 export function forgetStaleJobAction(job: Pick<BuildJob, 'id' | 'markerPath'>): Action {
-  const exit = `${JOBS_DIR}/${job.id}/exit`
+  const exit = jobExitPath(job.id)
   return {
     kind: 'run',
     description: `forget an earlier result of job ${job.id} whose install is gone`,
@@ -187,18 +185,4 @@ export function buildActions(job: BuildJob, what: string): Action[] {
 /** Probe: where the symlink points (empty when there is none). */
 export function readlinkCommand(link: string): string {
   return cmd('readlink', link)
-}
-
-/**
- * nginx and PHP-FPM run as systemd units here: on a host without systemd as PID 1 the chain would compile
- * for minutes and then fail at its first `systemctl`. Refused while computing the inputs, before any build.
- */
-export function requireSystemd(ctx: {facts: HostFacts; host: {name: string}}, what: string): void {
-  if (ctx.facts.initSystem !== 'systemd') {
-    throw new UnsupportedPlatformError(
-      ctx.host.name,
-      `${what} needs systemd as PID 1 (its service runs as a systemd unit); this host has none`,
-      'deploy the web role to a host that boots with systemd',
-    )
-  }
 }
