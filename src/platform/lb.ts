@@ -141,3 +141,38 @@ export function parseHttpResponse(raw: string): HttpResponse | undefined {
   }
   return {status: Number(m[1]), headers, body: split === -1 ? '' : raw.slice(split + 4)}
 }
+
+/** Probe: the address of each server line of the balancer's upstream, one per line (nothing when the file is missing). */
+export function upstreamServersCommand(confPath = LB_CONF_PATH): string {
+  // `server {` opens the server block: an address never starts with a brace
+  return `sed -n 's/^[[:space:]]*server[[:space:]][[:space:]]*\\([^[:space:];{][^[:space:];]*\\).*/\\1/p' ${quote(confPath)} 2>/dev/null || true`
+}
+
+/** The backends of upstreamServersCommand's output, without their port ([v6]:80 -> v6). */
+export function parseUpstreamServers(stdout: string): string[] {
+  return stdout
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean)
+    .map((server) => {
+      const v6 = /^\[(.+)\]:\d+$/.exec(server)
+      if (v6?.[1]) return v6[1]
+      return server.replace(/:\d+$/, '')
+    })
+}
+
+/**
+ * A web host joins the balancer only once it answers its own site, asked from the balancer as users' requests
+ * will be (Host header and all): a status below 500, within `seconds`.
+ */
+export function backendAnswersCommand(backend: string, serverName: string, seconds = 30): string {
+  const get = httpGetCommand({address: backend, hostHeader: serverName})
+  return [
+    `for i in $(seq ${seconds}); do`,
+    `  if ${get} 2>/dev/null | head -n 1 | grep -qE '^HTTP/1\\.[01] [234]'; then exit 0; fi`,
+    '  sleep 1',
+    'done',
+    `echo ${quote(`${backend} did not answer GET / (Host: ${serverName}) with a status below 500 in ${seconds} s`)} >&2`,
+    'exit 1',
+  ].join('\n')
+}

@@ -5,15 +5,19 @@ import {batchCommand, firstWord, parseBatch} from '../platform/batch-probe.js'
 import {
   DEBIAN_DEFAULT_SITE,
   LB_CONF_PATH,
+  backendAnswersCommand,
   confSumWithoutRotationCommand,
   httpGetCommand,
   parseHttpResponse,
+  parseUpstreamServers,
   renderLbUpstream,
+  upstreamServersCommand,
 } from '../platform/lb.js'
 import {installCommand, packageQueryCommand, packagesFor, parseMissingPackages} from '../platform/packages.js'
 import {serviceName} from '../platform/services.js'
 import {and, cmd, withCleanup} from '../ssh/shell.js'
 import {check} from './support/checks.js'
+import {nginxReloadedReadiness} from './support/nginx-reload.js'
 
 /**
  * The procedure's load balancer milestones on lb01: "install nginx from packages, start and enable it;
@@ -37,6 +41,8 @@ export interface LbUpstreamInputs {
 export interface LbUpstreamFacts {
   missingPackages: string[]
   confSha256: string | undefined
+  /** the backends the file on the host lists (none when it is missing) */
+  backendsNow?: string[]
   defaultSitePresent: boolean
   enabled: boolean
   active: boolean
@@ -82,6 +88,20 @@ export function planLbUpstream(facts: LbUpstreamFacts, want: LbUpstreamInputs): 
   const installing = facts.missingPackages.length > 0
   if (installing) actions.push({kind: 'run', description: `install ${facts.missingPackages.join(' ')}`, command: want.installCommand})
   const confChanged = facts.confSha256 !== sha256Of(want.conf)
+  const before = facts.backendsNow ?? []
+  // a web host new to the balancer gets users only once it answers its own site
+  if (confChanged) {
+    for (const backend of want.backends.filter((b) => !before.includes(b))) {
+      actions.push({
+        kind: 'run',
+        description: `${backend} answers GET / (Host: ${want.serverName}) before the balancer sends it users`,
+        command: backendAnswersCommand(backend, want.serverName),
+      })
+    }
+  }
+  // a web host leaving the balancer is drained: the reload is done once the old workers finished its requests
+  const leaving = confChanged && before.some((b) => !want.backends.includes(b))
+  const reloaded = leaving ? nginxReloadedReadiness(want.serverName) : ready
   if (confChanged) actions.push({kind: 'write-file', path: want.confPath, content: want.conf, mode: 0o644, validate: LB_CONF_VALIDATE})
   // a fresh Debian install enables the default site too: it goes whatever the probe saw before the install
   const dropDefault = want.defaultSite !== undefined && (facts.defaultSitePresent || installing)
@@ -100,9 +120,9 @@ export function planLbUpstream(facts: LbUpstreamFacts, want: LbUpstreamInputs): 
     actions.push({kind: 'service', service: want.service, op: 'restart', ready}, {kind: 'service', service: want.service, op: 'enable-now'})
   } else if (!facts.active || !facts.enabled) {
     actions.push({kind: 'service', service: want.service, op: 'enable-now', ready})
-    if (changed && facts.active) actions.push({kind: 'service', service: want.service, op: 'reload', ready})
+    if (changed && facts.active) actions.push({kind: 'service', service: want.service, op: 'reload', ready: reloaded})
   } else if (changed) {
-    actions.push({kind: 'service', service: want.service, op: 'reload', ready})
+    actions.push({kind: 'service', service: want.service, op: 'reload', ready: reloaded})
   }
   if (actions.length === 0) return {actions, reason: `nginx balances ${want.serverName} over ${want.backends.join(', ')}`}
   return {actions}
@@ -151,6 +171,7 @@ export const lbUpstream: Step<LbUpstreamInputs, LbUpstreamFacts> = {
         default: want.defaultSite ? and(cmd('test', '-e', want.defaultSite), 'echo present') : 'true',
         enabled: cmd('systemctl', 'is-enabled', want.service),
         active: cmd('systemctl', 'is-active', want.service),
+        backends: upstreamServersCommand(want.confPath),
       }),
       {sudo: true},
     )
@@ -161,6 +182,7 @@ export const lbUpstream: Step<LbUpstreamInputs, LbUpstreamFacts> = {
       defaultSitePresent: a.get('default')?.trim() === 'present',
       enabled: a.get('enabled')?.trim() === 'enabled',
       active: a.get('active')?.trim() === 'active',
+      backendsNow: parseUpstreamServers(a.get('backends') ?? ''),
     }
   },
 

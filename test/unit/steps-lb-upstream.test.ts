@@ -12,8 +12,10 @@ import {
   NOT_IN_ROTATION,
   httpGetCommand,
   parseHttpResponse,
+  parseUpstreamServers,
   renderLbUpstream,
   rotationCommand,
+  upstreamServersCommand,
   withoutRotationMarks,
 } from '../../src/platform/lb.js'
 import {LB_CONF_VALIDATE, judgeBackends, lbUpstream, lbUpstreamInputs} from '../../src/steps/lb-upstream.js'
@@ -92,6 +94,20 @@ describe('lb-upstream plan cases: what every case keeps', () => {
       // the balancer itself is never taken out of a rotation
       for (const s of actions.filter((a) => a.kind === 'service')) expect(s.behindBalancer, file).toBeUndefined()
     }
+  })
+})
+
+describe("the balancer's backends as its file lists them (grow and shrink the web tier)", () => {
+  it('reads every server line of the rendered file, a `down` one and an IPv6 one included; nothing for a missing file', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'lnmp-lb-'))
+    const conf = join(dir, 'lnmp-upstream.conf')
+    const rendered = renderLbUpstream({serverName: 'a.example', backends: ['172.16.1.7', '172.16.1.8', 'fd00::9']})
+    writeFileSync(conf, rendered.replace('172.16.1.8:80 max_fails', '172.16.1.8:80 down max_fails'))
+    const out = spawnSync('bash', ['-c', upstreamServersCommand(conf)], {encoding: 'utf8'}).stdout
+    expect(out).toBe('172.16.1.7:80\n172.16.1.8:80\n[fd00::9]:80\n')
+    expect(parseUpstreamServers(out)).toEqual(['172.16.1.7', '172.16.1.8', 'fd00::9'])
+    const missing = spawnSync('bash', ['-c', upstreamServersCommand(join(dir, 'none.conf'))], {encoding: 'utf8'})
+    expect([missing.status, parseUpstreamServers(missing.stdout)]).toEqual([0, []])
   })
 })
 
