@@ -7,7 +7,7 @@ import type {ClusterHost, StepContext} from '../engine/step.js'
 import {probeFacts} from '../platform/detect.js'
 import type {HostFacts} from '../platform/facts.js'
 import {withGeneratedSecrets} from '../secrets/store.js'
-import {Connections} from '../ssh/connections.js'
+import {Connections, type ConnectionsOptions} from '../ssh/connections.js'
 import type {Remote} from '../ssh/remote.js'
 
 /** relative to the config file, beside the run logs and generated secrets */
@@ -30,6 +30,7 @@ export class ClusterSession {
     readonly loaded: LoadedConfig,
     readonly secrets: ReadonlyMap<string, string>,
     private readonly connections: Connections,
+    private readonly connectionOptions: ConnectionsOptions,
   ) {}
 
   static async open(options: SessionOptions): Promise<ClusterSession> {
@@ -37,11 +38,11 @@ export class ClusterSession {
     // the config's secrets plus the ones lnmp-deploy generated for what it leaves out (database passwords,
     // phpMyAdmin's blowfish_secret): one map, so every redaction covers both
     const secrets = await withGeneratedSecrets(loaded.dir, await resolveSecrets(loaded))
-    const connections = new Connections(loaded.config, loaded.dir, {
+    const connectionOptions: ConnectionsOptions = {
       acceptNewHostKeys: options.acceptNewHostKeys ?? false,
       sudoPassword: secrets.get('ssh.sudoPassword'),
-    })
-    return new ClusterSession(loaded, secrets, connections)
+    }
+    return new ClusterSession(loaded, secrets, new Connections(loaded.config, loaded.dir, connectionOptions), connectionOptions)
   }
 
   get config() {
@@ -58,6 +59,21 @@ export class ClusterSession {
   }
 
   remoteOf = (name: string): Promise<Remote> => this.connections.get(name)
+
+  /**
+   * A host the config no longer lists (retire), reached with the config's SSH settings and its known_hosts:
+   * the host key recorded when it was a member must still match. The caller closes it.
+   */
+  async remoteOutside(name: string, address: string): Promise<{remote: Remote; close(): Promise<void>}> {
+    const config = {...this.config, hosts: [...this.config.hosts, {name, address, roles: ['web' as const]}]}
+    const connections = new Connections(config, this.loaded.dir, this.connectionOptions)
+    try {
+      return {remote: await connections.get(name), close: () => connections.closeAll()}
+    } catch (error) {
+      await connections.closeAll()
+      throw error
+    }
+  }
 
   factsOf(name: string): Promise<HostFacts> {
     let facts = this.facts.get(name)

@@ -201,6 +201,26 @@ describe('bad input', () => {
     expect(left.stdout).toBe('')
   })
 
+  it('retire refuses a host the config still lists, and an address of a member, before connecting anywhere', async () => {
+    const config = await writeConfig('root', 'known_hosts')
+    const member = await lnmpDeploy(['retire', 'local', '--address', '10.9.9.9', '-c', config])
+    expect(member.exitCode).toBe(3)
+    expect(member.stderr).toContain("retire local: local is still one of the config's hosts")
+    expect(member.stderr).toContain('remove local from hosts in the config first')
+    const address = await lnmpDeploy(['retire', 'web09', '--address', '127.0.0.1', '-c', config])
+    expect(address.exitCode).toBe(3)
+    expect(address.stderr).toContain("retire web09: 127.0.0.1 is local's address in the config")
+  })
+
+  it('retire reaches a removed host only with a host key known_hosts already has: an unknown one is refused', async () => {
+    const config = await writeConfig('root', 'known_hosts')
+    // the same server under a name known_hosts has no key for
+    const r = await lnmpDeploy(['retire', 'web09', '--address', 'localhost', '-c', config])
+    expect(r.exitCode).toBe(4)
+    expect(r.stderr).toContain('web09')
+    expect(r.stderr).toMatch(/host key/i)
+  })
+
   it('a missing config file says how to make one', async () => {
     const r = await lnmpDeploy(['plan', '-c', join(dir, 'nope.yml')])
     expect(r.exitCode).toBe(3)
