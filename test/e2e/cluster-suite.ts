@@ -7,6 +7,7 @@ import {afterAll, beforeAll, describe, expect, it, onTestFinished} from 'vitest'
 import YAML from 'yaml'
 
 import {PRESETS} from '../../src/php/features.js'
+import {httpGetCommand, parseHttpResponse} from '../../src/platform/lb.js'
 import {secretsPath} from '../../src/secrets/store.js'
 import {lnmpDeploy, runSummary, startLnmpDeploy, stepEnds} from '../helpers/cli.js'
 import {tryRun} from '../../src/lab/exec.js'
@@ -36,6 +37,8 @@ export interface ClusterSuiteOptions {
    * the same engine on every release, and minutes of compiling each, so one suite carries them
    */
   rebuilds: boolean
+  /** lab web hosts: with 3, web03 waits outside the config until a test adds it and then retires it */
+  webs?: number
 }
 
 /**
@@ -54,6 +57,7 @@ export function clusterSuite(options: ClusterSuiteOptions): void {
   const phpBuilds: string[] = []
   const phpInstalls: string[] = []
   const livePhp = options.upgradeTo ?? options.firstPhp
+  const growing = (options.webs ?? 2) >= 3
 
   async function editConfig(change: (doc: Record<string, any>) => void): Promise<void> {
     const doc = YAML.parse(await readFile(config, 'utf8')) as Record<string, any>
@@ -96,9 +100,9 @@ export function clusterSuite(options: ClusterSuiteOptions): void {
 
   beforeAll(async () => {
     started = Date.now()
-    await ensureLabUp({release: options.release, login: options.login, caches: options.caches})
+    await ensureLabUp({release: options.release, login: options.login, caches: options.caches, webs: options.webs ?? 2})
     await ensureLabArtifacts({phpMyAdmin: true})
-    await resetHosts(['lb01', 'web01', 'web02', 'db01'])
+    await resetHosts(['lb01', 'web01', 'web02', ...(growing ? ['web03'] : []), 'db01'])
     dir = await mkdtemp(join(tmpdir(), 'lnmp-cluster-'))
     config = join(dir, 'lnmp-deploy.yml')
     await copyFile(labFiles().config, config)
@@ -107,6 +111,8 @@ export function clusterSuite(options: ClusterSuiteOptions): void {
       doc.php = {version: options.firstPhp}
       // the procedure as it stood before its fix: each web host keeps its own sessions
       doc.session = {handler: 'files'}
+      // web03 joins the cluster in a test of its own
+      doc.hosts = doc.hosts.filter((h: {name: string}) => h.name !== 'web03')
     })
   }, 900_000)
 
@@ -467,6 +473,66 @@ export function clusterSuite(options: ClusterSuiteOptions): void {
         })
       },
       10 * 60_000,
+    )
+
+    it.runIf(growing)(
+      'web03 added: installed from the kept packages, no compile, taken in by lb01 once it answers; then removed and retired: 0 failed, 0 logouts',
+      async () => {
+        const lab = YAML.parse(await readFile(labFiles().config, 'utf8')) as {hosts: Array<Record<string, unknown>>}
+        const web03 = lab.hosts.find((h) => h.name === 'web03')
+        expect(web03, 'the lab config lists web03').toBeDefined()
+        const address = String(web03?.address)
+        const withoutWeb03 = () =>
+          editConfig((doc) => {
+            doc.hosts = doc.hosts.filter((h: {name: string}) => h.name !== 'web03')
+          })
+        onTestFinished(withoutWeb03)
+        const report = await underLoad('web03 added, then removed and retired', async () => {
+          await editConfig((doc) => {
+            doc.hosts = [...doc.hosts, web03]
+          })
+          const t0 = Date.now()
+          const added = await run()
+          process.stderr.write(`[cluster ${suite}] web03 added from the package cache: ${Math.round((Date.now() - t0) / 1000)} s\n`)
+          expect(added.exitCode, failureText(added)).toBe(0)
+          const done = changed(added.stdout)
+          expect(done).toEqual(
+            expect.arrayContaining([
+              'web03:nginx-source',
+              'web03:php-source',
+              'web03:pecl-memcache',
+              'lb01:lb-upstream',
+              'db01:mariadb',
+              'db01:db-firewall',
+            ]),
+          )
+          // nothing else changed on the members, and web03 never compiled
+          expect(done.filter((d) => d.startsWith('web01:') || d.startsWith('web02:'))).toEqual([])
+          expect(await onHost('web03', "ls /var/lib/lnmp-deploy/jobs/ | grep -E '^(php|nginx|memcache)-' || true")).toBe('')
+          // lb01 sends it users now (the web vhost names itself in X-Backend)
+          const seen = new Set<string>()
+          for (let i = 0; i < 12 && !seen.has('web03'); i++) {
+            const answer = parseHttpResponse(await onHost('lb01', httpGetCommand({address: '127.0.0.1', hostHeader: SERVER_NAME})))
+            seen.add(answer?.headers.get('x-backend') ?? '')
+          }
+          expect([...seen]).toContain('web03')
+
+          await withoutWeb03()
+          const retired = await lnmpDeploy(['retire', 'web03', '--address', address, '-c', config, '--json'], {timeoutMs: 10 * 60_000})
+          expect(retired.exitCode, retired.stdout.slice(-4000) + retired.stderr).toBe(0)
+          expect(JSON.parse(retired.stdout.trim().split('\n').at(-1) ?? '{}')).toEqual({
+            type: 'retire',
+            host: 'web03',
+            stopped: ['nginx', 'php-fpm'],
+          })
+        })
+        expect(report.byBackend.web03 ?? 0, 'web03 answered the loop while it was a member').toBeGreaterThan(0)
+        expect(await onHost('web03', 'systemctl is-active nginx php-fpm || true')).toBe('inactive\ninactive')
+        expect(await onHost('lb01', `grep -c '${address}:80' /etc/nginx/conf.d/lnmp-upstream.conf || true`)).toBe('0')
+        const v = await verify()
+        expect(v.exitCode, v.stdout).toBe(0)
+      },
+      20 * 60_000,
     )
 
     it.runIf(options.upgradeTo !== undefined)(
