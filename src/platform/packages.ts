@@ -1,4 +1,4 @@
-import {and, cmd, or} from '../ssh/shell.js'
+import {and, cmd, or, quote} from '../ssh/shell.js'
 import {osMajor} from './detect.js'
 import type {HostFacts} from './facts.js'
 
@@ -208,4 +208,35 @@ export function parseMissingPackages(packages: readonly string[], output: string
     }
   }
   return packages.filter((p) => !installed.has(p))
+}
+
+/** A package name as both families spell them: nothing a shell would read as more than a word. */
+const PACKAGE_NAME = '^[A-Za-z0-9][A-Za-z0-9.+_-]*$'
+
+/**
+ * Shell: the packages owning the shared libraries `files` load (ldd, then the package database), one per line,
+ * into `manifest`. A host that installs the build instead of compiling it installs exactly these: the runtime of
+ * this build, derived from the build itself, not from a hand list. (usrmerge: a library ldd finds under /lib
+ * may be recorded under /usr/lib, or the other way round.)
+ */
+export function runtimePackagesScript(files: string, manifest: string, facts: HostFacts): string {
+  const owner =
+    facts.packageManager === 'apt'
+      ? `{ dpkg -S "$lib" || dpkg -S "$(readlink -f "$lib")" || dpkg -S "/usr$lib" || dpkg -S "\${lib#/usr}"; } 2>/dev/null | head -n 1 | cut -d: -f1`
+      : `{ rpm -qf --qf '%{NAME}\\n' "$lib" || rpm -qf --qf '%{NAME}\\n' "$(readlink -f "$lib")"; } 2>/dev/null | head -n 1`
+  return [
+    `for f in ${files}; do ldd "$f" 2>/dev/null || true; done | awk '$2 == "=>" && $3 ~ /^\\// {print $3}' | sort -u |`,
+    `while read -r lib; do ${owner}; done | grep -E ${quote(PACKAGE_NAME)} | sort -u > ${quote(manifest)}`,
+  ].join('\n')
+}
+
+/** Shell: installs the packages a runtime manifest lists (nothing when it lists none). */
+export function installListedCommand(manifest: string, facts: HostFacts): string {
+  const read = `pkgs=$(grep -E ${quote(PACKAGE_NAME)} ${quote(manifest)} | tr '\\n' ' ')`
+  if (facts.packageManager === 'apt') {
+    const install = `DEBIAN_FRONTEND=noninteractive ${APT} install -y --no-install-recommends $pkgs`
+    return `{ ${read}; if [ -n "$pkgs" ]; then if ! ls /var/lib/apt/lists | grep -q _Packages; then ${APT} update; fi && { ${install} || { ${APT} update && ${install}; }; }; fi; }`
+  }
+  // one compound command: its status is the install's, and it chains with && as one
+  return `{ ${read}; if [ -n "$pkgs" ]; then ${facts.packageManager} install -y $pkgs; fi; }`
 }

@@ -15,6 +15,23 @@ import {phpBuild} from './support/php-build.js'
 export interface BuildDepsInputs {
   packages: string[]
   installCommand: string
+  /** false: the host installs its builder's packages (build once, ship) and needs no compiler */
+  compiles: boolean
+}
+
+/** What a host that installs packages needs of the build's tools: unpacking and fetching (the app's tarball). */
+export const RUNTIME_ONLY_NEEDS: PackageNeed[] = ['xz', 'download']
+
+/**
+ * A web host whose builder is another reachable host of its platform installs that host's packages: the same
+ * config on the same OS, release and architecture makes the same build keys. The runtime libraries come with
+ * each package (its manifest); a compile it must do after all installs the compiler then (support/ship.ts).
+ */
+export function installsPackages(ctx: Pick<StepContext, 'facts' | 'packages'>): boolean {
+  const builder = ctx.packages?.builder?.facts
+  return (
+    builder !== undefined && builder.osId === ctx.facts.osId && builder.osVersion === ctx.facts.osVersion && builder.arch === ctx.facts.arch
+  )
 }
 
 export interface BuildDepsFacts {
@@ -35,8 +52,9 @@ export function buildNeeds(ctx: Pick<StepContext, 'config' | 'facts' | 'host'>):
 }
 
 export function buildDepsInputs(ctx: StepContext): BuildDepsInputs {
-  const packages = packagesFor(buildNeeds(ctx), ctx.facts)
-  return {packages, installCommand: installCommand(packages, ctx.facts)}
+  const compiles = !installsPackages(ctx)
+  const packages = packagesFor(compiles ? buildNeeds(ctx) : RUNTIME_ONLY_NEEDS, ctx.facts)
+  return {packages, installCommand: installCommand(packages, ctx.facts), compiles}
 }
 
 export function planBuildDeps(facts: BuildDepsFacts, want: BuildDepsInputs, ctx: Pick<StepContext, 'facts'>): StepPlan {
@@ -70,17 +88,19 @@ export const buildDeps: Step<BuildDepsInputs, BuildDepsFacts> = {
   async verify({remote}, ctx) {
     const want = buildDepsInputs(ctx)
     const absent = await missing(remote, want, ctx)
+    const packagesCheck = check(
+      'build-packages',
+      absent.length === 0,
+      absent.length === 0 ? `${want.packages.length} packages installed` : `missing: ${absent.join(' ')}`,
+      {
+        command: packageQueryCommand(want.packages, ctx.facts),
+        hint: messages.rerun.hint('build-deps', ctx.host.name),
+      },
+    )
+    if (!want.compiles) return [packagesCheck]
     const cc = await remote.exec('cc --version')
     return [
-      check(
-        'build-packages',
-        absent.length === 0,
-        absent.length === 0 ? `${want.packages.length} packages installed` : `missing: ${absent.join(' ')}`,
-        {
-          command: packageQueryCommand(want.packages, ctx.facts),
-          hint: messages.rerun.hint('build-deps', ctx.host.name),
-        },
-      ),
+      packagesCheck,
       check('cc-runs', cc.code === 0, cc.code === 0 ? (cc.stdout.split('\n')[0] ?? '').trim() : `exit ${cc.code}`, {
         command: 'cc --version',
         hint: 'the C compiler does not run: reinstall build-essential (gcc on RHEL)',

@@ -9,10 +9,20 @@ import {NGINX_BUILD_NEEDS} from '../php/features.js'
 import {packagesFor} from '../platform/packages.js'
 import {and, cmd, quote} from '../ssh/shell.js'
 import {renderTemplate} from '../templates.js'
-import {BUILD_ROOT, type BuildJob, buildHash, MARKER_NAME, markerCommand, parseMarker, readlinkCommand, sameBuild} from './support/build.js'
+import {
+  BUILD_ROOT,
+  type BuildJob,
+  buildHash,
+  MARKER_NAME,
+  markerCommand,
+  RUNTIME_MANIFEST,
+  parseMarker,
+  readlinkCommand,
+  sameBuild,
+} from './support/build.js'
 import {nginxReloadedReadiness} from './support/nginx-reload.js'
 import {type RollbackPin, endPinAction, liveBuild, parsePin, pinCommand} from './support/rollback-pin.js'
-import {askAll, check, listeningCommand, serviceQuestions} from './support/checks.js'
+import {askAll, check, librariesCheck, listeningCommand, serviceQuestions, unresolvedLibrariesCommand} from './support/checks.js'
 import {type CompiledFacts, compileOrInstallActions, packageOnHostCommand, type Shipping, shippingFor, withPackage} from './support/ship.js'
 import {type SourceTarball, sourceTarball, tarballSumCommand} from './support/source.js'
 
@@ -69,14 +79,18 @@ export function nginxSourceInputs(ctx: StepContext): NginxSourceInputs {
   const args = nginxConfigureArgs(dir, config.nginx.extraFlags)
   const home = `${config.prefix}/nginx`
   const markerPath = `${dir}/${MARKER_NAME}`
-  const shipping = shippingFor(ctx, (facts) => ({
-    name: 'nginx',
-    version,
-    sourceSha256: tarball.sha256,
-    args,
-    platform: facts,
-    libraries: packagesFor(NGINX_BUILD_NEEDS, facts),
-  }))
+  const shipping = shippingFor(
+    ctx,
+    (facts) => ({
+      name: 'nginx',
+      version,
+      sourceSha256: tarball.sha256,
+      args,
+      platform: facts,
+      libraries: packagesFor(NGINX_BUILD_NEEDS, facts),
+    }),
+    {files: quote(`${dir}/sbin/nginx`), manifest: `${dir}/${RUNTIME_MANIFEST}`},
+  )
   const job: BuildJob = {
     id: `nginx-${version}-${hash}`,
     tarball,
@@ -217,6 +231,7 @@ export const nginxSource: Step<NginxSourceInputs, NginxSourceFacts> = {
       pin: pinCommand('nginx'),
       listening: listeningCommand(PORT),
       ...serviceQuestions(want.service),
+      libraries: unresolvedLibrariesCommand(want.dir),
     })
     const get = (k: string) => a.get(k) ?? {code: 255, out: ''}
     const target = liveBuild(want.dir, parsePin(get('pin').out))
@@ -253,6 +268,7 @@ export const nginxSource: Step<NginxSourceInputs, NginxSourceFacts> = {
           hint: rerun,
         },
       ),
+      librariesCheck('nginx-libraries', want.dir, a.get('libraries'), `install the missing libraries' packages, or ${rerun}`),
       check('nginx-service', active === 'active' && enabled === 'enabled', `${active}, ${enabled}`, {
         command: `systemctl is-active/is-enabled ${want.service}`,
         hint: `see systemctl status ${want.service} and journalctl -u ${want.service} on ${ctx.host.name}`,

@@ -7,7 +7,7 @@ import {batchCommand, firstWord, parseBatch} from '../platform/batch-probe.js'
 import {COMPILED_UNITS} from '../platform/services.js'
 import {checkMemcacheForPhp, memcacheVersionFor} from '../php/pecl.js'
 import {sessionStores} from '../php/session-stores.js'
-import {cmd} from '../ssh/shell.js'
+import {cmd, quote} from '../ssh/shell.js'
 import {renderTemplate, templatePath} from '../templates.js'
 import {buildKey} from '../packages/key.js'
 import {PECL_BUILD_NEEDS} from '../php/features.js'
@@ -53,15 +53,21 @@ export function peclMemcacheInputs(ctx: StepContext): PeclMemcacheInputs {
   const tarball = sourceTarball('memcache', version, ctx)
   const phpConfig = `${php.dir}/bin/php-config`
   const args = ['--enable-memcache', `--with-php-config=${phpConfig}`]
-  const shipping = shippingFor(ctx, (facts) => ({
-    name: 'memcache',
-    version,
-    sourceSha256: tarball.sha256,
-    args,
-    platform: facts,
-    libraries: packagesFor(PECL_BUILD_NEEDS, facts),
-    against: buildKey(phpKeyParts(php, sourceTarball('php', php.version, ctx), facts)),
-  }))
+  // beside the marker, outside the directory PHP's own package holds it in
+  const runtimeManifest = `${php.dir}/lib/.lnmp-deploy-memcache-runtime`
+  const shipping = shippingFor(
+    ctx,
+    (facts) => ({
+      name: 'memcache',
+      version,
+      sourceSha256: tarball.sha256,
+      args,
+      platform: facts,
+      libraries: packagesFor(PECL_BUILD_NEEDS, facts),
+      against: buildKey(phpKeyParts(php, sourceTarball('php', php.version, ctx), facts)),
+    }),
+    {files: `"$(${cmd(phpConfig, '--extension-dir')})/memcache.so"`, manifest: runtimeManifest},
+  )
   const job: BuildJob = {
     id: `memcache-${version}-for-${php.id}`,
     tarball,
@@ -80,7 +86,10 @@ export function peclMemcacheInputs(ctx: StepContext): PeclMemcacheInputs {
     phpHome: php.home,
     tarball,
     // make install put memcache.so into the extension directory only php-config knows; the marker comes last
-    job: withPackage(job, shipping, [`"$(${cmd(phpConfig, '--extension-dir')} | sed 's,^/*,,')/memcache.so"`]),
+    job: withPackage(job, shipping, [
+      `"$(${cmd(phpConfig, '--extension-dir')} | sed 's,^/*,,')/memcache.so"`,
+      quote(runtimeManifest.replace(/^\/+/, '')),
+    ]),
     iniPath: `${php.scanDir}/memcache.ini`,
     ini: renderTemplate('php/memcache.ini'),
     service: COMPILED_UNITS.phpFpm,

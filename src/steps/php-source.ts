@@ -7,8 +7,8 @@ import {packagesFor} from '../platform/packages.js'
 import {requireSystemd} from '../platform/systemd.js'
 import {phpBuildNeeds} from '../php/features.js'
 import {and, cmd, ifMissing, quote} from '../ssh/shell.js'
-import {BUILD_ROOT, type BuildJob, MARKER_NAME, markerCommand, parseMarker, sameBuild} from './support/build.js'
-import {askAll, check} from './support/checks.js'
+import {BUILD_ROOT, type BuildJob, MARKER_NAME, markerCommand, RUNTIME_MANIFEST, parseMarker, sameBuild} from './support/build.js'
+import {askAll, check, librariesCheck, unresolvedLibrariesCommand} from './support/checks.js'
 import {type PhpBuild, phpBuild, phpModules} from './support/php-build.js'
 import {type CompiledFacts, compileOrInstallActions, packageOnHostCommand, type Shipping, shippingFor, withPackage} from './support/ship.js'
 import {type SourceTarball, sourceTarball, tarballSumCommand} from './support/source.js'
@@ -48,7 +48,10 @@ export function phpSourceInputs(ctx: StepContext): PhpSourceInputs {
   requireSystemd(ctx, 'PHP-FPM')
   const tarball = sourceTarball('php', build.version, ctx)
   const srcDir = `${BUILD_ROOT}/php-${build.version}`
-  const shipping = shippingFor(ctx, (facts) => phpKeyParts(build, tarball, facts))
+  const shipping = shippingFor(ctx, (facts) => phpKeyParts(build, tarball, facts), {
+    files: `$(${cmd('find', build.dir, '-type', 'f', '(', '-perm', '-u+x', '-o', '-name', '*.so', ')')})`,
+    manifest: `${build.dir}/${RUNTIME_MANIFEST}`,
+  })
   const job: BuildJob = {
     id: build.id,
     tarball,
@@ -143,7 +146,11 @@ export const phpSource: Step<PhpSourceInputs, PhpSourceFacts> = {
     const php = `${want.build.dir}/bin/php`
     // one question for the version and the php.ini it loads: both checks name it as their command
     const versionCommand = cmd(php, '-r', 'echo "version=", PHP_VERSION, "\\nini=", php_ini_loaded_file(), "\\n";')
-    const a = await askAll(remote, {version: versionCommand, modules: cmd(php, '-m')})
+    const a = await askAll(remote, {
+      version: versionCommand,
+      modules: cmd(php, '-m'),
+      libraries: unresolvedLibrariesCommand(want.build.dir),
+    })
     const get = (k: string) => a.get(k) ?? {code: 255, out: ''}
     const rerun = messages.rerun.hint('php-source', ctx.host.name)
     // a startup warning (a conf.d extension that failed to load) may come first: find the lines by name
@@ -157,6 +164,7 @@ export const phpSource: Step<PhpSourceInputs, PhpSourceFacts> = {
     const ini = field('ini')
     const missing = get('modules').code === 0 ? missingModules(get('modules').out, want.modules) : want.modules
     return [
+      librariesCheck('php-libraries', want.build.dir, a.get('libraries'), `install the missing libraries' packages, or ${rerun}`),
       check('php-version', get('version').code === 0 && version === want.build.version, version ? `PHP ${version}` : 'php does not run', {
         command: versionCommand,
         hint: rerun,

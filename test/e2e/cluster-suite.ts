@@ -212,6 +212,10 @@ export function clusterSuite(options: ClusterSuiteOptions): void {
           .sort(),
       ).toEqual(['memcache', 'nginx', 'php'])
       expect(await onHost('web02', buildJobs)).toBe('')
+      // a runtime-only host: no compiler, no -dev package; its libraries came from the packages' manifests
+      expect(await onHost('web02', 'command -v cc gcc make || true')).toBe('')
+      expect(await onHost('web02', "dpkg-query -W -f '${Package}\\n' | grep -c -- '-dev$' || true")).toBe('0')
+      expect(await onHost('web01', 'command -v gcc')).not.toBe('')
       const cache = join(dir, '.lnmp-deploy', 'packages')
       const kept = (await readdir(cache)).filter((f) => f.endsWith('.json'))
       expect(kept.map((f) => f.split('-')[0]).sort()).toEqual(['memcache', 'nginx', 'php'])
@@ -509,6 +513,7 @@ export function clusterSuite(options: ClusterSuiteOptions): void {
           // nothing else changed on the members, and web03 never compiled
           expect(done.filter((d) => d.startsWith('web01:') || d.startsWith('web02:'))).toEqual([])
           expect(await onHost('web03', "ls /var/lib/lnmp-deploy/jobs/ | grep -E '^(php|nginx|memcache)-' || true")).toBe('')
+          expect(await onHost('web03', 'command -v cc gcc make || true')).toBe('')
           // lb01 sends it users now (the web vhost names itself in X-Backend)
           const seen = new Set<string>()
           for (let i = 0; i < 12 && !seen.has('web03'); i++) {

@@ -1,12 +1,18 @@
+import {spawnSync} from 'node:child_process'
+import {mkdtempSync, readFileSync, rmSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
 import {describe, expect, it} from 'vitest'
 import type {HostFacts} from '../../src/platform/facts.js'
 import {
   installCommand,
+  installListedCommand,
   type PackageNeed,
   packageQueryCommand,
   packagesFor,
   parseMissingPackages,
   reposFor,
+  runtimePackagesScript,
 } from '../../src/platform/packages.js'
 import {FACTS} from './steps-support-fixtures.js'
 
@@ -125,5 +131,27 @@ describe('missing packages', () => {
       'oniguruma-devel',
     ])
     expect(parseMissingPackages(pkgs, 'gcc installed\noniguruma-devel installed\n', FACTS.centos7)).toEqual([])
+  })
+})
+
+describe('the runtime of a build, from the build itself', () => {
+  it('lists the packages owning the libraries a binary loads, on this Debian machine, in a manifest', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'lnmp-runtime-'))
+    const manifest = join(dir, 'runtime')
+    const script = runtimePackagesScript('/usr/sbin/sshd /bin/sh', manifest, FACTS.debian12)
+    const r = spawnSync('bash', ['-c', script], {encoding: 'utf8'})
+    expect(r.status, r.stderr).toBe(0)
+    const listed = readFileSync(manifest, 'utf8').trim().split('\n')
+    // sshd loads libc and OpenSSL's libcrypto, whatever else this machine's build links
+    expect(listed).toEqual(expect.arrayContaining(['libc6', 'libssl3']))
+    expect(listed).toEqual([...listed].sort())
+    for (const name of listed) expect(name).toMatch(/^[a-z0-9][a-z0-9.+_-]*$/)
+    rmSync(dir, {recursive: true, force: true})
+  })
+
+  it('installs only what the manifest lists, as one compound command that chains with &&', () => {
+    expect(installListedCommand('/application/php-8.4.24-0123abcd/.lnmp-deploy-runtime', FACTS.rocky9)).toBe(
+      "{ pkgs=$(grep -E '^[A-Za-z0-9][A-Za-z0-9.+_-]*$' /application/php-8.4.24-0123abcd/.lnmp-deploy-runtime | tr '\\n' ' '); if [ -n \"$pkgs\" ]; then dnf install -y $pkgs; fi; }",
+    )
   })
 })

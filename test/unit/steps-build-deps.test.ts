@@ -1,6 +1,7 @@
 import {describe, expect, it} from 'vitest'
 
 import {buildDepsInputs, planBuildDeps} from '../../src/steps/build-deps.js'
+import type {HostFacts} from '../../src/platform/facts.js'
 import {FACTS, webCtx} from './steps-support-fixtures.js'
 
 describe('build-deps inputs: the seed features, nginx, PECL, ccache and downloads, per family', () => {
@@ -119,5 +120,24 @@ describe('build-deps plan', () => {
 
   it('is a no-op with a reason when all are installed', () => {
     expect(planBuildDeps({missingPackages: []}, want, ctx)).toEqual({actions: [], reason: 'all 19 build packages are installed'})
+  })
+})
+
+describe("build-deps on a host that installs its builder's packages", () => {
+  const follower = (builderFacts: HostFacts) => ({
+    ...webCtx(FACTS.debian13),
+    packages: {cacheDir: '/cache', builder: {name: 'web01', facts: builderFacts}},
+  })
+
+  it('installs no compiler and no -dev package: only what unpacking and fetching need (the runtime comes with each package)', () => {
+    const want = buildDepsInputs(follower(FACTS.debian13))
+    expect(want).toMatchObject({compiles: false, packages: ['xz-utils', 'curl', 'ca-certificates']})
+  })
+
+  it('compiles, with everything, when its builder runs another release, or when it is the builder', () => {
+    expect(buildDepsInputs(follower(FACTS.debian12)).compiles).toBe(true)
+    const builder = buildDepsInputs({...webCtx(FACTS.debian13), packages: {cacheDir: '/cache'}})
+    expect(builder.compiles).toBe(true)
+    expect(builder.packages).toEqual(expect.arrayContaining(['build-essential', 'libxml2-dev', 'ccache']))
   })
 })

@@ -27,6 +27,11 @@ const parts = (facts: StepContext['facts']) => ({
   libraries: [],
 })
 
+const RUNTIME = {
+  files: '/application/nginx-1.26.3-00000000/sbin/nginx',
+  manifest: '/application/nginx-1.26.3-00000000/.lnmp-deploy-runtime',
+}
+
 /** web02 of a cluster whose builder is web01, with web01's facts. */
 function follower(builderFacts = FACTS.debian13): StepContext {
   const ctx = webCtx(FACTS.debian13)
@@ -35,13 +40,13 @@ function follower(builderFacts = FACTS.debian13): StepContext {
 
 describe('shippingFor', () => {
   it('is nothing without a package cache: the compile alone, as before', () => {
-    expect(shippingFor(webCtx(FACTS.debian13), parts)).toBeUndefined()
+    expect(shippingFor(webCtx(FACTS.debian13), parts, RUNTIME)).toBeUndefined()
   })
 
   it('names the builder only when it compiles the same key', () => {
-    expect(shippingFor(follower(), parts)?.builder).toBe('web01')
-    expect(shippingFor(follower(FACTS.debian12), parts)?.builder).toBeUndefined()
-    expect(shippingFor(follower(), parts)).toMatchObject({
+    expect(shippingFor(follower(), parts, RUNTIME)?.builder).toBe('web01')
+    expect(shippingFor(follower(FACTS.debian12), parts, RUNTIME)?.builder).toBeUndefined()
+    expect(shippingFor(follower(), parts, RUNTIME)).toMatchObject({
       path: expect.stringMatching(/^\/var\/cache\/lnmp-deploy\/packages\/nginx-1\.26\.3-[0-9a-f]{16}\.tar\.gz$/),
       cacheDir,
       kept: false,
@@ -63,7 +68,13 @@ describe('compileOrInstallActions', () => {
       'run:build PHP (unless web01, which builds first, keeps its package)',
       `keep:${want.shipping?.key}`,
     ])
-    expect(actions[0]).toMatchObject({kind: 'run', description: 'download php 8.4.24 and check its sha256'})
+    // web01 was to build it: web02 compiles only when web01 kept nothing, and then needs the compiler after all
+    expect(actions[0]).toEqual({
+      kind: 'run',
+      description: "install the compiler and libraries web01's package would have spared",
+      command: expect.stringContaining('install -y --no-install-recommends build-essential pkg-config'),
+    })
+    expect(actions[1]).toMatchObject({kind: 'run', description: 'download php 8.4.24 and check its sha256'})
     expect(actions.at(-1)).toEqual({kind: 'keep-package', path: want.shipping?.path, key: want.shipping?.key, cacheDir})
   })
 
@@ -83,12 +94,20 @@ describe('compileOrInstallActions', () => {
     expect(now.shipping?.kept).toBe(true)
     expect(compileOrInstallActions(now, fresh, what)).toEqual([
       {kind: 'upload-package', path: now.shipping?.path, key, cacheDir},
-      {kind: 'run', description: 'install the package of build PHP (no compile)', command: `tar -C / -xzf ${now.shipping?.path}`},
+      {
+        kind: 'run',
+        description: 'install the package of build PHP and the runtime packages it lists (no compile)',
+        command: [
+          `tar -C / -xzf ${now.shipping?.path} --exclude=${now.job.markerPath.slice(1)}`,
+          `{ pkgs=$(grep -E '^[A-Za-z0-9][A-Za-z0-9.+_-]*$' ${now.build.dir}/.lnmp-deploy-runtime | tr '\\n' ' '); if [ -n "$pkgs" ]; then if ! ls /var/lib/apt/lists | grep -q _Packages; then apt-get -o DPkg::Lock::Timeout=600 update; fi && { DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y --no-install-recommends $pkgs || { apt-get -o DPkg::Lock::Timeout=600 update && DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y --no-install-recommends $pkgs; }; }; fi; }`,
+          `tar -C / -xzf ${now.shipping?.path} ${now.job.markerPath.slice(1)}`,
+        ].join(' &&\n'),
+      },
     ])
     // the whole step's plan: nothing else, php.ini comes in the package
     expect(brief(planPhpSource({...fresh, iniPresent: false}, now).actions)).toEqual([
       `upload-package:${key}`,
-      `run:install the package of build PHP ${now.build.version} into ${now.build.dir} (no compile)`,
+      `run:install the package of build PHP ${now.build.version} into ${now.build.dir} and the runtime packages it lists (no compile)`,
     ])
     // built: nothing; the package is kept already
     expect(compileOrInstallActions(now, built, what)).toEqual([])

@@ -16,6 +16,8 @@ export const BUILD_ROOT = '/usr/local/src/lnmp-deploy'
 /** ccache's directory on a host (the lab bind-mounts one shared controller directory here). */
 export const CCACHE_DIR = '/var/cache/lnmp-deploy/ccache'
 export const MARKER_NAME = '.lnmp-deploy-build.json'
+/** in a build directory: the packages owning the libraries it loads, for the hosts that install its package */
+export const RUNTIME_MANIFEST = '.lnmp-deploy-runtime'
 
 /** 8 hex digits naming a build: a changed version, source or flag is another build in another directory. */
 export function buildHash(parts: unknown): string {
@@ -79,6 +81,8 @@ export interface BuildPackage {
   path: string
   /** what to pack, relative to /: shell words (an extension's directory is only known to php-config) */
   contents: string[]
+  /** writes the runtime manifest (packed with the contents) before the packing */
+  runtimeScript?: string
 }
 
 /** Where packages wait on a host: readable by the login user, who brings them back over SFTP; no secrets in them. */
@@ -94,6 +98,7 @@ export function packScript(pkg: BuildPackage, markerPath: string): string[] {
   return [
     `echo ${quote(`== pack ${pkg.path}`)}`,
     cmd('install', '-d', '-m', '0755', PACKAGE_DIR),
+    ...(pkg.runtimeScript ? [`echo '== list the packages of the libraries it loads'`, pkg.runtimeScript] : []),
     `rm -f ${tar} ${tar}.gz`,
     `tar -C / --exclude=${marker} -cf ${tar} ${pkg.contents.join(' ')}`,
     `tar -C / -rf ${tar} ${marker}`,
@@ -103,9 +108,17 @@ export function packScript(pkg: BuildPackage, markerPath: string): string[] {
   ]
 }
 
-/** Unpacks a package over / (its marker comes last) and keeps the file for a later keep-package. */
-export function unpackCommand(pkg: Pick<BuildPackage, 'path'>): string {
-  return cmd('tar', '-C', '/', '-xzf', pkg.path)
+/**
+ * Unpacks a package over / without its marker, installs the runtime packages its manifest lists, then the
+ * marker: a host whose libraries could not be installed has no marker, so the next run tries again.
+ */
+export function unpackCommand(pkg: Pick<BuildPackage, 'path'>, markerPath: string, installRuntime: string): string {
+  const marker = markerPath.replace(/^\/+/, '')
+  return [
+    cmd('tar', '-C', '/', '-xzf', pkg.path, `--exclude=${marker}`),
+    installRuntime,
+    cmd('tar', '-C', '/', '-xzf', pkg.path, marker),
+  ].join(' &&\n')
 }
 
 /** The job's shell script (POSIX sh: the job runner uses sh). */

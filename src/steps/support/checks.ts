@@ -48,3 +48,30 @@ export function serviceQuestions(unit: string): Record<string, string> {
 export function listeningCommand(port: number): string {
   return cmd('ss', '-Hlnt', 'sport', '=', `:${port}`)
 }
+
+/**
+ * The shared libraries of every binary and module under a build directory that the host cannot resolve (ldd's
+ * "not found" lines, with the file each belongs to): a build installed from another host's package runs only
+ * where its runtime is complete.
+ */
+export function unresolvedLibrariesCommand(dir: string): string {
+  return `${cmd('find', dir, '-type', 'f', '(', '-perm', '-u+x', '-o', '-name', '*.so', ')')} -exec ldd {} + 2>/dev/null | awk '/:$/ {f=$0} /not found/ {print f, $1}' || true`
+}
+
+/** The check of unresolvedLibrariesCommand's answer. */
+export function librariesCheck(name: string, dir: string, answer: {code: number; out: string} | undefined, hint: string): CheckResult {
+  const missing = (answer?.out ?? '').trim()
+  const ok = answer !== undefined && answer.code === 0 && missing === ''
+  return check(
+    name,
+    ok,
+    ok
+      ? `every binary and module in ${dir} resolves its shared libraries`
+      : `unresolved: ${missing.split('\n').slice(0, 5).join('; ') || 'ldd did not answer'}`,
+    {
+      command: `ldd on every binary and module in ${dir}`,
+      hint,
+      output: missing,
+    },
+  )
+}
