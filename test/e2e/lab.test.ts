@@ -10,14 +10,15 @@ import {aptProxyPid} from '../../src/lab/apt-proxy.js'
 import {prepareLabArtifacts, sha256File} from '../../src/lab/artifacts.js'
 import {tryRun} from '../../src/lab/exec.js'
 import {hostState, monitorPids} from '../../src/lab/hosts.js'
-import {labDestroy, labDown, labReset, type labStatus, labUp, type LabUpResult} from '../../src/lab/lab.js'
+import {labDestroy, labDown, labReset, labStatus, labUp, type LabUpResult} from '../../src/lab/lab.js'
 import {bridgeExists, guardRulesPresent} from '../../src/lab/network.js'
 import {basePath, labPaths} from '../../src/lab/paths.js'
 import {sshArgs} from '../../src/lab/ssh-probe.js'
 import {LAB_HOSTS} from '../../src/lab/topology.js'
 import {configSchema} from '../../src/config/schema.js'
 import YAML from 'yaml'
-import {onLabHost} from '../helpers/lab.js'
+import {destroyUnless, onLabHost} from '../helpers/lab.js'
+import {DEFAULT_LAB_STATE} from '../../src/lab/state.js'
 
 // The lab for real: four LXC hosts on this machine, reached with the system ssh client, strict host keys.
 const paths = labPaths()
@@ -31,7 +32,9 @@ async function knownKey(name: string, type: string): Promise<string | undefined>
 
 describe('lnmp-deploy lab', () => {
   beforeAll(async () => {
-    up = await labUp({log: (m) => process.stderr.write(`[lab] ${m}\n`)})
+    // the default lab, whatever an earlier suite left
+    await destroyUnless(DEFAULT_LAB_STATE, (await labStatus()).state)
+    up = await labUp({...DEFAULT_LAB_STATE, log: (m) => process.stderr.write(`[lab] ${m}\n`)})
   }, 600_000)
 
   // whatever happened above, nothing of the lab stays: no host running or kept, no bridge, rules or proxy

@@ -29,22 +29,23 @@ export function labFiles(): LabFiles {
 }
 
 /**
- * Brings the lab up, or reuses it when all four hosts already answer SSH with systemd running. A suite that
- * names a release or login gets hosts made that way: others are destroyed first (their bases stay).
+ * Brings the lab up, or reuses it when its hosts already answer SSH with systemd running. What a suite does not
+ * name is the default lab's (bookworm, root, one store, two web hosts, no shared ccache): hosts made otherwise
+ * are destroyed first (their bases stay), so no suite inherits another one's lab.
  */
 export async function ensureLabUp(wanted: Partial<LabState> = {}): Promise<LabFiles> {
   const status = await labStatus()
-  const state = status.state ?? DEFAULT_LAB_STATE
-  const differs =
-    (wanted.release ?? state.release) !== state.release ||
-    (wanted.login ?? state.login) !== state.login ||
-    (wanted.caches ?? state.caches) !== state.caches ||
-    (wanted.webs ?? DEFAULT_LAB_STATE.webs) !== state.webs ||
-    // as real servers: no compiler cache shared between hosts unless a suite asks for one
-    (wanted.sharedCcache ?? false) !== state.sharedCcache
-  if (differs) await labDestroy()
-  if (differs || !status.healthy) await labUp({...wanted, log: (m) => process.stderr.write(`[lab] ${m}\n`)})
+  const differs = await destroyUnless({...DEFAULT_LAB_STATE, ...wanted}, status.state)
+  if (differs || !status.healthy) await labUp({...DEFAULT_LAB_STATE, ...wanted, log: (m) => process.stderr.write(`[lab] ${m}\n`)})
   return labFiles()
+}
+
+/** Destroys the lab's hosts unless they were made as `wanted` says; true when it did (or there were none to keep). */
+export async function destroyUnless(wanted: LabState, state: LabState | undefined): Promise<boolean> {
+  const current = state ?? DEFAULT_LAB_STATE
+  const same = (Object.keys(wanted) as Array<keyof LabState>).every((k) => wanted[k] === current[k])
+  if (!same) await labDestroy()
+  return !same
 }
 
 /** Brand-new hosts in place of these (new delta, host keys; known_hosts rewritten). */
