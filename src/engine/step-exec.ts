@@ -49,11 +49,11 @@ const UP_TO_DATE = 'fingerprint matches the journal and verify passes'
  * Up to date means: the journal says this exact input ran ok, nothing is still owed for it, and the
  * step's own verify passes now (the host may have drifted since).
  */
-async function upToDate(run: StepRun, print: string): Promise<boolean> {
+async function upToDate(run: StepRun, inputs: unknown, print: string): Promise<boolean> {
   const entry = run.journal.entry(run.step.id)
   if (entry?.result !== 'ok' || entry.fingerprint !== print || run.journal.owedBy(run.step.id).length > 0) return false
   try {
-    return failedChecks(await run.step.verify(verifyEnv(run), run.ctx)).length === 0
+    return failedChecks(await run.step.verify(verifyEnv(run), run.ctx, inputs)).length === 0
   } catch (error) {
     run.log.note(`verify could not run: ${(error as Error).message}`)
     return false
@@ -82,13 +82,16 @@ async function oweRestarts(actions: Action[], journal: HostJournal, stepId: stri
   }
 }
 
-/** probe → plan → apply → verify → journal, unless the step is up to date. */
+/**
+ * probe → plan → apply → verify → journal, unless the step is up to date. The inputs are computed once: probe,
+ * plan and verify get that one object, and the journal records its fingerprint.
+ */
 export async function applyStep(run: StepRun): Promise<Omit<StepResult, 'durationMs'>> {
   const {step, ctx, journal, log} = run
   const base = {host: ctx.host.name, step: step.id, title: step.title}
   const inputs: unknown = step.inputs(ctx)
   const print = fingerprint(inputs)
-  if (await upToDate(run, print)) return {...base, status: 'unchanged', reason: UP_TO_DATE, actions: []}
+  if (await upToDate(run, inputs, print)) return {...base, status: 'unchanged', reason: UP_TO_DATE, actions: []}
 
   const actionEnv: ActionEnv = {
     remote: run.remote,
@@ -105,8 +108,8 @@ export async function applyStep(run: StepRun): Promise<Omit<StepResult, 'duratio
     // Re-plan first: a restart an earlier run still owes may fail on the very files this plan corrects
     // (a pool on a socket in a missing directory); paying it before would keep every later run stuck on it.
     const earlierOwed = journal.owedBy(step.id)
-    const facts: unknown = await step.probe(run.remote, ctx)
-    const plan = step.plan(facts, inputs, ctx)
+    const facts: unknown = await step.probe(run.remote, ctx, inputs)
+    const plan = step.plan(facts, inputs)
     // A restart a plan asks for is owed from the moment its first action runs: if a later action fails,
     // the config it was meant to pick up may already be on disk, and the next run's probe cannot tell.
     await oweRestarts(plan.actions, journal, step.id, run.now)
@@ -142,7 +145,7 @@ export async function applyStep(run: StepRun): Promise<Omit<StepResult, 'duratio
       applied.push({description})
       changed = true
     }
-    const failed = failedChecks(await step.verify(verifyEnv(run), ctx))
+    const failed = failedChecks(await step.verify(verifyEnv(run), ctx, inputs))
     if (failed.length > 0) {
       throw new DeployError(
         `verify failed: ${failed.map((c) => `${c.name}${c.detail ? ` (${c.detail})` : ''}`).join(', ')}`,
@@ -256,7 +259,7 @@ async function putBack(run: StepRun, action: ServiceAction, env: ActionEnv, undo
   )
 }
 
-/** `plan` mode: probe and plan only. Nothing is written, no lock is taken. */
+/** `plan` mode: probe and plan only, from inputs computed once as in applyStep. Nothing is written, no lock is taken. */
 export async function planStep(run: StepRun): Promise<Omit<StepResult, 'durationMs'>> {
   const {step, ctx, journal} = run
   const base = {host: ctx.host.name, step: step.id, title: step.title}
@@ -269,9 +272,9 @@ export async function planStep(run: StepRun): Promise<Omit<StepResult, 'duration
   }
   try {
     const print = fingerprint(inputs)
-    if (await upToDate(run, print)) return {...base, status: 'up to date', reason: UP_TO_DATE, actions: []}
-    const facts: unknown = await step.probe(run.remote, ctx)
-    const plan = step.plan(facts, inputs, ctx)
+    if (await upToDate(run, inputs, print)) return {...base, status: 'up to date', reason: UP_TO_DATE, actions: []}
+    const facts: unknown = await step.probe(run.remote, ctx, inputs)
+    const plan = step.plan(facts, inputs)
     const owed: PlannedAction[] = journal
       .owedBy(step.id)
       .filter((o) => !plan.actions.some((a) => a.kind === 'service' && a.service === o.service && a.op === o.op))

@@ -118,16 +118,19 @@ export interface Step<Inputs = unknown, Facts = unknown> {
   roles: Role[]
   /** step ids that must be done first: 'www-user' on the same host, 'db:memcached' on every db host */
   after?: string[]
-  /** desired state as plain JSON data; its hash is the step's fingerprint */
-  inputs(ctx: StepContext): Inputs
-  /** read-only facts, cheap */
-  probe(remote: Remote, ctx: StepContext): Promise<Facts>
   /**
-   * pure: what it needs comes through facts and inputs. ctx is still passed, and only build-deps and db-firewall
-   * read it (their host's facts, its name): once those take them through inputs, ctx leaves this signature.
+   * desired state as plain JSON data; its hash is the step's fingerprint. The engine computes it once per step
+   * and host and hands that same object to probe, plan and verify: all three see the same desired state, and the
+   * fingerprint the journal records is of exactly what was planned and verified. A secret travels in it only as
+   * a non-enumerable property (mariadb's withSecrets), so neither its JSON nor the fingerprint holds it.
    */
-  plan(facts: Facts, inputs: Inputs, ctx: StepContext): StepPlan
-  verify(env: VerifyEnv, ctx: StepContext): Promise<CheckResult[]>
+  inputs(ctx: StepContext): Inputs
+  /** read-only facts, cheap; asks about what `inputs` wants (its packages, files, paths) */
+  probe(remote: Remote, ctx: StepContext, inputs: Inputs): Promise<Facts>
+  /** pure: a function of the probe's facts and the inputs alone, so a plan is data a unit test pins */
+  plan(facts: Facts, inputs: Inputs): StepPlan
+  /** checks the host against the same inputs the plan was made from */
+  verify(env: VerifyEnv, ctx: StepContext, inputs: Inputs): Promise<CheckResult[]>
 }
 
 // biome-ignore lint/suspicious/noExplicitAny: a step of any inputs and facts, for the registry and the engine

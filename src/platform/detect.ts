@@ -93,6 +93,6 @@ export function parseFacts(hostName: string, output: string): HostFacts {
 }
 
 /** The major release as a number (12 for Debian 12, 24 for Ubuntu 24.04, 9 for Rocky 9.4). */
-export function osMajor(facts: HostFacts): number {
+export function osMajor(facts: Pick<HostFacts, 'osVersion'>): number {
   return Number.parseInt(facts.osVersion, 10)
 }

@@ -17,7 +17,7 @@ export const FIREWALLD_ACTIVE_COMMAND = 'systemctl is-active --quiet firewalld'
  * nftables on Debian/Ubuntu; on the RHEL family firewalld when it is active, else nftables (EL8/9 ship
  * nft). CentOS 7's 3.10 kernel has no usable nftables, so there firewalld must be running.
  */
-export function chooseFirewall(hostName: string, facts: HostFacts, firewalldActive: boolean): FirewallKind {
+export function chooseFirewall(hostName: string, facts: Pick<HostFacts, 'osFamily' | 'osVersion'>, firewalldActive: boolean): FirewallKind {
   if (facts.osFamily === 'rhel' && firewalldActive) return 'firewalld'
   if (facts.osFamily === 'rhel' && osMajor(facts) <= 7) {
     throw new DeployError(

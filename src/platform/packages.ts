@@ -113,7 +113,7 @@ export function packagesFor(needs: Iterable<PackageNeed>, facts: HostFacts): str
  */
 export type ExtraRepo = 'epel' | 'powertools' | 'crb'
 
-export function reposFor(packages: readonly string[], facts: HostFacts): ExtraRepo[] {
+export function reposFor(packages: readonly string[], facts: Pick<HostFacts, 'osFamily' | 'osVersion'>): ExtraRepo[] {
   if (facts.osFamily !== 'rhel') return []
   const major = osMajor(facts)
   const has = (p: string) => packages.includes(p)
@@ -133,7 +133,10 @@ export function reposFor(packages: readonly string[], facts: HostFacts): ExtraRe
 }
 
 /** Commands that enable the repositories, idempotent; undefined when none are needed. */
-export function repoSetupCommand(repos: readonly ExtraRepo[], facts: HostFacts): string | undefined {
+export function repoSetupCommand(
+  repos: readonly ExtraRepo[],
+  facts: Pick<HostFacts, 'osId' | 'osVersion' | 'packageManager'>,
+): string | undefined {
   if (repos.length === 0) return undefined
   const major = osMajor(facts)
   if (facts.osId === 'rhel') {
@@ -169,13 +172,21 @@ export function repoSetupCommand(repos: readonly ExtraRepo[], facts: HostFacts):
 
 const APT = 'apt-get -o DPkg::Lock::Timeout=600'
 
+/** What of a host's facts installCommand reads: the package manager, and the family and release that pick extra repositories. */
+export type PackagePlatform = Pick<HostFacts, 'osId' | 'osVersion' | 'osFamily' | 'packageManager'>
+
+/** Just those facts, as plain data a step's inputs can carry (and hash) without the rest (cores, arch, ...). */
+export function packagePlatform(facts: PackagePlatform): PackagePlatform {
+  return {osId: facts.osId, osVersion: facts.osVersion, osFamily: facts.osFamily, packageManager: facts.packageManager}
+}
+
 /**
  * The install command for the packages. apt waits up to 10 minutes for a held dpkg lock (unattended
  * upgrades on a fresh host) instead of failing; empty package lists (fresh containers) are fetched first,
  * and stale ones (a 404 from the mirror) are refreshed once and the install retried. dnf and yum wait
  * for each other's lock by themselves.
  */
-export function installCommand(packages: readonly string[], facts: HostFacts): string {
+export function installCommand(packages: readonly string[], facts: PackagePlatform): string {
   if (packages.length === 0) return 'true'
   if (facts.packageManager === 'apt') {
     const install = `DEBIAN_FRONTEND=noninteractive ${APT} install -y --no-install-recommends ${cmd(...packages)}`

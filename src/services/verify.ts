@@ -145,7 +145,12 @@ export async function runVerify(
           host: host.name,
           check: step.id,
           order: i,
-          run: async () => step.verify({remote: await env.remoteOf(host.name), remoteOf: env.remoteOf}, await env.contextFor(host)),
+          run: async () => {
+            const remote = await env.remoteOf(host.name)
+            const ctx = await env.contextFor(host)
+            // the inputs a run would plan from, computed here as the engine does
+            return step.verify({remote, remoteOf: env.remoteOf}, ctx, step.inputs(ctx))
+          },
         })),
     )
   const clusterUnits: Unit[] = what.clusterChecks.flatMap((check, i) =>

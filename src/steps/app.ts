@@ -34,9 +34,25 @@ const PORT = 80
 
 export interface AppFile {
   path: string
+  /**
+   * a sensitive file's content (config.inc.php, with the blowfish_secret) is not enumerable (sensitiveFile): the
+   * inputs' JSON and fingerprint never hold it (secretsDigest stands for it there), and a spread copy loses it
+   */
   content: string
   sensitive?: boolean
   validate?: string
+}
+
+/** A file whose content carries a secret, attached out of its JSON as mariadb's withSecrets does. */
+export function sensitiveFile(file: Omit<AppFile, 'content' | 'sensitive'>, content: string): AppFile {
+  return Object.defineProperty({...file, sensitive: true}, 'content', {value: content, enumerable: false}) as AppFile
+}
+
+/** f's content; a sensitive file copied by spreading has none, and that is a bug in the caller. */
+function contentOf(f: AppFile): string {
+  if (typeof f.content !== 'string')
+    throw new Error(`app inputs: ${f.path} without its content: build it with appInputs (or sensitiveFile), not a spread copy`)
+  return f.content
 }
 
 export interface AppInputs {
@@ -132,7 +148,7 @@ export function appInputs(ctx: StepContext): AppInputs {
     ...base,
     dir,
     tarball,
-    files: [{path: `${dir}/config.inc.php`, content: configInc, sensitive: true, validate: `${cmd(php, '-n', '-l')} {}`}],
+    files: [sensitiveFile({path: `${dir}/config.inc.php`, validate: `${cmd(php, '-n', '-l')} {}`}, configInc)],
     marker: 'phpMyAdmin',
     secretsDigest: sha256Of(configInc),
   }
@@ -184,12 +200,13 @@ export function planApp(facts: AppFacts, want: AppInputs): StepPlan {
     }
   }
   for (const f of want.files) {
-    if (contentChanged || facts.fileSha256[f.path] !== sha256Of(f.content)) {
+    const content = contentOf(f)
+    if (contentChanged || facts.fileSha256[f.path] !== sha256Of(content)) {
       // a file holding the blowfish_secret is readable by www (php-fpm) and root only
       actions.push({
         kind: 'write-file',
         path: f.path,
-        content: f.content,
+        content,
         mode: f.sensitive ? 0o640 : 0o644,
         owner: 'www',
         group: 'www',
@@ -244,8 +261,7 @@ export const app: Step<AppInputs, AppFacts> = {
 
   inputs: appInputs,
 
-  async probe(remote, ctx) {
-    const want = appInputs(ctx)
+  async probe(remote, _ctx, want) {
     const questions: Record<string, string> = {
       vhost: cmd('sha256sum', want.vhostPath),
       owner: cmd('stat', '-L', '-c', '%U:%G', want.root),
@@ -272,8 +288,7 @@ export const app: Step<AppInputs, AppFacts> = {
 
   plan: (facts, want) => planApp(facts, want),
 
-  async verify({remote}, ctx) {
-    const want = appInputs(ctx)
+  async verify({remote}, ctx, want) {
     const checks: CheckResult[] = []
     const test = await remote.exec(`${cmd(want.nginx, '-t')} 2>&1`, {sudo: true})
     checks.push(

@@ -1,7 +1,15 @@
 import type {Step, StepContext, StepPlan} from '../engine/step.js'
 import {messages} from '../messages.js'
 import {batchCommand, parseBatch} from '../platform/batch-probe.js'
-import {installCommand, type PackageNeed, packageQueryCommand, packagesFor, parseMissingPackages} from '../platform/packages.js'
+import {
+  installCommand,
+  type PackageNeed,
+  type PackagePlatform,
+  packagePlatform,
+  packageQueryCommand,
+  packagesFor,
+  parseMissingPackages,
+} from '../platform/packages.js'
 import {NGINX_BUILD_NEEDS, PECL_BUILD_NEEDS, phpBuildNeeds} from '../php/features.js'
 import {check} from './support/checks.js'
 import {phpBuild} from './support/php-build.js'
@@ -15,6 +23,8 @@ import {phpBuild} from './support/php-build.js'
 export interface BuildDepsInputs {
   packages: string[]
   installCommand: string
+  /** what the plan builds its install command from: it installs only the packages the probe found missing */
+  platform: PackagePlatform
   /** false: the host installs its builder's packages (build once, ship) and needs no compiler */
   compiles: boolean
 }
@@ -54,15 +64,19 @@ export function buildNeeds(ctx: Pick<StepContext, 'config' | 'facts' | 'host'>):
 export function buildDepsInputs(ctx: StepContext): BuildDepsInputs {
   const compiles = !installsPackages(ctx)
   const packages = packagesFor(compiles ? buildNeeds(ctx) : RUNTIME_ONLY_NEEDS, ctx.facts)
-  return {packages, installCommand: installCommand(packages, ctx.facts), compiles}
+  return {packages, installCommand: installCommand(packages, ctx.facts), platform: packagePlatform(ctx.facts), compiles}
 }
 
-export function planBuildDeps(facts: BuildDepsFacts, want: BuildDepsInputs, ctx: Pick<StepContext, 'facts'>): StepPlan {
+export function planBuildDeps(facts: BuildDepsFacts, want: BuildDepsInputs): StepPlan {
   if (facts.missingPackages.length === 0) return {actions: [], reason: `all ${want.packages.length} build packages are installed`}
   // only what is missing, so the plan says what will change; the install command waits for a held lock
   return {
     actions: [
-      {kind: 'run', description: `install ${facts.missingPackages.join(' ')}`, command: installCommand(facts.missingPackages, ctx.facts)},
+      {
+        kind: 'run',
+        description: `install ${facts.missingPackages.join(' ')}`,
+        command: installCommand(facts.missingPackages, want.platform),
+      },
     ],
   }
 }
@@ -79,14 +93,13 @@ export const buildDeps: Step<BuildDepsInputs, BuildDepsFacts> = {
 
   inputs: buildDepsInputs,
 
-  async probe(remote, ctx) {
-    return {missingPackages: await missing(remote, buildDepsInputs(ctx), ctx)}
+  async probe(remote, ctx, want) {
+    return {missingPackages: await missing(remote, want, ctx)}
   },
 
   plan: planBuildDeps,
 
-  async verify({remote}, ctx) {
-    const want = buildDepsInputs(ctx)
+  async verify({remote}, ctx, want) {
     const absent = await missing(remote, want, ctx)
     const packagesCheck = check(
       'build-packages',

@@ -33,6 +33,10 @@ export const NFT_UNIT_PATH = `/etc/systemd/system/${NFT_UNIT}.service`
 export const NFT_TABLE = 'inet lnmp_deploy'
 
 export interface DbFirewallInputs {
+  /** the host, named when its firewall is refused */
+  host: string
+  /** what picks the firewall (chooseFirewall) once the probe says whether firewalld runs */
+  platform: Pick<HostFacts, 'osFamily' | 'osVersion'>
   rule: AllowRule
   packages: string[]
   installCommand: string
@@ -53,7 +57,7 @@ export interface DbFirewallFacts {
   richRules: string[]
 }
 
-export function dbFirewallInputs(ctx: Pick<StepContext, 'config' | 'cluster' | 'facts'>): DbFirewallInputs {
+export function dbFirewallInputs(ctx: Pick<StepContext, 'config' | 'cluster' | 'facts' | 'host'>): DbFirewallInputs {
   const rule: AllowRule = {
     sources: [...new Set(hostsWithRole(ctx.cluster, 'web').map((h) => h.privateAddress))],
     memcachedPort: ctx.config.memcached.port,
@@ -61,6 +65,8 @@ export function dbFirewallInputs(ctx: Pick<StepContext, 'config' | 'cluster' | '
   }
   const packages = packagesFor(['nftables'], ctx.facts)
   return {
+    host: ctx.host.name,
+    platform: {osFamily: ctx.facts.osFamily, osVersion: ctx.facts.osVersion},
     rule,
     packages,
     installCommand: installCommand(packages, ctx.facts),
@@ -98,8 +104,8 @@ function planNftables(facts: DbFirewallFacts, want: DbFirewallInputs): Action[] 
   return actions
 }
 
-export function planDbFirewall(facts: DbFirewallFacts, want: DbFirewallInputs, ctx: Pick<StepContext, 'host' | 'facts'>): StepPlan {
-  const kind: FirewallKind = chooseFirewall(ctx.host.name, ctx.facts, facts.firewalldActive)
+export function planDbFirewall(facts: DbFirewallFacts, want: DbFirewallInputs): StepPlan {
+  const kind: FirewallKind = chooseFirewall(want.host, want.platform, facts.firewalldActive)
   const actions =
     kind === 'nftables'
       ? planNftables(facts, want)
@@ -157,14 +163,13 @@ export const dbFirewall: Step<DbFirewallInputs, DbFirewallFacts> = {
 
   inputs: dbFirewallInputs,
 
-  probe: (remote, ctx) => probeDbFirewall(remote, dbFirewallInputs(ctx), ctx.facts),
+  probe: (remote, ctx, want) => probeDbFirewall(remote, want, ctx.facts),
 
   plan: planDbFirewall,
 
-  async verify({remote, remoteOf}, ctx) {
-    const want = dbFirewallInputs(ctx)
+  async verify({remote, remoteOf}, ctx, want) {
     const facts = await probeDbFirewall(remote, want, ctx.facts)
-    const kind = chooseFirewall(ctx.host.name, ctx.facts, facts.firewalldActive)
+    const kind = chooseFirewall(want.host, want.platform, facts.firewalldActive)
     const checks: CheckResult[] = []
     if (kind === 'nftables') {
       checks.push(

@@ -161,8 +161,7 @@ export const lbUpstream: Step<LbUpstreamInputs, LbUpstreamFacts> = {
 
   inputs: lbUpstreamInputs,
 
-  async probe(remote, ctx) {
-    const want = lbUpstreamInputs(ctx)
+  async probe(remote, ctx, want) {
     const {stdout} = await remote.exec(
       batchCommand({
         packages: packageQueryCommand(want.packages, ctx.facts),
@@ -188,8 +187,7 @@ export const lbUpstream: Step<LbUpstreamInputs, LbUpstreamFacts> = {
 
   plan: (facts, want) => planLbUpstream(facts, want),
 
-  async verify({remote}, ctx) {
-    const want = lbUpstreamInputs(ctx)
+  async verify({remote}, ctx, want) {
     const checks: CheckResult[] = []
     const test = await remote.exec('nginx -t 2>&1', {sudo: true})
     checks.push(

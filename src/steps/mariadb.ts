@@ -447,8 +447,7 @@ export const mariadb: Step<MariadbInputs, MariadbFacts> = {
 
   inputs: mariadbInputs,
 
-  async probe(remote, ctx) {
-    const want = mariadbInputs(ctx)
+  async probe(remote, ctx, want) {
     const {stdout} = await remote.exec(probeCommand(want, ctx.facts), {sudo: true})
     const host = parseProbe(stdout, want, ctx.facts)
     return {...host, sql: host.active ? await probeSqlFacts(remote, want) : undefined}
@@ -456,8 +455,7 @@ export const mariadb: Step<MariadbInputs, MariadbFacts> = {
 
   plan: (facts, want) => planMariadb(facts, want),
 
-  async verify({remote, remoteOf}, ctx) {
-    const want = mariadbInputs(ctx)
+  async verify({remote, remoteOf}, ctx, want) {
     const secrets = secretsOf(want)
     const checks: CheckResult[] = []
     const state = await remote.exec(`${cmd('systemctl', 'is-active', want.service)}; ${cmd('systemctl', 'is-enabled', want.service)}`)

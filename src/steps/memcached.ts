@@ -85,8 +85,7 @@ export const memcached: Step<MemcachedInputs, MemcachedFacts> = {
 
   inputs: memcachedInputs,
 
-  async probe(remote, ctx) {
-    const want = memcachedInputs(ctx)
+  async probe(remote, ctx, want) {
     const {stdout} = await remote.exec(
       batchCommand({
         packages: packageQueryCommand(want.packages, ctx.facts),
@@ -107,8 +106,7 @@ export const memcached: Step<MemcachedInputs, MemcachedFacts> = {
 
   plan: planMemcached,
 
-  async verify({remote, remoteOf}, ctx) {
-    const want = memcachedInputs(ctx)
+  async verify({remote, remoteOf}, ctx, want) {
     const checks: CheckResult[] = []
     // TCP and UDP (listeningCommand asks for TCP only): UDP must be off
     const ss = cmd('ss', '-Hlntu', 'sport', '=', `:${want.port}`)

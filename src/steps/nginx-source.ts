@@ -187,8 +187,7 @@ export const nginxSource: Step<NginxSourceInputs, NginxSourceFacts> = {
 
   inputs: nginxSourceInputs,
 
-  async probe(remote, ctx) {
-    const want = nginxSourceInputs(ctx)
+  async probe(remote, _ctx, want) {
     const {stdout} = await remote.exec(
       batchCommand({
         marker: markerCommand(want.job.markerPath),
@@ -219,8 +218,7 @@ export const nginxSource: Step<NginxSourceInputs, NginxSourceFacts> = {
 
   plan: planNginxSource,
 
-  async verify({remote}, ctx) {
-    const want = nginxSourceInputs(ctx)
+  async verify({remote}, ctx, want) {
     const nginx = `${want.home}/sbin/nginx`
     // the build the config asks for has its version and flags; the link names it, or the build a rollback chose
     const built = `${want.dir}/sbin/nginx`

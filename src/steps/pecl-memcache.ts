@@ -138,8 +138,7 @@ export const peclMemcache: Step<PeclMemcacheInputs, PeclMemcacheFacts> = {
 
   inputs: peclMemcacheInputs,
 
-  async probe(remote, ctx) {
-    const want = peclMemcacheInputs(ctx)
+  async probe(remote, _ctx, want) {
     const {stdout} = await remote.exec(
       batchCommand({
         marker: markerCommand(want.job.markerPath),
@@ -162,8 +161,7 @@ export const peclMemcache: Step<PeclMemcacheInputs, PeclMemcacheFacts> = {
 
   plan: planPeclMemcache,
 
-  async verify({remote}, ctx) {
-    const want = peclMemcacheInputs(ctx)
+  async verify({remote}, ctx, want) {
     const php = `${want.phpDir}/bin/php`
     const stores = sessionStores(ctx)
     const modules = await askAll(remote, {m: cmd(php, '-m')})

@@ -114,8 +114,7 @@ export const phpFpm: Step<PhpFpmInputs, PhpFpmFacts> = {
 
   inputs: phpFpmInputs,
 
-  async probe(remote, ctx) {
-    const want = phpFpmInputs(ctx)
+  async probe(remote, _ctx, want) {
     const {stdout} = await remote.exec(
       batchCommand({
         ...Object.fromEntries(want.files.map((f, i) => [`file${i}`, cmd('sha256sum', f.path)])),
@@ -144,8 +143,7 @@ export const phpFpm: Step<PhpFpmInputs, PhpFpmFacts> = {
 
   plan: planPhpFpm,
 
-  async verify({remote}, ctx) {
-    const want = phpFpmInputs(ctx)
+  async verify({remote}, ctx, want) {
     // this build's configuration, live or staged; the php-switch step checks the running FPM
     const fpm = `${want.dir}/sbin/php-fpm`
     const a = await askAll(remote, {test: cmd(fpm, '-t'), unit: cmd('sha256sum', want.unitPath)})

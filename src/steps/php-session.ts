@@ -110,8 +110,7 @@ export const phpSession: Step<PhpSessionInputs, PhpSessionFacts> = {
 
   inputs: phpSessionInputs,
 
-  async probe(remote, ctx) {
-    const want = phpSessionInputs(ctx)
+  async probe(remote, _ctx, want) {
     const {stdout} = await remote.exec(
       batchCommand({ini: cmd('sha256sum', want.iniPath), probe: cmd('sha256sum', want.probePath), link: cmd('readlink', want.phpHome)}),
       {sudo: true},
@@ -122,8 +121,7 @@ export const phpSession: Step<PhpSessionInputs, PhpSessionFacts> = {
 
   plan: planPhpSession,
 
-  async verify({remote}, ctx) {
-    const want = phpSessionInputs(ctx)
+  async verify({remote}, ctx, want) {
     const live = (await remote.exec(cmd('readlink', want.phpHome), {sudo: true})).stdout.trim() === want.phpDir
     // the running FPM when this build is live; a staged build's own CLI (same php.ini and conf.d) before
     return [live ? await fpmSessionCheck(remote, want, ctx.host.name) : await stagedSessionCheck(remote, want, ctx.host.name)]

@@ -118,8 +118,7 @@ export const phpSource: Step<PhpSourceInputs, PhpSourceFacts> = {
 
   inputs: phpSourceInputs,
 
-  async probe(remote, ctx) {
-    const want = phpSourceInputs(ctx)
+  async probe(remote, _ctx, want) {
     const {stdout} = await remote.exec(
       batchCommand({
         marker: markerCommand(want.job.markerPath),
@@ -140,8 +139,7 @@ export const phpSource: Step<PhpSourceInputs, PhpSourceFacts> = {
 
   plan: planPhpSource,
 
-  async verify({remote}, ctx) {
-    const want = phpSourceInputs(ctx)
+  async verify({remote}, ctx, want) {
     // the build itself, live or staged: the php-switch step checks what the symlink and FPM run
     const php = `${want.build.dir}/bin/php`
     // one question for the version and the php.ini it loads: both checks name it as their command

@@ -72,8 +72,7 @@ export const phpSwitch: Step<PhpSwitchInputs, PhpSwitchFacts> = {
 
   inputs: phpSwitchInputs,
 
-  async probe(remote, ctx) {
-    const want = phpSwitchInputs(ctx)
+  async probe(remote, _ctx, want) {
     const a = parseBatch(
       (
         await remote.exec(
@@ -98,8 +97,7 @@ export const phpSwitch: Step<PhpSwitchInputs, PhpSwitchFacts> = {
 
   plan: planPhpSwitch,
 
-  async verify({remote}, ctx) {
-    const want = phpSwitchInputs(ctx)
+  async verify({remote}, ctx, want) {
     const port = 'tcp' in fpmReady(want.listen) ? Number(want.listen.split(':').pop()) : undefined
     const listeningQuestion = port === undefined ? cmd('test', '-S', want.listen) : listeningCommand(port)
     const a = await askAll(remote, {

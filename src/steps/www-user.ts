@@ -108,8 +108,7 @@ export const wwwUser: Step<WwwUserInputs, WwwUserFacts> = {
 
   inputs: (ctx) => ({host: ctx.host.name, ...ACCOUNT}),
 
-  async probe(remote, ctx) {
-    const want = this.inputs(ctx)
+  async probe(remote, _ctx, want) {
     const [groupByName, groupById, userByName, userById] = await Promise.all([
       getent(remote, 'group', want.group),
       getent(remote, 'group', want.gid),
@@ -121,8 +120,7 @@ export const wwwUser: Step<WwwUserInputs, WwwUserFacts> = {
 
   plan: (facts, inputs) => planWwwUser(facts, inputs),
 
-  async verify({remote}, ctx) {
-    const want = this.inputs(ctx)
+  async verify({remote}, ctx, want) {
     const user = await getent(remote, 'passwd', want.user)
     const group = await getent(remote, 'group', want.group)
     const ok = user?.id === want.uid && user.gid === want.gid && group?.id === want.gid && user.shell === want.shell

@@ -183,8 +183,8 @@ describe('runSteps over SSH', () => {
       return [
         {
           ...(first as AnyStep),
-          plan: (f: unknown, i: unknown, c: StepContext) => ({
-            actions: plan(f, i, c).actions.map((a) => (a.kind === 'service' ? {...a, ready} : a)),
+          plan: (f: unknown, i: unknown) => ({
+            actions: plan(f, i).actions.map((a) => (a.kind === 'service' ? {...a, ready} : a)),
           }),
         },
         ...rest,
@@ -230,8 +230,8 @@ describe('runSteps over SSH', () => {
         steps: [
           {
             ...(first as AnyStep),
-            plan: (f: unknown, i: unknown, c: StepContext) => ({
-              actions: plan(f, i, c).actions.map((a) => (a.kind === 'service' ? {...a, ready} : a)),
+            plan: (f: unknown, i: unknown) => ({
+              actions: plan(f, i).actions.map((a) => (a.kind === 'service' ? {...a, ready} : a)),
             }),
           },
           ...rest,

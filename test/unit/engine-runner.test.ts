@@ -217,9 +217,9 @@ describe('runSteps', () => {
     const steps = testSteps(state)
     const memcached = steps[1] as AnyStep
     const slowProbe = memcached.probe.bind(memcached)
-    memcached.probe = async (remote, ctx) => {
+    memcached.probe = async (remote, ctx, inputs) => {
       await new Promise((r) => setTimeout(r, 50))
-      return slowProbe(remote, ctx)
+      return slowProbe(remote, ctx, inputs)
     }
     const run = options(hosts, steps)
     await runSteps(run)
@@ -384,6 +384,52 @@ describe('runSteps', () => {
       {description: 'write /etc/secret.conf (mode 0600, content hidden)', diff: '--- /dev/null\n+++ /etc/secret.conf\n(content hidden)'},
     ])
     expect(JSON.stringify(plan)).not.toContain('hunter2')
+  })
+
+  it('computes the inputs once per unit and hands that one object to probe, plan and verify', async () => {
+    const {hosts, steps, memcached} = memcachedOnDb01()
+    // a fresh (equal) object per call, so which call's object reached each function can be told apart
+    const made: object[] = []
+    const seen: {fn: string; inputs: unknown}[] = []
+    let verifyOk = true
+    memcached.inputs = (ctx) => {
+      const inputs = {id: 'memcached', host: ctx.host.name}
+      made.push(inputs)
+      return inputs
+    }
+    memcached.probe = async (_remote, _ctx, inputs) => {
+      seen.push({fn: 'probe', inputs})
+      return {}
+    }
+    memcached.plan = (_facts, inputs) => {
+      seen.push({fn: 'plan', inputs})
+      return {actions: [{kind: 'run', description: 'do memcached', command: 'do-memcached'}]}
+    }
+    memcached.verify = async (_env, _ctx, inputs) => {
+      seen.push({fn: 'verify', inputs})
+      const ok = verifyOk
+      verifyOk = true
+      return [{name: 'memcached-ok', ok}]
+    }
+    const unitRun = async (mode: RunOptions['mode']) => {
+      made.length = 0
+      seen.length = 0
+      const summary = await runSteps(options(hosts, steps, {mode, filters: {hosts: ['db01']}}))
+      expect(summary.failures).toEqual([])
+      // a run first works out every unit's inputs to refuse a config that cannot work (preflight.ts); then the unit
+      // computes them once, and every function gets that object
+      expect(made).toHaveLength(mode === 'run' ? 2 : 1)
+      for (const s of seen) expect(s.inputs, s.fn).toBe(made.at(-1))
+      return seen.map((s) => s.fn)
+    }
+
+    expect(await unitRun('run')).toEqual(['probe', 'plan', 'verify'])
+    // recorded and verified, but the host drifted: the up-to-date check's verify, then probe, plan, verify again
+    verifyOk = false
+    expect(await unitRun('run')).toEqual(['verify', 'probe', 'plan', 'verify'])
+    verifyOk = false
+    expect(await unitRun('plan')).toEqual(['verify', 'probe', 'plan'])
+    expect(await unitRun('plan')).toEqual(['verify'])
   })
 
   it('emits run-start with the outline, then step events, then run-end with the summary', async () => {

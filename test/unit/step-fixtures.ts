@@ -121,7 +121,7 @@ export function planFixture<Inputs, Facts>(
 ): StepFixture['expected'] {
   const ctx = fixtureContext(fixture, options.secrets)
   const facts = options.facts ? options.facts(fixture.facts) : (fixture.facts as Facts)
-  const plan = step.plan(facts, step.inputs(ctx), ctx)
+  const plan = step.plan(facts, step.inputs(ctx))
   const actual = {actions: plan.actions.map(fixtureAction), ...(plan.reason === undefined ? {} : {reason: plan.reason})}
   const shown = strings(actual)
   for (const [key, secret] of ctx.secrets) {

@@ -10,7 +10,8 @@ import {configSchema} from '../../src/config/schema.js'
 import type {StepContext} from '../../src/engine/step.js'
 import type {HostFacts} from '../../src/platform/facts.js'
 import {quote} from '../../src/ssh/shell.js'
-import {app, appInputs, renderPhpMyAdminConfig, unpackCommand, vhostValidateCommand} from '../../src/steps/app.js'
+import {canonicalJson} from '../../src/engine/fingerprint.js'
+import {type AppFacts, app, appInputs, planApp, renderPhpMyAdminConfig, unpackCommand, vhostValidateCommand} from '../../src/steps/app.js'
 import {nginxReloadedReadiness} from '../../src/steps/support/nginx-reload.js'
 import {describeStepFixtures, loadStepFixtures, stepFixtureFolder} from './step-fixtures.js'
 import {FACTS} from './steps-support-fixtures.js'
@@ -74,8 +75,13 @@ describe('app', () => {
       path: '/var/lib/lnmp-deploy/src/phpMyAdmin-5.2.1-debian-lab.tar.gz',
     })
     expect(want.files).toEqual([expect.objectContaining({path: `${want.dir}/config.inc.php`, sensitive: true})])
-    // nothing secret in the fingerprint's plain data
-    expect(JSON.stringify({...want, files: []})).not.toContain(SECRET)
+    // the blowfish_secret reaches the plan through the inputs, out of their JSON and fingerprint (secretsDigest stands for it)
+    expect(want.files[0]?.content).toContain(SECRET)
+    expect(JSON.stringify(want)).not.toContain(SECRET)
+    expect(canonicalJson(want)).not.toContain(SECRET)
+    // a spread copy of the file has lost its content: the plan says so instead of writing nothing
+    const copied = {...want, files: want.files.map((f) => ({...f}))}
+    expect(() => planApp({fileSha256: {}} as unknown as AppFacts, copied)).toThrow(/config\.inc\.php without its content/)
   })
 
   it('config.inc.php points at the db host and carries the one blowfish_secret of the cluster', () => {

@@ -105,7 +105,7 @@ describe('build-deps plan', () => {
   const want = buildDepsInputs(ctx)
 
   it('installs only what is missing, waiting for a held dpkg lock', () => {
-    const plan = planBuildDeps({missingPackages: ['ccache', 'libonig-dev']}, want, ctx)
+    const plan = planBuildDeps({missingPackages: ['ccache', 'libonig-dev']}, want)
     expect(plan.actions).toEqual([
       {
         kind: 'run',
@@ -118,8 +118,12 @@ describe('build-deps plan', () => {
     ])
   })
 
+  it("carries what its install command needs of the host's facts, and nothing else (cores, arch stay out of the fingerprint)", () => {
+    expect(want.platform).toEqual({osId: 'debian', osVersion: '12', osFamily: 'debian', packageManager: 'apt'})
+  })
+
   it('is a no-op with a reason when all are installed', () => {
-    expect(planBuildDeps({missingPackages: []}, want, ctx)).toEqual({actions: [], reason: 'all 19 build packages are installed'})
+    expect(planBuildDeps({missingPackages: []}, want)).toEqual({actions: [], reason: 'all 19 build packages are installed'})
   })
 })
 

@@ -57,7 +57,7 @@ describe('db-firewall', () => {
     const ctx = ctxFor(FACTS.debian12)
     const want = dbFirewallInputs(ctx)
     expect(want.rule).toEqual({sources: ['172.16.1.7', '172.16.1.8'], memcachedPort: 11211, mysqlPort: 3306})
-    const plan = planDbFirewall(nothing, want, ctx)
+    const plan = planDbFirewall(nothing, want)
     expect(
       plan.actions.map((a) => ({
         ...a,
@@ -75,23 +75,23 @@ describe('db-firewall', () => {
     expect(want.unit).toContain(`ExecStart=/usr/sbin/nft -f ${NFT_RULES_PATH}`)
     // Debian 13: the same nftables package, paths and unit, so the same plan
     const trixie = ctxFor(FACTS.debian13)
-    expect(planDbFirewall(nothing, dbFirewallInputs(trixie), trixie)).toEqual(plan)
+    expect(planDbFirewall(nothing, dbFirewallInputs(trixie))).toEqual(plan)
   })
 
   it('Ubuntu 24.04 in place: nothing to do; a web host added: new rules loaded in one nft transaction', () => {
     const ctx = ctxFor(FACTS.ubuntu2404)
-    expect(planDbFirewall(loaded(ctx), dbFirewallInputs(ctx), ctx)).toEqual({
+    expect(planDbFirewall(loaded(ctx), dbFirewallInputs(ctx))).toEqual({
       actions: [],
       reason: 'nftables: only 172.16.1.7, 172.16.1.8 may reach 11211, 3306',
     })
     const grown = ctxFor(FACTS.ubuntu2404, ['172.16.1.7', '172.16.1.8', '172.16.1.9'])
-    const plan = planDbFirewall(loaded(ctx), dbFirewallInputs(grown), grown)
+    const plan = planDbFirewall(loaded(ctx), dbFirewallInputs(grown))
     expect(plan.actions.map((a) => (a.kind === 'run' ? a.command : a.kind))).toEqual(['write-file', `nft -f ${NFT_RULES_PATH}`])
   })
 
   it('a flushed ruleset (table gone, unit still active) is loaded again', () => {
     const ctx = ctxFor(FACTS.debian12)
-    const plan = planDbFirewall({...loaded(ctx), tableLoaded: false}, dbFirewallInputs(ctx), ctx)
+    const plan = planDbFirewall({...loaded(ctx), tableLoaded: false}, dbFirewallInputs(ctx))
     expect(plan.actions).toEqual([
       {kind: 'run', description: `load ${NFT_RULES_PATH} (table inet lnmp_deploy)`, command: `nft -f ${NFT_RULES_PATH}`},
     ])
@@ -103,14 +103,14 @@ describe('db-firewall', () => {
     const departed = firewalldRichRules({sources: ['172.16.1.9'], memcachedPort: 11211, mysqlPort: 3306})
     const someoneElses = 'rule family="ipv4" source address="10.9.9.9" service name="http" accept'
     const present = [...want.richRules.slice(0, 3), ...departed, someoneElses]
-    const plan = planDbFirewall({...nothing, firewalldActive: true, richRules: present}, want, ctx)
+    const plan = planDbFirewall({...nothing, firewalldActive: true, richRules: present}, want)
     expect(plan.actions.map((a) => (a.kind === 'run' ? a.command : a.kind))).toEqual([
       `firewall-cmd --permanent '--remove-rich-rule=rule family="ipv4" source address="172.16.1.9" port port="11211" protocol="tcp" accept'`,
       `firewall-cmd --permanent '--remove-rich-rule=rule family="ipv4" source address="172.16.1.9" port port="3306" protocol="tcp" accept'`,
       `firewall-cmd --permanent '--add-rich-rule=rule family="ipv4" source address="172.16.1.8" port port="3306" protocol="tcp" accept'`,
       'firewall-cmd --reload',
     ])
-    expect(planDbFirewall({...nothing, firewalldActive: true, richRules: [...want.richRules, someoneElses]}, want, ctx)).toEqual({
+    expect(planDbFirewall({...nothing, firewalldActive: true, richRules: [...want.richRules, someoneElses]}, want)).toEqual({
       actions: [],
       reason: 'firewalld: only 172.16.1.7, 172.16.1.8 may reach 11211, 3306',
     })
@@ -118,14 +118,14 @@ describe('db-firewall', () => {
 
   it('Rocky 9 without firewalld uses nftables; CentOS 7 without firewalld is refused, with it uses rich rules', () => {
     const rocky = ctxFor(FACTS.rocky9)
-    expect(planDbFirewall(nothing, dbFirewallInputs(rocky), rocky).actions[0]).toEqual({
+    expect(planDbFirewall(nothing, dbFirewallInputs(rocky)).actions[0]).toEqual({
       kind: 'run',
       description: 'install nftables',
       command: 'dnf install -y nftables',
     })
     const centos = ctxFor(FACTS.centos7)
-    expect(() => planDbFirewall(nothing, dbFirewallInputs(centos), centos)).toThrow(DeployError)
-    expect(planDbFirewall({...nothing, firewalldActive: true}, dbFirewallInputs(centos), centos).actions).toHaveLength(5)
+    expect(() => planDbFirewall(nothing, dbFirewallInputs(centos))).toThrow(DeployError)
+    expect(planDbFirewall({...nothing, firewalldActive: true}, dbFirewallInputs(centos)).actions).toHaveLength(5)
   })
 
   it('never filters SSH: no rule names it', () => {

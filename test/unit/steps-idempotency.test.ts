@@ -314,11 +314,11 @@ describe('idempotency sweep: every step plans nothing on the state its own fresh
             return
           }
           const want = step.inputs(ctx)
-          const fresh = step.plan(sweep.fresh(want, ctx), want, ctx)
+          const fresh = step.plan(sweep.fresh(want, ctx), want)
           expect(fresh.actions, 'a fresh host needs work').not.toEqual([])
           // the next run computes its context and inputs anew: a random or timed value in them would show here
           const next = sweepCtx(step, platform, config)
-          const again = step.plan(sweep.done(want, applied(fresh.actions), ctx), step.inputs(next), next)
+          const again = step.plan(sweep.done(want, applied(fresh.actions), ctx), step.inputs(next))
           expect(again).toEqual({actions: [], reason: expect.stringMatching(/\S/)})
         })
       }

@@ -461,7 +461,7 @@ describe('mariadb verify: mariadb-hardened', () => {
       return undefined
     })
     const web = scriptedRemote('web01', () => ({code: 1, stdout: '', stderr: ''}))
-    const checks = await mariadb.verify({remote: db, remoteOf: async () => web}, ctx)
+    const checks = await mariadb.verify({remote: db, remoteOf: async () => web}, ctx, mariadbInputs(ctx))
     return checks.find((c) => c.name === 'mariadb-hardened')
   }
 

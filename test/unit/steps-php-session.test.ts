@@ -87,7 +87,7 @@ describe("php-session verify: the running FPM when the build is live, the staged
   const dir = phpBuild(ctx).dir
   const probe = '/var/lib/lnmp-deploy/fpm-probe/fpm-ini.php'
   const answer = '{"sapi":"fpm-fcgi","save_handler":"memcache","save_path":"tcp://172.16.1.51:11211?timeout=3","memcache":true}\n'
-  const verify = (remote: Remote) => phpSession.verify({remote, remoteOf: async () => remote}, ctx)
+  const verify = (remote: Remote) => phpSession.verify({remote, remoteOf: async () => remote}, ctx, phpSessionInputs(ctx))
 
   it("live: one FastCGI request to FPM on its listen address, through the symlink's php", async () => {
     const remote = scriptedRemote({

@@ -189,7 +189,7 @@ describe('the staged switch order (issue 8: stage, then switch, in one move)', (
     'php-switch': {linkTarget: a.dir, active: true, enabled: true, runningExe: `${a.dir}/sbin/php-fpm`, pin: undefined},
   }
   const steps = orderSteps(STEPS).filter((s) => s.id in facts)
-  const plans = steps.map((s) => ({id: s.id, actions: s.plan(facts[s.id], s.inputs(ctxB), ctxB).actions as Action[]}))
+  const plans = steps.map((s) => ({id: s.id, actions: s.plan(facts[s.id], s.inputs(ctxB)).actions as Action[]}))
 
   it('B is another directory than A', () => {
     expect(b.dir).not.toBe(a.dir)
