@@ -13,6 +13,7 @@ import {
   BUILD_ROOT,
   type BuildJob,
   buildHash,
+  fromRoot,
   MARKER_NAME,
   markerCommand,
   RUNTIME_MANIFEST,
@@ -106,7 +107,7 @@ export function nginxSourceInputs(ctx: StepContext): NginxSourceInputs {
   return {
     version,
     tarball,
-    job: withPackage(job, shipping, [quote(dir.replace(/^\/+/, ''))]),
+    job: withPackage(job, shipping, [quote(fromRoot(dir))]),
     dir,
     home,
     confPath: `${dir}/conf/nginx.conf`,

@@ -12,7 +12,7 @@ import {renderTemplate, templatePath} from '../templates.js'
 import {buildKey} from '../packages/key.js'
 import {PECL_BUILD_NEEDS} from '../php/features.js'
 import {packagesFor} from '../platform/packages.js'
-import {BUILD_ROOT, type BuildJob, markerCommand, parseMarker, sameBuild} from './support/build.js'
+import {BUILD_ROOT, type BuildJob, fromRoot, markerCommand, parseMarker, sameBuild} from './support/build.js'
 import {askAll, check} from './support/checks.js'
 import {fpmReady} from './php-fpm.js'
 import {phpBuild} from './support/php-build.js'
@@ -87,8 +87,8 @@ export function peclMemcacheInputs(ctx: StepContext): PeclMemcacheInputs {
     tarball,
     // make install put memcache.so into the extension directory only php-config knows; the marker comes last
     job: withPackage(job, shipping, [
-      `"$(${cmd(phpConfig, '--extension-dir')} | sed 's,^/*,,')/memcache.so"`,
-      quote(runtimeManifest.replace(/^\/+/, '')),
+      `"./$(${cmd(phpConfig, '--extension-dir')} | sed 's,^/*,,')/memcache.so"`,
+      quote(fromRoot(runtimeManifest)),
     ]),
     iniPath: `${php.scanDir}/memcache.ini`,
     ini: renderTemplate('php/memcache.ini'),

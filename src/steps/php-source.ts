@@ -7,7 +7,7 @@ import {packagesFor} from '../platform/packages.js'
 import {requireSystemd} from '../platform/systemd.js'
 import {phpBuildNeeds} from '../php/features.js'
 import {and, cmd, ifMissing, quote} from '../ssh/shell.js'
-import {BUILD_ROOT, type BuildJob, MARKER_NAME, markerCommand, RUNTIME_MANIFEST, parseMarker, sameBuild} from './support/build.js'
+import {BUILD_ROOT, type BuildJob, fromRoot, MARKER_NAME, markerCommand, RUNTIME_MANIFEST, parseMarker, sameBuild} from './support/build.js'
 import {askAll, check, librariesCheck, unresolvedLibrariesCommand} from './support/checks.js'
 import {type PhpBuild, phpBuild, phpModules} from './support/php-build.js'
 import {type CompiledFacts, compileOrInstallActions, packageOnHostCommand, type Shipping, shippingFor, withPackage} from './support/ship.js'
@@ -69,7 +69,7 @@ export function phpSourceInputs(ctx: StepContext): PhpSourceInputs {
   return {
     build,
     tarball,
-    job: withPackage(job, shipping, [quote(build.dir.replace(/^\/+/, ''))]),
+    job: withPackage(job, shipping, [quote(fromRoot(build.dir))]),
     modules: phpModules(build),
     iniPath: `${build.dir}/lib/php.ini`,
     shipping,

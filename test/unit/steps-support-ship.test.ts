@@ -98,9 +98,9 @@ describe('compileOrInstallActions', () => {
         kind: 'run',
         description: 'install the package of build PHP and the runtime packages it lists (no compile)',
         command: [
-          `tar -C / -xzf ${now.shipping?.path} --exclude=${now.job.markerPath.slice(1)}`,
+          `tar -C / -xzf ${now.shipping?.path} --exclude=.${now.job.markerPath}`,
           `{ pkgs=$(grep -E '^[A-Za-z0-9][A-Za-z0-9.+_-]*$' ${now.build.dir}/.lnmp-deploy-runtime | tr '\\n' ' '); if [ -n "$pkgs" ]; then if ! ls /var/lib/apt/lists | grep -q _Packages; then apt-get -o DPkg::Lock::Timeout=600 update; fi && { DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y --no-install-recommends $pkgs || { apt-get -o DPkg::Lock::Timeout=600 update && DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y --no-install-recommends $pkgs; }; }; fi; }`,
-          `tar -C / -xzf ${now.shipping?.path} ${now.job.markerPath.slice(1)}`,
+          `tar -C / -xzf ${now.shipping?.path} .${now.job.markerPath}`,
         ].join(' &&\n'),
       },
     ])
@@ -126,15 +126,15 @@ describe('packScript', () => {
   it('packs the install with its marker last, world-readable for the SFTP pull, renamed into place', () => {
     expect(
       packScript(
-        {path: '/var/cache/lnmp-deploy/packages/php-8.4.24-0123456789abcdef.tar.gz', contents: ["'application/php-8.4.24-0123abcd'"]},
+        {path: '/var/cache/lnmp-deploy/packages/php-8.4.24-0123456789abcdef.tar.gz', contents: ["'./application/php-8.4.24-0123abcd'"]},
         '/application/php-8.4.24-0123abcd/.lnmp-deploy-build.json',
       ),
     ).toEqual([
       "echo '== pack /var/cache/lnmp-deploy/packages/php-8.4.24-0123456789abcdef.tar.gz'",
       'install -d -m 0755 /var/cache/lnmp-deploy/packages',
       'rm -f /var/cache/lnmp-deploy/packages/php-8.4.24-0123456789abcdef.tar.gz.tar /var/cache/lnmp-deploy/packages/php-8.4.24-0123456789abcdef.tar.gz.tar.gz',
-      "tar -C / --exclude=application/php-8.4.24-0123abcd/.lnmp-deploy-build.json -cf /var/cache/lnmp-deploy/packages/php-8.4.24-0123456789abcdef.tar.gz.tar 'application/php-8.4.24-0123abcd'",
-      'tar -C / -rf /var/cache/lnmp-deploy/packages/php-8.4.24-0123456789abcdef.tar.gz.tar application/php-8.4.24-0123abcd/.lnmp-deploy-build.json',
+      "tar -C / --exclude=./application/php-8.4.24-0123abcd/.lnmp-deploy-build.json -cf /var/cache/lnmp-deploy/packages/php-8.4.24-0123456789abcdef.tar.gz.tar './application/php-8.4.24-0123abcd'",
+      'tar -C / -rf /var/cache/lnmp-deploy/packages/php-8.4.24-0123456789abcdef.tar.gz.tar ./application/php-8.4.24-0123abcd/.lnmp-deploy-build.json',
       'gzip -1 /var/cache/lnmp-deploy/packages/php-8.4.24-0123456789abcdef.tar.gz.tar',
       'chmod 0644 /var/cache/lnmp-deploy/packages/php-8.4.24-0123456789abcdef.tar.gz.tar.gz',
       'mv -f /var/cache/lnmp-deploy/packages/php-8.4.24-0123456789abcdef.tar.gz.tar.gz /var/cache/lnmp-deploy/packages/php-8.4.24-0123456789abcdef.tar.gz',

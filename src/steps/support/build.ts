@@ -89,11 +89,19 @@ export interface BuildPackage {
 export const PACKAGE_DIR = '/var/cache/lnmp-deploy/packages'
 
 /**
+ * A path as tar takes it with `-C /`: relative, and starting with `./`, so a prefix whose first directory starts
+ * with a dash (`/-x/...`, which the schema allows) is never read as an option.
+ */
+export function fromRoot(path: string): string {
+  return `./${path.replace(/^\/+/, '')}`
+}
+
+/**
  * Packs the install, its marker last: unpacked on another host, the marker exists only once everything
  * before it does, as after a compile. gzip -1: the package crosses a network once and is unpacked often.
  */
 export function packScript(pkg: BuildPackage, markerPath: string): string[] {
-  const marker = quote(markerPath.replace(/^\/+/, ''))
+  const marker = quote(fromRoot(markerPath))
   const tar = quote(`${pkg.path}.tar`)
   return [
     `echo ${quote(`== pack ${pkg.path}`)}`,
@@ -113,7 +121,7 @@ export function packScript(pkg: BuildPackage, markerPath: string): string[] {
  * marker: a host whose libraries could not be installed has no marker, so the next run tries again.
  */
 export function unpackCommand(pkg: Pick<BuildPackage, 'path'>, markerPath: string, installRuntime: string): string {
-  const marker = markerPath.replace(/^\/+/, '')
+  const marker = fromRoot(markerPath)
   return [
     cmd('tar', '-C', '/', '-xzf', pkg.path, `--exclude=${marker}`),
     installRuntime,
@@ -154,9 +162,10 @@ export function buildScript(job: BuildJob): string {
       'fi',
     )
   }
-  for (const c of job.prepare ?? []) lines.push(`echo "== ${c.replaceAll('"', '')}"`, c)
+  // single-quoted: a value the schema let through is printed, never run, by the line that names it
+  for (const c of job.prepare ?? []) lines.push(`echo ${quote(`== ${c}`)}`, c)
   lines.push(
-    `echo "== ${cmd(...job.configure).replaceAll('"', '')}"`,
+    `echo ${quote(`== ${cmd(...job.configure)}`)}`,
     cmd(...job.configure),
     `echo "== make -j${job.cores}"`,
     // a parallel make that trips over a missing dependency in a Makefile still builds serially
