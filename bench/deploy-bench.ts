@@ -19,7 +19,7 @@ import YAML from 'yaml'
 import {configSchema} from '../src/config/schema.js'
 import {labPaths} from '../src/lab/paths.js'
 import {labDestroy, labUp} from '../src/lab/lab.js'
-import {readLabState} from '../src/lab/state.js'
+import {DEFAULT_LAB_STATE, readLabState} from '../src/lab/state.js'
 import {LAB_SUBNET_PREFIX} from '../src/lab/topology.js'
 import {type CliResult, lnmpDeploy, runSummary} from '../test/helpers/cli.js'
 import {ensureLabArtifacts, resetHosts} from '../test/helpers/lab.js'
@@ -303,7 +303,7 @@ async function sideBySide(): Promise<Figure> {
   labTouched = true
   await labDestroy({log: labLog})
   // no shared ccache: each web host compiles through its own, empty one, as real servers do
-  const up = await labUp({webs: 2, sharedCcache: false, log: labLog})
+  const up = await labUp({...DEFAULT_LAB_STATE, webs: 2, log: labLog})
   if (up.state.sharedCcache) throw new Error('the lab came up with a shared ccache: the cold figures would be warm')
   await ensureLabArtifacts()
   const config = await freshConfig({once: false, parallelHosts: 0})
@@ -342,7 +342,7 @@ async function warmPackages(config: string): Promise<void> {
 /** 6: web03 joins the running lab and the config; timed from `run` until lb01 has had web03 answer. */
 async function addWeb03(config: string): Promise<void> {
   log('lab up --web 3: web03 boots beside the running hosts')
-  await labUp({webs: 3, sharedCcache: false, log: labLog})
+  await labUp({...DEFAULT_LAB_STATE, webs: 3, log: labLog})
   const fromLab = (await labHosts()).find((h) => h.name === 'web03')
   const web03Address = labAddress(fromLab?.address, 'web03 in the lab config')
   await editConfig(config, (doc) => {
@@ -373,7 +373,7 @@ async function addWeb03(config: string): Promise<void> {
 /** 7: 23 web hosts; a deploy of the 20 new ones (an extra figure, no target), then no-op reruns on all 25 hosts. */
 async function twentyFiveHosts(config: string): Promise<void> {
   log('lab up --web 23: web04..web23 boot beside the running hosts')
-  await labUp({webs: 23, sharedCcache: false, log: labLog})
+  await labUp({...DEFAULT_LAB_STATE, webs: 23, log: labLog})
   const all = await labHosts()
   // every host the lab has, as it lists them; the rest of the config (build defaults, secrets' dir) stays
   await editConfig(config, (doc) => {
@@ -420,7 +420,9 @@ try {
   // the lab as others expect it: up, web01 and web02 (web03..web23 removed)
   if (labTouched && readLabState(labPaths())) {
     log('lab up --web 2: back to web01 and web02')
-    await labUp({webs: 2, log: labLog}).catch((e: unknown) => log(`could not put the lab back to 2 web hosts: ${String(e)}`))
+    await labUp({...DEFAULT_LAB_STATE, webs: 2, log: labLog}).catch((e: unknown) =>
+      log(`could not put the lab back to 2 web hosts: ${String(e)}`),
+    )
   }
   results.finishedAt = new Date().toISOString()
   if (resultsFile) {
