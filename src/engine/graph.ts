@@ -90,10 +90,11 @@ export function orderSteps<S extends StepNode>(steps: readonly S[]): S[] {
     for (const {stepId: id} of parsed) {
       if (!byId.has(id)) throw new StepGraphError(`step ${s.id}: after names unknown step '${id}'`)
     }
-    // 'builder:x' on step x itself is the same step on another host: it orders hosts, not steps
+    // 'builder:x' is a step on another host, the builder, which has no builder of its own: it orders hosts, not
+    // the steps of one host (nginx-source waits for the builder's pecl-memcache, which comes later on every host)
     deps.set(
       s.id,
-      parsed.filter((d) => !(d.kind === 'builder' && d.stepId === s.id)).map((d) => d.stepId),
+      parsed.filter((d) => d.kind !== 'builder').map((d) => d.stepId),
     )
   }
 

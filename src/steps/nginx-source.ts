@@ -184,7 +184,9 @@ export const nginxSource: Step<NginxSourceInputs, NginxSourceFacts> = {
   id: 'nginx-source',
   title: 'Compile nginx from source, link /application/nginx, configure and start it',
   roles: ['web'],
-  after: ['build-deps', 'www-user', 'builder:nginx-source'],
+  // a host that installs its builder's packages starts only once the builder built everything: once it restarts
+  // (out of the balancer's rotation) it never waits for the builder, who may need to leave the rotation itself
+  after: ['build-deps', 'www-user', 'builder:nginx-source', 'builder:pecl-memcache'],
 
   inputs: nginxSourceInputs,
 

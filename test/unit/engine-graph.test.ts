@@ -172,3 +172,23 @@ describe('schedule with a builder (build once, ship)', () => {
     expect(unit(sched, 'web02')?.needs).toEqual([{host: 'web02', stepId: 'www-user'}])
   })
 })
+
+describe('the real steps with a builder', () => {
+  it("a follower's first step that can restart waits for every build of its builder; nothing after it waits for the builder", async () => {
+    const {STEPS} = await import('../../src/steps/index.js')
+    const cluster: HostNode[] = [
+      {name: 'lb01', roles: ['lb']},
+      {name: 'web01', roles: ['web'], builder: 'web01'},
+      {name: 'web02', roles: ['web'], builder: 'web01'},
+      {name: 'db01', roles: ['db', 'cache']},
+    ]
+    const web02 = schedule(STEPS, cluster).find((h) => h.host === 'web02')?.units ?? []
+    const onWeb01 = (u: (typeof web02)[number]) => u.needs.filter((n) => n.host === 'web01').map((n) => n.stepId)
+    const first = web02.findIndex((u) => u.stepId === 'nginx-source')
+    expect(onWeb01(web02[first] as (typeof web02)[number]).sort()).toEqual(['nginx-source', 'pecl-memcache'])
+    // every web02 step before it restarts nothing; every one after it waits only for what web01 finished already
+    expect(web02.slice(0, first).map((u) => u.stepId)).toEqual(['www-user', 'build-deps'])
+    const builderSteps = new Set(['nginx-source', 'php-source', 'pecl-memcache'])
+    for (const unit of web02.slice(first + 1)) for (const id of onWeb01(unit)) expect(builderSteps.has(id)).toBe(true)
+  })
+})
