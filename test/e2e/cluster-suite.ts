@@ -235,16 +235,18 @@ export function clusterSuite(options: ClusterSuiteOptions): void {
   const memcached = (host: string, op: 'stop' | 'start') => onHost(host, `systemctl ${op} memcached`)
 
   describe('a session store that is up logs nobody out (issue 10)', () => {
-    it('10% of the SYNs to memcached on db01 dropped for 45 s: every request logged in (the extension waits 3 s, not 1)', async () => {
+    // a logout needs three SYNs of one connection lost in a row (0, 1 and 3 s): 0.05^3 per connection, about 0.02
+    // per run of ~150 connections; with the extension's default 1 s a single loss was a logged-out page
+    it('5% of the SYNs to memcached on db01 dropped for 45 s: every request logged in (the extension waits 4 s, not 1)', async () => {
       const table = 'inet lnmp_lab_loss'
       await onHost(
         'db01',
         `nft add table ${table} && nft add chain ${table} input '{ type filter hook input priority -10; policy accept; }' && ` +
-          `nft add rule ${table} input tcp dport 11211 'tcp flags & (syn | ack) == syn' numgen random mod 10 == 0 counter drop`,
+          `nft add rule ${table} input tcp dport 11211 'tcp flags & (syn | ack) == syn' numgen random mod 20 == 0 counter drop`,
       )
       let dropped = ''
       try {
-        await underLoad('10% of the SYNs to memcached dropped on db01', () => pause(45_000))
+        await underLoad('5% of the SYNs to memcached dropped on db01', () => pause(45_000))
       } finally {
         dropped = await onHost('db01', `nft list table ${table} | grep -o 'packets [0-9]*'; nft delete table ${table}`)
       }

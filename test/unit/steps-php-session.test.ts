@@ -14,8 +14,8 @@ describe('php-session inputs', () => {
     expect(want.phpDir).toBe(phpBuild(ctx).dir)
     expect(want.phpHome).toBe('/application/php')
     expect(want.iniPath).toBe(`${phpBuild(ctx).dir}/etc/conf.d/session.ini`)
-    expect(want.ini).toContain('\nsession.save_handler = memcache\nsession.save_path = "tcp://172.16.1.51:11211?timeout=3"\n')
-    expect(want.savePath).toBe('tcp://172.16.1.51:11211?timeout=3')
+    expect(want.ini).toContain('\nsession.save_handler = memcache\nsession.save_path = "tcp://172.16.1.51:11211?timeout=4"\n')
+    expect(want.savePath).toBe('tcp://172.16.1.51:11211?timeout=4')
     expect(want.probePath).toBe('/var/lib/lnmp-deploy/fpm-probe/fpm-ini.php')
   })
 
@@ -86,7 +86,7 @@ describe("php-session verify: the running FPM when the build is live, the staged
   const ctx = webCtx(FACTS.debian12)
   const dir = phpBuild(ctx).dir
   const probe = '/var/lib/lnmp-deploy/fpm-probe/fpm-ini.php'
-  const answer = '{"sapi":"fpm-fcgi","save_handler":"memcache","save_path":"tcp://172.16.1.51:11211?timeout=3","memcache":true}\n'
+  const answer = '{"sapi":"fpm-fcgi","save_handler":"memcache","save_path":"tcp://172.16.1.51:11211?timeout=4","memcache":true}\n'
   const verify = (remote: Remote) => phpSession.verify({remote, remoteOf: async () => remote}, ctx, phpSessionInputs(ctx))
 
   it("live: one FastCGI request to FPM on its listen address, through the symlink's php", async () => {
@@ -98,7 +98,7 @@ describe("php-session verify: the running FPM when the build is live, the staged
       {
         name: 'fpm-session-settings',
         ok: true,
-        detail: 'FPM uses memcache tcp://172.16.1.51:11211?timeout=3',
+        detail: 'FPM uses memcache tcp://172.16.1.51:11211?timeout=4',
         command: `/application/php/bin/php -- 127.0.0.1:9000 ${probe} < fastcgi-client.php`,
       },
     ])
@@ -112,7 +112,7 @@ describe("php-session verify: the running FPM when the build is live, the staged
       {
         name: 'staged-session-settings',
         ok: true,
-        detail: `${dir} uses memcache tcp://172.16.1.51:11211?timeout=3 (memcache loaded)`,
+        detail: `${dir} uses memcache tcp://172.16.1.51:11211?timeout=4 (memcache loaded)`,
         command: `${dir}/bin/php ${probe}`,
       },
     ])

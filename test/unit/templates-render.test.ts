@@ -100,10 +100,10 @@ describe('php', () => {
     const db01 = {address: '172.16.1.51', port: 11211}
     expect(lines(renderSessionIni('memcache', [db01]))).toEqual([
       'session.save_handler = memcache',
-      'session.save_path = "tcp://172.16.1.51:11211?timeout=3"',
+      'session.save_path = "tcp://172.16.1.51:11211?timeout=4"',
     ])
     expect(sessionSavePath('memcached', [db01])).toBe('172.16.1.51:11211')
-    expect(sessionSavePath('memcache', [{address: 'fd00::51', port: 11211}])).toBe('tcp://[fd00::51]:11211?timeout=3')
+    expect(sessionSavePath('memcache', [{address: 'fd00::51', port: 11211}])).toBe('tcp://[fd00::51]:11211?timeout=4')
     expect(lines(renderTemplate('php/memcache.ini'))).toEqual(['extension=memcache.so'])
   })
 })
@@ -172,7 +172,7 @@ describe('session stores (issue 10)', () => {
   it('memcache with two stores: every session on both (redundancy = stores + 1), consistent hashing, failover', () => {
     expect(lines(renderSessionIni('memcache', stores))).toEqual([
       'session.save_handler = memcache',
-      'session.save_path = "tcp://172.16.1.51:11211?timeout=3, tcp://172.16.1.52:11211?timeout=3"',
+      'session.save_path = "tcp://172.16.1.51:11211?timeout=4, tcp://172.16.1.52:11211?timeout=4"',
       'memcache.session_redundancy = 3',
       'memcache.hash_strategy = consistent',
       'memcache.allow_failover = 1',
@@ -184,7 +184,7 @@ describe('session stores (issue 10)', () => {
   it('one store: no copies to keep, so no redundancy lines; a lost SYN is ridden out (timeout 3 s, not 1)', () => {
     expect(lines(renderSessionIni('memcache', stores.slice(0, 1)))).toEqual([
       'session.save_handler = memcache',
-      'session.save_path = "tcp://172.16.1.51:11211?timeout=3"',
+      'session.save_path = "tcp://172.16.1.51:11211?timeout=4"',
     ])
   })
   it("memcached's save_path lists every store in its own syntax; files keeps /tmp", () => {
