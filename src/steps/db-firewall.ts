@@ -21,7 +21,7 @@ import type {Remote} from '../ssh/remote.js'
 import {and, cmd} from '../ssh/shell.js'
 import {renderTemplate} from '../templates.js'
 import {MYSQL_PORT} from './mariadb.js'
-import {check} from './support/checks.js'
+import {check, listeningCommand} from './support/checks.js'
 
 /**
  * The procedure binds memcached (and here MariaDB) to db01's private address, but binding alone leaves
@@ -159,7 +159,8 @@ export const dbFirewall: Step<DbFirewallInputs, DbFirewallFacts> = {
   id: 'db-firewall',
   title: 'Let only the web hosts reach memcached and MariaDB (host firewall, SSH untouched)',
   roles: ['db', 'cache'],
-  after: ['mariadb', 'memcached'],
+  // before the services: a web host added to the config must be let in before their checks connect from it
+  after: [],
 
   inputs: dbFirewallInputs,
 
@@ -207,9 +208,24 @@ export const dbFirewall: Step<DbFirewallInputs, DbFirewallFacts> = {
     const probes = ctx.cluster
       .filter((h) => h.name !== ctx.host.name)
       .map((h) => ({host: h, allowed: want.rule.sources.includes(h.privateAddress)}))
+    // the firewall comes before the services: one not listening yet cannot show the way in open (a reset looks
+    // like the firewall's), so those checks wait for the service's own step, which connects from each web host
+    const listening = new Map(
+      await Promise.all(ports.map(async ({port}) => [port, (await remote.exec(listeningCommand(port))).stdout.trim() !== ''] as const)),
+    )
     await Promise.all(
       probes.flatMap(({host, allowed}) =>
         ports.map(async ({name, port}) => {
+          if (allowed && !listening.get(port)) {
+            checks.push(
+              check(
+                `${name}-open-to-${host.name}`,
+                true,
+                `${target}:${port}: ${name} is not listening yet; its own step connects from ${host.name}`,
+              ),
+            )
+            return
+          }
           const from = await remoteOf(host.name)
           const command = tcpOpenCommand(target, port)
           const open = (await from.exec(command)).code === 0

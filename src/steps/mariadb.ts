@@ -444,6 +444,8 @@ export const mariadb: Step<MariadbInputs, MariadbFacts> = {
   id: 'mariadb',
   title: 'Install MariaDB on the private address, set the root password, let the web hosts log in',
   roles: ['db'],
+  // its checks connect from each web host: the firewall lets a new one in first
+  after: ['db-firewall'],
 
   inputs: mariadbInputs,
 

@@ -82,6 +82,8 @@ export const memcached: Step<MemcachedInputs, MemcachedFacts> = {
   id: 'memcached',
   title: 'Install memcached, bind it to the private address, start and enable it',
   roles: ['cache'],
+  // its checks connect from each web host: the firewall lets a new one in first
+  after: ['db-firewall'],
 
   inputs: memcachedInputs,
 

@@ -174,7 +174,8 @@ export function judgeSessionProof(exchanges: readonly ProofExchange[], want: Pro
       failover
         ? // the balancer retries a request a backend fails (502 from a stopped PHP-FPM, a refused connection)
           `${lbWord} reached ${list([...skipped])} but got an error or no connection: is \`systemctl start php-fpm\` on ${list([...skipped])} needed (and nginx running there)?`
-        : `is nginx running on ${list(missing)}, and is it in ${lbWord}'s upstream?`,
+        : // the balancer also stops trying a backend that failed twice within 5 s: a stopped PHP-FPM looks the same then
+          `is nginx running on ${list(missing)}, with PHP-FPM (\`systemctl status nginx php-fpm\` on ${list(missing)}), and is it in ${lbWord}'s upstream?`,
     )
   }
 

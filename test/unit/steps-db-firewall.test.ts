@@ -48,9 +48,13 @@ function loaded(ctx: StepContext): DbFirewallFacts {
 }
 
 describe('db-firewall', () => {
-  it('runs on db and cache hosts after MariaDB and memcached', () => {
+  it('runs on db and cache hosts before MariaDB and memcached, whose checks connect from each web host', async () => {
+    const {mariadb} = await import('../../src/steps/mariadb.js')
+    const {memcached} = await import('../../src/steps/memcached.js')
     expect(dbFirewall.roles).toEqual(['db', 'cache'])
-    expect(dbFirewall.after).toEqual(['mariadb', 'memcached'])
+    expect(dbFirewall.after).toEqual([])
+    expect(mariadb.after).toEqual(['db-firewall'])
+    expect(memcached.after).toEqual(['db-firewall'])
   })
 
   it('Debian 12: installs nft, writes rules checked by `nft -c`, a boot unit, and starts it', () => {

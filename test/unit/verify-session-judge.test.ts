@@ -58,7 +58,9 @@ describe('judgeSessionProof', () => {
     )
     // nobody even tried it: not in the upstream, or resting after failures
     const only = judgeSessionProof([write('web01'), ex('web01', TOKEN), ex('web01', TOKEN)], want)
-    expect(only.hint).toBe("is nginx running on web02, and is it in lb01's upstream?")
+    expect(only.hint).toBe(
+      "is nginx running on web02, with PHP-FPM (`systemctl status nginx php-fpm` on web02), and is it in lb01's upstream?",
+    )
   })
 
   it('fails with the backend that answers 502 (its PHP-FPM is down)', () => {
