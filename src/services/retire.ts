@@ -27,8 +27,12 @@ export interface RetireReport {
   summary: RunSummary
 }
 
-/** The steps whose files name the web hosts: the balancer's upstream, the database's grants and firewall. */
-export const FOLLOW_WEB_TIER = ['lb-upstream', 'mariadb', 'db-firewall', 'memcached']
+/**
+ * The steps whose files name the web hosts, in two rounds: the balancer first (its reload drains the host), then the
+ * database's grants and firewall and memcached's clients. Together in one run, db01 could shut the host out while
+ * lb01 still sent it users: a phpMyAdmin page that cannot reach MariaDB is a login page (a logout, as CI saw).
+ */
+export const FOLLOW_WEB_TIER = [['lb-upstream'], ['db-firewall', 'mariadb', 'memcached']]
 
 /**
  * `lnmp-deploy retire web03 --address ...`: for a web host already removed from the config. First the cluster
@@ -53,15 +57,35 @@ export async function retire(session: ClusterSession, request: RetireRequest): P
       },
     )
   }
-  const summary = await deploy(session, {
-    mode: 'run',
-    steps: FOLLOW_WEB_TIER,
-    onEvent: request.onEvent,
-    lockWaitSeconds: request.lockWaitSeconds,
-    clearStaleLock: request.clearStaleLock,
-    commandLine: request.commandLine,
-  })
+  const follow = (steps: string[]) =>
+    deploy(session, {
+      mode: 'run',
+      steps,
+      onEvent: request.onEvent,
+      lockWaitSeconds: request.lockWaitSeconds,
+      clearStaleLock: request.clearStaleLock,
+      commandLine: request.commandLine,
+    })
+  const [balancer, rest] = FOLLOW_WEB_TIER as [string[], string[]]
+  const drained = await follow(balancer)
+  if (!drained.ok) return {host, stopped: [], summary: drained}
+  await noBalancerLists(session, host, privateAddress)
+  const summary = await follow(rest)
   if (!summary.ok) return {host, stopped: [], summary}
+  const {remote, close} = await session.remoteOutside(host, address)
+  const stopped: string[] = []
+  try {
+    for (const unit of [COMPILED_UNITS.nginx, COMPILED_UNITS.phpFpm]) {
+      await remote.run(cmd('systemctl', 'disable', '--now', unit), {sudo: true})
+      stopped.push(unit)
+    }
+  } finally {
+    await close()
+  }
+  return {host, stopped, summary}
+}
+
+async function noBalancerLists(session: ClusterSession, host: string, privateAddress: string): Promise<void> {
   for (const lb of hostsWithRole(session.hosts, 'lb')) {
     const remote = await session.remoteOf(lb.name)
     const listed = parseUpstreamServers((await remote.run(upstreamServersCommand(), {sudo: true})).stdout)
@@ -76,15 +100,4 @@ export async function retire(session: ClusterSession, request: RetireRequest): P
       )
     }
   }
-  const {remote, close} = await session.remoteOutside(host, address)
-  const stopped: string[] = []
-  try {
-    for (const unit of [COMPILED_UNITS.nginx, COMPILED_UNITS.phpFpm]) {
-      await remote.run(cmd('systemctl', 'disable', '--now', unit), {sudo: true})
-      stopped.push(unit)
-    }
-  } finally {
-    await close()
-  }
-  return {host, stopped, summary}
 }
