@@ -21,9 +21,7 @@ export interface Shipping {
   kept: boolean
   /** the builder, when it is another host and compiles this same key: it runs first and keeps the package */
   builder?: string
-  /** the runtime manifest on the host: the packages owning the libraries the build loads */
-  manifest: string
-  /** writes the manifest after a compile (packed with the build) */
+  /** writes the runtime manifest (the packages owning the libraries the build loads) after a compile, packed with it */
   listRuntime: string
   /** installs what the manifest lists, where the package is unpacked */
   installRuntime: string
@@ -55,7 +53,6 @@ export function shippingFor(
     cacheDir: ctx.packages.cacheDir,
     kept: findPackage(ctx.packages.cacheDir, key) !== undefined,
     ...(sameAsBuilder ? {builder: builder.name} : {}),
-    manifest: runtime.manifest,
     listRuntime: runtimePackagesScript(runtime.files, runtime.manifest, ctx.facts),
     installRuntime: installListedCommand(runtime.manifest, ctx.facts),
     compileDeps: installCommand(own.libraries, ctx.facts),
