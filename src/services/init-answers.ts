@@ -7,7 +7,7 @@ import {envNameFor} from '../config/secrets.js'
 import {offeredPhpVersions, phpVersionLabel} from '../php/eol.js'
 import type {HostFacts} from '../platform/facts.js'
 import {
-  addressSchema,
+  hostAddressSchema,
   appSchema,
   configSchema,
   hostNameSchema,
@@ -89,7 +89,7 @@ export function answersFromFlags(flags: InitFlags): InitAnswers {
   const hosts = presetHosts(preset)
   for (const [name, address] of pairs(flags.host ?? [], messages.init.hostFlagSyntax)) {
     const host = presetHost(hosts, '--host', name, preset)
-    host.address = check('--host', `${name}=${address}`, addressSchema, address)
+    host.address = check('--host', `${name}=${address}`, hostAddressSchema, address)
     // the preset's private address belongs to the preset's network, not to the one just given
     delete host.privateAddress
   }
@@ -98,7 +98,7 @@ export function answersFromFlags(flags: InitFlags): InitAnswers {
     // a cache host's private address is given like a preset host's
     const added = cache.added.find((h) => h.name === name)
     const host = added ?? presetHost(hosts, '--private-address', name, preset, cache.added)
-    host.privateAddress = check('--private-address', `${name}=${address}`, addressSchema, address)
+    host.privateAddress = check('--private-address', `${name}=${address}`, hostAddressSchema, address)
   }
   const identityFile = flags['identity-file']
   return {
@@ -153,7 +153,7 @@ export function cacheFromFlags(
     const clash = hosts.find((h) => h.name === name)
     if (clash) throw new ConfigError(messages.init.cacheHostClash(name, preset, clash.roles.includes('cache')))
     if (added.some((h) => h.name === name)) throw new ConfigError(messages.init.givenTwice('--cache-host', name))
-    added.push({name, address: check('--cache-host', `${name}=${address}`, addressSchema, address), roles: ['cache']})
+    added.push({name, address: check('--cache-host', `${name}=${address}`, hostAddressSchema, address), roles: ['cache']})
   }
   const on: string[] = []
   for (const name of cacheOn) {

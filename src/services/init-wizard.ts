@@ -1,7 +1,7 @@
 import {input, select} from '@inquirer/prompts'
 import {messages} from '../messages.js'
 import {PRESETS, PRESET_NAMES, presetHosts, type PresetHost, type PresetName} from '../config/presets.js'
-import {addressSchema, hostNameSchema, portSchema, userNameSchema, versionSchema} from '../config/schema.js'
+import {hostAddressSchema, hostNameSchema, portSchema, userNameSchema, versionSchema} from '../config/schema.js'
 import type {HostFacts} from '../platform/facts.js'
 import {
   APP_KINDS,
@@ -126,7 +126,7 @@ async function askHost(host: PresetHost): Promise<PresetHost> {
   const address = await input({
     message: messages.init.addressQuestion(host.name, host.roles.join(' + ')),
     default: host.address,
-    validate: schemaCheck(addressSchema),
+    validate: schemaCheck(hostAddressSchema),
   })
   // only presets with a separate private network ask for it
   if (host.privateAddress === undefined) return {...host, address}
@@ -135,7 +135,7 @@ async function askHost(host: PresetHost): Promise<PresetHost> {
       message: messages.init.privateAddressQuestion(host.name),
       // the preset's private address makes sense only with the preset's public one
       default: address === host.address ? host.privateAddress : '',
-      validate: (v) => v.trim() === '' || schemaCheck(addressSchema)(v.trim()),
+      validate: (v) => v.trim() === '' || schemaCheck(hostAddressSchema)(v.trim()),
     })
   ).trim()
   const {privateAddress: _dropped, ...rest} = host

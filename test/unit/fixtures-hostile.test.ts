@@ -133,8 +133,8 @@ describe('hostile values reach a command as one argument each', () => {
         ?.slice(5),
     )
     expect(gets).toEqual([
-      ['http-get', 'FD00:0:0:1::7', '80', '/', SERVER_NAME],
-      ['http-get', '::ffff:172.16.1.8', '80', '/', SERVER_NAME],
+      ['http-get', 'fd00:0:0:1::7', '80', '/', SERVER_NAME],
+      ['http-get', 'fd00::172.16.1.8', '80', '/', SERVER_NAME],
     ])
   })
 
@@ -144,7 +144,7 @@ describe('hostile values reach a command as one argument each', () => {
       .filter((cmd) => cmd.includes('--add-rich-rule'))
       .map((cmd) => recordedCalls(cmd, ['firewall-cmd'])[0])
     expect(args).toEqual(
-      ['FD00:0:0:1::7', '::ffff:172.16.1.8'].flatMap((address) =>
+      ['fd00:0:0:1::7', 'fd00::172.16.1.8'].flatMap((address) =>
         [65535, 3306].map((port) => [
           'firewall-cmd',
           '--permanent',
@@ -169,8 +169,8 @@ describe('hostile values reach a command as one argument each', () => {
     expect(written?.contentSha256).toBe(sha256Of(sql))
     const grants = sql.split('\n').filter((l) => l.startsWith('GRANT'))
     expect(grants.map((l) => l.replace(/ IDENTIFIED BY .*/, ''))).toEqual([
-      `GRANT ALL PRIVILEGES ON \`lnmp_app\`.* TO '${APP_USER}'@'FD00:0:0:1::7'`,
-      `GRANT ALL PRIVILEGES ON \`lnmp_app\`.* TO '${APP_USER}'@'::ffff:172.16.1.8'`,
+      `GRANT ALL PRIVILEGES ON \`lnmp_app\`.* TO '${APP_USER}'@'fd00:0:0:1::7'`,
+      `GRANT ALL PRIVILEGES ON \`lnmp_app\`.* TO '${APP_USER}'@'fd00::172.16.1.8'`,
     ])
   })
 })

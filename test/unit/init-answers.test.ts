@@ -42,11 +42,24 @@ describe('answersFromFlags', () => {
     expect(answers.hosts[2]).toEqual({name: 'web02', address: '192.168.1.8', privateAddress: '10.1.1.8', roles: ['web']})
   })
 
+  it('keeps IPv6 addresses in lower case, as the config does', () => {
+    const answers = answersFromFlags({host: ['web01=FD00::7'], 'private-address': ['web01=FD00:0:0:1::7']})
+    expect(answers.hosts[1]).toEqual({name: 'web01', address: 'fd00::7', privateAddress: 'fd00:0:0:1::7', roles: ['web']})
+  })
+
   it.each([
     [{host: ['web01; rm -rf /=10.0.0.7']}, '--host "web01; rm -rf /": must be a host name (letters, digits, inner dashes)'],
     [{host: ['web09=10.0.0.9']}, '--host web09: preset tutorial has no host "web09" (it has lb01, web01, web02, db01)'],
     [{host: ['web01']}, '--host "web01": must be NAME=ADDRESS'],
     [{host: ['web01=10.0.0.7;reboot']}, '--host "web01=10.0.0.7;reboot": must be a DNS name or an IP address'],
+    [
+      {host: ['web01=::ffff:10.0.0.7']},
+      '--host "web01=::ffff:10.0.0.7": ::ffff:10.0.0.7 is an IPv4-mapped IPv6 address: the db and cache hosts\' firewall would allow it as an IPv6 source, which no IPv4 packet ever matches; write the IPv4 address 10.0.0.7',
+    ],
+    [
+      {'private-address': ['web01=::FFFF:AC10:107']},
+      '--private-address "web01=::FFFF:AC10:107": ::FFFF:AC10:107 is an IPv4-mapped IPv6 address',
+    ],
     [{preset: 'prod'}, '--preset "prod": must be one of tutorial, lab'],
     [{user: 'Root User'}, '--user "Root User": must be a POSIX user name'],
     [{port: 70000}, '--port "70000": Too big: expected number to be <=65535'],
