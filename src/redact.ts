@@ -9,3 +9,15 @@ export function redact(text: string, secrets: Iterable<string> | undefined): str
   for (const s of values) out = out.replaceAll(s, '***')
   return out
 }
+
+/**
+ * The key of the first secret that shows in text, whole or as a run of 6+ letters and digits of it (a secret
+ * quoted for SQL, a shell or an option file is escaped, and its long plain runs survive that); undefined when none.
+ */
+export function secretShownIn(text: string, secrets: ReadonlyMap<string, string>): string | undefined {
+  for (const [key, secret] of secrets) {
+    const needles = [secret, ...(secret.match(/[A-Za-z0-9_-]{6,}/g) ?? [])].filter((n) => n.length > 0)
+    if (needles.some((n) => text.includes(n))) return key
+  }
+  return undefined
+}

@@ -110,6 +110,22 @@ export interface VerifyEnv {
   remoteOf(hostName: string): Promise<Remote>
 }
 
+/**
+ * One read-only round trip of a probe, as two pure halves: the command the host runs and the parser of what it
+ * printed. Apart, each parser can be tested against output recorded on real hosts, and the recorder can ask every
+ * step's questions without knowing any step (test/unit/fixtures/probes/, scripts/record-probes.ts).
+ */
+export interface ProbeQuery<Inputs, Answer> {
+  /** read only, whatever the host's state: the recorder runs it on live hosts outside any plan */
+  command(inputs: Inputs, facts: HostFacts): string
+  /** as root: most of what a probe reads (configs, units, builds, the server's tables) is root's to read */
+  sudo: boolean
+  /** what the command reads on stdin: a secret goes there (a command line shows in ps and in logs), never into command */
+  stdin?(inputs: Inputs): string
+  /** the answer from what the command printed; the exit code is a fact only where the probe itself checks it */
+  parse(stdout: string, inputs: Inputs, facts: HostFacts): Answer
+}
+
 export interface Step<Inputs = unknown, Facts = unknown> {
   /** stable: it keys the journal */
   id: string
@@ -127,6 +143,12 @@ export interface Step<Inputs = unknown, Facts = unknown> {
   inputs(ctx: StepContext): Inputs
   /** read-only facts, cheap; asks about what `inputs` wants (its packages, files, paths) */
   probe(remote: Remote, ctx: StepContext, inputs: Inputs): Promise<Facts>
+  /**
+   * every round trip probe makes, by name; probe runs them and decides which (a second one may depend on the
+   * first one's answer). Declared so that recorded output pins each parser and a recorder runs them generically.
+   * Left out only by a step whose probe asks the host nothing.
+   */
+  probeQueries?: Readonly<Record<string, ProbeQuery<Inputs, unknown>>>
   /** pure: a function of the probe's facts and the inputs alone, so a plan is data a unit test pins */
   plan(facts: Facts, inputs: Inputs): StepPlan
   /** checks the host against the same inputs the plan was made from */

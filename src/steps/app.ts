@@ -2,7 +2,8 @@ import {readFileSync} from 'node:fs'
 
 import {hostsWithRole} from '../config/hosts.js'
 import {sha256Of} from '../hash.js'
-import type {Action, CheckResult, Step, StepContext, StepPlan} from '../engine/step.js'
+import {ask} from '../engine/probe-query.js'
+import type {Action, CheckResult, ProbeQuery, Step, StepContext, StepPlan} from '../engine/step.js'
 import {ConfigError} from '../errors.js'
 import {messages} from '../messages.js'
 import {fastcgiPass} from '../php/fpm.js'
@@ -186,6 +187,43 @@ export function unpackCommand(tarballPath: string, dir: string, sha: string): st
   )
 }
 
+/** The vhost, the web root (owner, link), the probe folder, the artifact and the app's files, one question each. */
+function appQuestions(want: AppInputs): Record<string, string> {
+  const questions: Record<string, string> = {
+    vhost: cmd('sha256sum', want.vhostPath),
+    owner: cmd('stat', '-L', '-c', '%U:%G', want.root),
+    link: cmd('readlink', want.root),
+    probes: and(cmd('test', '-d', PROBE_DIR), 'echo yes'),
+    ...(want.tarball ? {tarball: tarballSumCommand(want.tarball)} : {}),
+    ...(want.dir ? {unpacked: cmd('cat', `${want.dir}/${ARTIFACT_MARKER}`)} : {}),
+  }
+  want.files.forEach((f, i) => {
+    questions[`file${i}`] = cmd('sha256sum', f.path)
+  })
+  return questions
+}
+
+export const appQueries = {
+  /** every question of appQuestions, in one round trip */
+  host: {
+    command: (want) => batchCommand(appQuestions(want)),
+    sudo: true,
+    parse: (stdout, want): AppFacts => {
+      const a = parseBatch(stdout)
+      const first = (key: string) => firstWord(a.get(key))
+      return {
+        vhostSha256: first('vhost'),
+        fileSha256: Object.fromEntries(want.files.map((f, i) => [f.path, first(`file${i}`)])),
+        rootOwner: first('owner'),
+        tarballSha256: first('tarball'),
+        unpackedSha256: first('unpacked'),
+        linkTarget: a.get('link')?.trim() || undefined,
+        probeDir: a.get('probes')?.trim() === 'yes',
+      }
+    },
+  },
+} satisfies Record<string, ProbeQuery<AppInputs, unknown>>
+
 export function planApp(facts: AppFacts, want: AppInputs): StepPlan {
   const actions: Action[] = []
   let contentChanged = false
@@ -261,30 +299,9 @@ export const app: Step<AppInputs, AppFacts> = {
 
   inputs: appInputs,
 
-  async probe(remote, _ctx, want) {
-    const questions: Record<string, string> = {
-      vhost: cmd('sha256sum', want.vhostPath),
-      owner: cmd('stat', '-L', '-c', '%U:%G', want.root),
-      link: cmd('readlink', want.root),
-      probes: and(cmd('test', '-d', PROBE_DIR), 'echo yes'),
-      ...(want.tarball ? {tarball: tarballSumCommand(want.tarball)} : {}),
-      ...(want.dir ? {unpacked: cmd('cat', `${want.dir}/${ARTIFACT_MARKER}`)} : {}),
-    }
-    want.files.forEach((f, i) => {
-      questions[`file${i}`] = cmd('sha256sum', f.path)
-    })
-    const a = parseBatch((await remote.exec(batchCommand(questions), {sudo: true})).stdout)
-    const first = (key: string) => firstWord(a.get(key))
-    return {
-      vhostSha256: first('vhost'),
-      fileSha256: Object.fromEntries(want.files.map((f, i) => [f.path, first(`file${i}`)])),
-      rootOwner: first('owner'),
-      tarballSha256: first('tarball'),
-      unpackedSha256: first('unpacked'),
-      linkTarget: a.get('link')?.trim() || undefined,
-      probeDir: a.get('probes')?.trim() === 'yes',
-    }
-  },
+  probeQueries: appQueries,
+
+  probe: (remote, ctx, want) => ask(remote, appQueries.host, want, ctx.facts),
 
   plan: (facts, want) => planApp(facts, want),
 

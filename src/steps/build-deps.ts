@@ -1,4 +1,5 @@
-import type {Step, StepContext, StepPlan} from '../engine/step.js'
+import {ask} from '../engine/probe-query.js'
+import type {ProbeQuery, Step, StepContext, StepPlan} from '../engine/step.js'
 import {messages} from '../messages.js'
 import {batchCommand, parseBatch} from '../platform/batch-probe.js'
 import {
@@ -81,10 +82,14 @@ export function planBuildDeps(facts: BuildDepsFacts, want: BuildDepsInputs): Ste
   }
 }
 
-async function missing(remote: Parameters<Step['probe']>[0], want: BuildDepsInputs, ctx: StepContext): Promise<string[]> {
-  const {stdout} = await remote.exec(batchCommand({packages: packageQueryCommand(want.packages, ctx.facts)}))
-  return parseMissingPackages(want.packages, parseBatch(stdout).get('packages') ?? '', ctx.facts)
-}
+export const buildDepsQueries = {
+  /** the packages of the inputs not installed, in their order; the package database is readable without root */
+  packages: {
+    command: (want, facts) => batchCommand({packages: packageQueryCommand(want.packages, facts)}),
+    sudo: false,
+    parse: (stdout, want, facts) => parseMissingPackages(want.packages, parseBatch(stdout).get('packages') ?? '', facts),
+  },
+} satisfies Record<string, ProbeQuery<BuildDepsInputs, unknown>>
 
 export const buildDeps: Step<BuildDepsInputs, BuildDepsFacts> = {
   id: 'build-deps',
@@ -93,14 +98,16 @@ export const buildDeps: Step<BuildDepsInputs, BuildDepsFacts> = {
 
   inputs: buildDepsInputs,
 
+  probeQueries: buildDepsQueries,
+
   async probe(remote, ctx, want) {
-    return {missingPackages: await missing(remote, want, ctx)}
+    return {missingPackages: await ask(remote, buildDepsQueries.packages, want, ctx.facts)}
   },
 
   plan: planBuildDeps,
 
   async verify({remote}, ctx, want) {
-    const absent = await missing(remote, want, ctx)
+    const absent = await ask(remote, buildDepsQueries.packages, want, ctx.facts)
     const packagesCheck = check(
       'build-packages',
       absent.length === 0,

@@ -1,6 +1,7 @@
 import {hostsWithRole} from '../config/hosts.js'
 import {sha256Of} from '../hash.js'
-import type {Action, CheckResult, Step, StepContext, StepPlan} from '../engine/step.js'
+import {ask} from '../engine/probe-query.js'
+import type {Action, CheckResult, ProbeQuery, Step, StepContext, StepPlan} from '../engine/step.js'
 import {messages} from '../messages.js'
 import {batchCommand, firstWord, parseBatch} from '../platform/batch-probe.js'
 import type {HostFacts} from '../platform/facts.js'
@@ -17,7 +18,6 @@ import {
   renderNftables,
 } from '../platform/firewall.js'
 import {installCommand, packageQueryCommand, packagesFor, parseMissingPackages} from '../platform/packages.js'
-import type {Remote} from '../ssh/remote.js'
 import {and, cmd} from '../ssh/shell.js'
 import {renderTemplate} from '../templates.js'
 import {MYSQL_PORT} from './mariadb.js'
@@ -117,38 +117,42 @@ export function planDbFirewall(facts: DbFirewallFacts, want: DbFirewallInputs): 
   return {actions, reason: `${kind}: only ${want.rule.sources.join(', ')} may reach ${ports}`}
 }
 
-async function probeDbFirewall(remote: Remote, want: DbFirewallInputs, facts: HostFacts): Promise<DbFirewallFacts> {
-  const {stdout} = await remote.exec(
-    batchCommand({
-      firewalld: and(FIREWALLD_ACTIVE_COMMAND, 'echo active'),
-      packages: packageQueryCommand(want.packages, facts),
-      rules: cmd('sha256sum', NFT_RULES_PATH),
-      unit: cmd('sha256sum', NFT_UNIT_PATH),
-      enabled: cmd('systemctl', 'is-enabled', NFT_UNIT),
-      active: cmd('systemctl', 'is-active', NFT_UNIT),
-      table: and(`${cmd('nft', 'list', 'table', 'inet', 'lnmp_deploy')} >/dev/null`, 'echo loaded'),
-      rich: cmd('firewall-cmd', '--permanent', '--list-rich-rules'),
-    }),
-    {sudo: true},
-  )
-  const a = parseBatch(stdout)
-  const firewalldActive = a.get('firewalld')?.trim() === 'active'
-  return {
-    firewalldActive,
-    missingPackages: parseMissingPackages(want.packages, a.get('packages') ?? '', facts),
-    rulesSha256: firstWord(a.get('rules')),
-    unitSha256: firstWord(a.get('unit')),
-    enabled: a.get('enabled')?.trim() === 'enabled',
-    active: a.get('active')?.trim() === 'active',
-    tableLoaded: a.get('table')?.trim() === 'loaded',
-    richRules: firewalldActive
-      ? (a.get('rich') ?? '')
-          .split('\n')
-          .map((l) => l.trim())
-          .filter(Boolean)
-      : [],
-  }
-}
+export const dbFirewallQueries = {
+  /** both firewalls' state (which one applies depends on whether firewalld runs), in one round trip */
+  host: {
+    command: (want, facts) =>
+      batchCommand({
+        firewalld: and(FIREWALLD_ACTIVE_COMMAND, 'echo active'),
+        packages: packageQueryCommand(want.packages, facts),
+        rules: cmd('sha256sum', NFT_RULES_PATH),
+        unit: cmd('sha256sum', NFT_UNIT_PATH),
+        enabled: cmd('systemctl', 'is-enabled', NFT_UNIT),
+        active: cmd('systemctl', 'is-active', NFT_UNIT),
+        table: and(`${cmd('nft', 'list', 'table', 'inet', 'lnmp_deploy')} >/dev/null`, 'echo loaded'),
+        rich: cmd('firewall-cmd', '--permanent', '--list-rich-rules'),
+      }),
+    sudo: true,
+    parse: (stdout, want, facts): DbFirewallFacts => {
+      const a = parseBatch(stdout)
+      const firewalldActive = a.get('firewalld')?.trim() === 'active'
+      return {
+        firewalldActive,
+        missingPackages: parseMissingPackages(want.packages, a.get('packages') ?? '', facts),
+        rulesSha256: firstWord(a.get('rules')),
+        unitSha256: firstWord(a.get('unit')),
+        enabled: a.get('enabled')?.trim() === 'enabled',
+        active: a.get('active')?.trim() === 'active',
+        tableLoaded: a.get('table')?.trim() === 'loaded',
+        richRules: firewalldActive
+          ? (a.get('rich') ?? '')
+              .split('\n')
+              .map((l) => l.trim())
+              .filter(Boolean)
+          : [],
+      }
+    },
+  },
+} satisfies Record<string, ProbeQuery<DbFirewallInputs, unknown>>
 
 /** Ask from another host whether a TCP port answers: 0 open, anything else closed (reset or timeout). */
 export function tcpOpenCommand(address: string, port: number): string {
@@ -164,12 +168,14 @@ export const dbFirewall: Step<DbFirewallInputs, DbFirewallFacts> = {
 
   inputs: dbFirewallInputs,
 
-  probe: (remote, ctx, want) => probeDbFirewall(remote, want, ctx.facts),
+  probeQueries: dbFirewallQueries,
+
+  probe: (remote, ctx, want) => ask(remote, dbFirewallQueries.host, want, ctx.facts),
 
   plan: planDbFirewall,
 
   async verify({remote, remoteOf}, ctx, want) {
-    const facts = await probeDbFirewall(remote, want, ctx.facts)
+    const facts = await ask(remote, dbFirewallQueries.host, want, ctx.facts)
     const kind = chooseFirewall(want.host, want.platform, facts.firewalldActive)
     const checks: CheckResult[] = []
     if (kind === 'nftables') {

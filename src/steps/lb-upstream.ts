@@ -1,6 +1,7 @@
 import {hostsWithRole} from '../config/hosts.js'
 import {sha256Of} from '../hash.js'
-import type {Action, CheckResult, Step, StepContext, StepPlan} from '../engine/step.js'
+import {ask} from '../engine/probe-query.js'
+import type {Action, CheckResult, ProbeQuery, Step, StepContext, StepPlan} from '../engine/step.js'
 import {batchCommand, firstWord, parseBatch} from '../platform/batch-probe.js'
 import {
   DEBIAN_DEFAULT_SITE,
@@ -128,6 +129,34 @@ export function planLbUpstream(facts: LbUpstreamFacts, want: LbUpstreamInputs): 
   return {actions}
 }
 
+export const lbUpstreamQueries = {
+  /** the package, the upstream file and its backends, the default site and the service, in one round trip */
+  host: {
+    command: (want, facts) =>
+      batchCommand({
+        packages: packageQueryCommand(want.packages, facts),
+        // a web host out of rotation right now (marked `down`) is the rotation's business, not a drift
+        conf: confSumWithoutRotationCommand(want.confPath),
+        default: want.defaultSite ? and(cmd('test', '-e', want.defaultSite), 'echo present') : 'true',
+        enabled: cmd('systemctl', 'is-enabled', want.service),
+        active: cmd('systemctl', 'is-active', want.service),
+        backends: upstreamServersCommand(want.confPath),
+      }),
+    sudo: true,
+    parse: (stdout, want, facts): LbUpstreamFacts => {
+      const a = parseBatch(stdout)
+      return {
+        missingPackages: parseMissingPackages(want.packages, a.get('packages') ?? '', facts),
+        confSha256: firstWord(a.get('conf')),
+        defaultSitePresent: a.get('default')?.trim() === 'present',
+        enabled: a.get('enabled')?.trim() === 'enabled',
+        active: a.get('active')?.trim() === 'active',
+        backendsNow: parseUpstreamServers(a.get('backends') ?? ''),
+      }
+    },
+  },
+} satisfies Record<string, ProbeQuery<LbUpstreamInputs, unknown>>
+
 /** Each answer through the balancer, by the backend that gave it (X-Upstream, the last address tried). */
 export function judgeBackends(
   responses: Array<string | undefined>,
@@ -161,29 +190,9 @@ export const lbUpstream: Step<LbUpstreamInputs, LbUpstreamFacts> = {
 
   inputs: lbUpstreamInputs,
 
-  async probe(remote, ctx, want) {
-    const {stdout} = await remote.exec(
-      batchCommand({
-        packages: packageQueryCommand(want.packages, ctx.facts),
-        // a web host out of rotation right now (marked `down`) is the rotation's business, not a drift
-        conf: confSumWithoutRotationCommand(want.confPath),
-        default: want.defaultSite ? and(cmd('test', '-e', want.defaultSite), 'echo present') : 'true',
-        enabled: cmd('systemctl', 'is-enabled', want.service),
-        active: cmd('systemctl', 'is-active', want.service),
-        backends: upstreamServersCommand(want.confPath),
-      }),
-      {sudo: true},
-    )
-    const a = parseBatch(stdout)
-    return {
-      missingPackages: parseMissingPackages(want.packages, a.get('packages') ?? '', ctx.facts),
-      confSha256: firstWord(a.get('conf')),
-      defaultSitePresent: a.get('default')?.trim() === 'present',
-      enabled: a.get('enabled')?.trim() === 'enabled',
-      active: a.get('active')?.trim() === 'active',
-      backendsNow: parseUpstreamServers(a.get('backends') ?? ''),
-    }
-  },
+  probeQueries: lbUpstreamQueries,
+
+  probe: (remote, ctx, want) => ask(remote, lbUpstreamQueries.host, want, ctx.facts),
 
   plan: (facts, want) => planLbUpstream(facts, want),
 

@@ -1,6 +1,7 @@
 import {hostsWithRole} from '../config/hosts.js'
 import {sha256Of} from '../hash.js'
-import type {Action, CheckResult, Step, StepContext, StepPlan} from '../engine/step.js'
+import {ask, runQuery} from '../engine/probe-query.js'
+import type {Action, CheckResult, ProbeQuery, Step, StepContext, StepPlan} from '../engine/step.js'
 import {messages} from '../messages.js'
 import {batchCommand, firstWord, parseBatch} from '../platform/batch-probe.js'
 import {osMajor} from '../platform/detect.js'
@@ -422,9 +423,22 @@ export function parseProbe(stdout: string, want: MariadbInputs, facts: HostFacts
   }
 }
 
-async function probeSqlFacts(remote: Remote, want: MariadbInputs): Promise<MariadbSqlFacts | undefined> {
-  const result = await remote.exec(mysqlRootCommand(want.rootAuth), {sudo: true, stdin: probeSql(want, secretsOf(want))})
-  return result.code === 0 ? parseSqlFacts(result.stdout) : undefined
+/** The probe's two round trips: the host first; the server only while it runs (probe decides). */
+export const mariadbQueries = {
+  host: {command: probeCommand, sudo: true, parse: parseProbe},
+  sql: {
+    command: (want) => mysqlRootCommand(want.rootAuth),
+    sudo: true,
+    // the passwords are in the SQL (the server compares them): stdin, never the command line
+    stdin: (want) => probeSql(want, secretsOf(want)),
+    parse: parseSqlFacts,
+  },
+} satisfies Record<string, ProbeQuery<MariadbInputs, unknown>>
+
+async function probeSqlFacts(remote: Remote, want: MariadbInputs, facts: HostFacts): Promise<MariadbSqlFacts | undefined> {
+  // mysql that could not log in exits non-zero: no answer, whatever it printed
+  const result = await runQuery(remote, mariadbQueries.sql, want, facts)
+  return result.code === 0 ? mariadbQueries.sql.parse(result.stdout) : undefined
 }
 
 /** The web host logs in with the app user through the compiled PHP's mysqli; the script (and password) on stdin. */
@@ -449,10 +463,11 @@ export const mariadb: Step<MariadbInputs, MariadbFacts> = {
 
   inputs: mariadbInputs,
 
+  probeQueries: mariadbQueries,
+
   async probe(remote, ctx, want) {
-    const {stdout} = await remote.exec(probeCommand(want, ctx.facts), {sudo: true})
-    const host = parseProbe(stdout, want, ctx.facts)
-    return {...host, sql: host.active ? await probeSqlFacts(remote, want) : undefined}
+    const host = await ask(remote, mariadbQueries.host, want, ctx.facts)
+    return {...host, sql: host.active ? await probeSqlFacts(remote, want, ctx.facts) : undefined}
   },
 
   plan: (facts, want) => planMariadb(facts, want),
@@ -484,7 +499,7 @@ export const mariadb: Step<MariadbInputs, MariadbFacts> = {
       }),
     )
 
-    const sql = running ? await probeSqlFacts(remote, want) : undefined
+    const sql = running ? await probeSqlFacts(remote, want, ctx.facts) : undefined
     const {problems} = sqlDrift(sql, want)
     const accountHosts = sql?.accounts.map((a) => a.host).sort() ?? []
     checks.push(

@@ -3,7 +3,8 @@ import {readFileSync} from 'node:fs'
 
 import {hostsWithRole} from '../config/hosts.js'
 import {sha256Of} from '../hash.js'
-import type {Action, CheckResult, Step, StepContext, StepPlan} from '../engine/step.js'
+import {ask} from '../engine/probe-query.js'
+import type {Action, CheckResult, ProbeQuery, Step, StepContext, StepPlan} from '../engine/step.js'
 import {batchCommand, firstWord, parseBatch} from '../platform/batch-probe.js'
 import {memcachedConfigPath, renderMemcachedConfig} from '../platform/memcached.js'
 import {installCommand, packageQueryCommand, packagesFor, parseMissingPackages} from '../platform/packages.js'
@@ -76,6 +77,29 @@ export function judgeSetGet(reply: string, key: string, value: string): {ok: boo
   return {ok, detail: ok ? 'set, get and delete answered' : `unexpected reply: ${lines.filter(Boolean).join(' | ') || '(none)'}`}
 }
 
+export const memcachedQueries = {
+  /** the package, the config file and the service, in one round trip */
+  host: {
+    command: (want, facts) =>
+      batchCommand({
+        packages: packageQueryCommand(want.packages, facts),
+        config: cmd('sha256sum', want.configPath),
+        enabled: cmd('systemctl', 'is-enabled', want.service),
+        active: cmd('systemctl', 'is-active', want.service),
+      }),
+    sudo: true,
+    parse: (stdout, want, facts): MemcachedFacts => {
+      const answers = parseBatch(stdout)
+      return {
+        missingPackages: parseMissingPackages(want.packages, answers.get('packages') ?? '', facts),
+        configSha256: firstWord(answers.get('config')),
+        enabled: answers.get('enabled')?.trim() === 'enabled',
+        active: answers.get('active')?.trim() === 'active',
+      }
+    },
+  },
+} satisfies Record<string, ProbeQuery<MemcachedInputs, unknown>>
+
 const SET_GET_SCRIPT = () => readFileSync(templatePath('probes/memcached-set-get.sh'), 'utf8')
 
 export const memcached: Step<MemcachedInputs, MemcachedFacts> = {
@@ -87,24 +111,9 @@ export const memcached: Step<MemcachedInputs, MemcachedFacts> = {
 
   inputs: memcachedInputs,
 
-  async probe(remote, ctx, want) {
-    const {stdout} = await remote.exec(
-      batchCommand({
-        packages: packageQueryCommand(want.packages, ctx.facts),
-        config: cmd('sha256sum', want.configPath),
-        enabled: cmd('systemctl', 'is-enabled', want.service),
-        active: cmd('systemctl', 'is-active', want.service),
-      }),
-      {sudo: true},
-    )
-    const answers = parseBatch(stdout)
-    return {
-      missingPackages: parseMissingPackages(want.packages, answers.get('packages') ?? '', ctx.facts),
-      configSha256: firstWord(answers.get('config')),
-      enabled: answers.get('enabled')?.trim() === 'enabled',
-      active: answers.get('active')?.trim() === 'active',
-    }
-  },
+  probeQueries: memcachedQueries,
+
+  probe: (remote, ctx, want) => ask(remote, memcachedQueries.host, want, ctx.facts),
 
   plan: planMemcached,
 

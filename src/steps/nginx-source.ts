@@ -1,4 +1,5 @@
-import type {Action, Step, StepContext, StepPlan} from '../engine/step.js'
+import {ask} from '../engine/probe-query.js'
+import type {Action, ProbeQuery, Step, StepContext, StepPlan} from '../engine/step.js'
 import {sha256Of} from '../hash.js'
 import {messages} from '../messages.js'
 import {batchCommand, firstWord, parseBatch} from '../platform/batch-probe.js'
@@ -180,18 +181,10 @@ export function planNginxSource(facts: NginxSourceFacts, want: NginxSourceInputs
   return {actions, reason: `nginx ${want.version} built in ${want.dir}, linked, configured and running${pinned}`}
 }
 
-export const nginxSource: Step<NginxSourceInputs, NginxSourceFacts> = {
-  id: 'nginx-source',
-  title: 'Compile nginx from source, link /application/nginx, configure and start it',
-  roles: ['web'],
-  // a host that installs its builder's packages starts only once the builder built everything: once it restarts
-  // (out of the balancer's rotation) it never waits for the builder, who may need to leave the rotation itself
-  after: ['build-deps', 'www-user', 'builder:nginx-source', 'builder:pecl-memcache'],
-
-  inputs: nginxSourceInputs,
-
-  async probe(remote, _ctx, want) {
-    const {stdout} = await remote.exec(
+export const nginxSourceQueries = {
+  /** the build, its link, tarball, config, unit, service, rollback pin and shipped package, in one round trip */
+  host: {
+    command: (want) =>
       batchCommand({
         marker: markerCommand(want.job.markerPath),
         link: readlinkCommand(want.home),
@@ -202,22 +195,38 @@ export const nginxSource: Step<NginxSourceInputs, NginxSourceFacts> = {
         pin: pinCommand('nginx'),
         package: packageOnHostCommand(want.shipping),
       }),
-      {sudo: true},
-    )
-    const a = parseBatch(stdout)
-    const sum = (k: string) => firstWord(a.get(k))
-    return {
-      marker: parseMarker(a.get('marker')),
-      linkTarget: a.get('link')?.trim() ?? '',
-      tarballSha256: sum('tarball'),
-      packageOnHost: a.get('package')?.trim() === 'yes',
-      confSha256: sum('conf'),
-      unitSha256: sum('unit'),
-      active: a.get('active')?.trim() === 'active',
-      enabled: a.get('enabled')?.trim() === 'enabled',
-      pin: parsePin(a.get('pin')),
-    }
+    sudo: true,
+    parse: (stdout): NginxSourceFacts => {
+      const a = parseBatch(stdout)
+      const sum = (k: string) => firstWord(a.get(k))
+      return {
+        marker: parseMarker(a.get('marker')),
+        linkTarget: a.get('link')?.trim() ?? '',
+        tarballSha256: sum('tarball'),
+        packageOnHost: a.get('package')?.trim() === 'yes',
+        confSha256: sum('conf'),
+        unitSha256: sum('unit'),
+        active: a.get('active')?.trim() === 'active',
+        enabled: a.get('enabled')?.trim() === 'enabled',
+        pin: parsePin(a.get('pin')),
+      }
+    },
   },
+} satisfies Record<string, ProbeQuery<NginxSourceInputs, unknown>>
+
+export const nginxSource: Step<NginxSourceInputs, NginxSourceFacts> = {
+  id: 'nginx-source',
+  title: 'Compile nginx from source, link /application/nginx, configure and start it',
+  roles: ['web'],
+  // a host that installs its builder's packages starts only once the builder built everything: once it restarts
+  // (out of the balancer's rotation) it never waits for the builder, who may need to leave the rotation itself
+  after: ['build-deps', 'www-user', 'builder:nginx-source', 'builder:pecl-memcache'],
+
+  inputs: nginxSourceInputs,
+
+  probeQueries: nginxSourceQueries,
+
+  probe: (remote, ctx, want) => ask(remote, nginxSourceQueries.host, want, ctx.facts),
 
   plan: planNginxSource,
 

@@ -1,6 +1,7 @@
 import {readFileSync} from 'node:fs'
 
-import type {Action, Step, StepContext, StepPlan} from '../engine/step.js'
+import {ask} from '../engine/probe-query.js'
+import type {Action, ProbeQuery, Step, StepContext, StepPlan} from '../engine/step.js'
 import {sha256Of} from '../hash.js'
 import {messages} from '../messages.js'
 import {batchCommand, firstWord, parseBatch} from '../platform/batch-probe.js'
@@ -128,6 +129,31 @@ export function judgeConnectTest(stdout: string): {ok: boolean; detail: string} 
   }
 }
 
+export const peclMemcacheQueries = {
+  /** the build's marker, the tarball, memcache.ini, the PHP link and a shipped package, in one round trip */
+  host: {
+    command: (want) =>
+      batchCommand({
+        marker: markerCommand(want.job.markerPath),
+        tarball: tarballSumCommand(want.tarball),
+        ini: cmd('sha256sum', want.iniPath),
+        link: cmd('readlink', want.phpHome),
+        package: packageOnHostCommand(want.shipping),
+      }),
+    sudo: true,
+    parse: (stdout): PeclMemcacheFacts => {
+      const a = parseBatch(stdout)
+      return {
+        marker: parseMarker(a.get('marker')),
+        tarballSha256: a.get('tarball')?.trim() || undefined,
+        packageOnHost: a.get('package')?.trim() === 'yes',
+        iniSha256: firstWord(a.get('ini')),
+        linkTarget: a.get('link')?.trim() ?? '',
+      }
+    },
+  },
+} satisfies Record<string, ProbeQuery<PeclMemcacheInputs, unknown>>
+
 const CONNECT_PROBE = () => readFileSync(templatePath('probes/memcache-connect.php'), 'utf8')
 
 export const peclMemcache: Step<PeclMemcacheInputs, PeclMemcacheFacts> = {
@@ -138,26 +164,9 @@ export const peclMemcache: Step<PeclMemcacheInputs, PeclMemcacheFacts> = {
 
   inputs: peclMemcacheInputs,
 
-  async probe(remote, _ctx, want) {
-    const {stdout} = await remote.exec(
-      batchCommand({
-        marker: markerCommand(want.job.markerPath),
-        tarball: tarballSumCommand(want.tarball),
-        ini: cmd('sha256sum', want.iniPath),
-        link: cmd('readlink', want.phpHome),
-        package: packageOnHostCommand(want.shipping),
-      }),
-      {sudo: true},
-    )
-    const a = parseBatch(stdout)
-    return {
-      marker: parseMarker(a.get('marker')),
-      tarballSha256: a.get('tarball')?.trim() || undefined,
-      packageOnHost: a.get('package')?.trim() === 'yes',
-      iniSha256: firstWord(a.get('ini')),
-      linkTarget: a.get('link')?.trim() ?? '',
-    }
-  },
+  probeQueries: peclMemcacheQueries,
+
+  probe: (remote, ctx, want) => ask(remote, peclMemcacheQueries.host, want, ctx.facts),
 
   plan: planPeclMemcache,
 

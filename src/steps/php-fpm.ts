@@ -1,4 +1,5 @@
-import type {Action, Step, StepContext, StepPlan} from '../engine/step.js'
+import {ask} from '../engine/probe-query.js'
+import type {Action, ProbeQuery, Step, StepContext, StepPlan} from '../engine/step.js'
 import {sha256Of} from '../hash.js'
 import {messages} from '../messages.js'
 import {batchCommand, firstWord, parseBatch} from '../platform/batch-probe.js'
@@ -106,6 +107,37 @@ export function planPhpFpm(facts: PhpFpmFacts, want: PhpFpmInputs): StepPlan {
   return {actions}
 }
 
+export const phpFpmQueries = {
+  /** the build's FPM files, the unit, the service, the link and the pool's listen on disk, in one round trip */
+  host: {
+    command: (want) =>
+      batchCommand({
+        ...Object.fromEntries(want.files.map((f, i) => [`file${i}`, cmd('sha256sum', f.path)])),
+        unit: cmd('sha256sum', want.unitPath),
+        active: cmd('systemctl', 'is-active', want.service),
+        link: cmd('readlink', want.home),
+        listen: `sed -n 's/^listen = //p' ${quote(want.files[0]?.path ?? '')}`,
+      }),
+    sudo: true,
+    parse: (stdout, want): PhpFpmFacts => {
+      const a = parseBatch(stdout)
+      const sum = (k: string) => firstWord(a.get(k))
+      const sums: Record<string, string> = {}
+      want.files.forEach((f, i) => {
+        const s = sum(`file${i}`)
+        if (s) sums[f.path] = s
+      })
+      return {
+        sums,
+        unitSha256: sum('unit'),
+        active: a.get('active')?.trim() === 'active',
+        linkTarget: a.get('link')?.trim() ?? '',
+        ...(a.get('listen')?.trim() ? {listenNow: a.get('listen')?.trim()} : {}),
+      }
+    },
+  },
+} satisfies Record<string, ProbeQuery<PhpFpmInputs, unknown>>
+
 export const phpFpm: Step<PhpFpmInputs, PhpFpmFacts> = {
   id: 'php-fpm',
   title: 'Configure PHP-FPM (php-fpm.conf, the www pool) in the build and install its unit',
@@ -114,32 +146,9 @@ export const phpFpm: Step<PhpFpmInputs, PhpFpmFacts> = {
 
   inputs: phpFpmInputs,
 
-  async probe(remote, _ctx, want) {
-    const {stdout} = await remote.exec(
-      batchCommand({
-        ...Object.fromEntries(want.files.map((f, i) => [`file${i}`, cmd('sha256sum', f.path)])),
-        unit: cmd('sha256sum', want.unitPath),
-        active: cmd('systemctl', 'is-active', want.service),
-        link: cmd('readlink', want.home),
-        listen: `sed -n 's/^listen = //p' ${quote(want.files[0]?.path ?? '')}`,
-      }),
-      {sudo: true},
-    )
-    const a = parseBatch(stdout)
-    const sum = (k: string) => firstWord(a.get(k))
-    const sums: Record<string, string> = {}
-    want.files.forEach((f, i) => {
-      const s = sum(`file${i}`)
-      if (s) sums[f.path] = s
-    })
-    return {
-      sums,
-      unitSha256: sum('unit'),
-      active: a.get('active')?.trim() === 'active',
-      linkTarget: a.get('link')?.trim() ?? '',
-      ...(a.get('listen')?.trim() ? {listenNow: a.get('listen')?.trim()} : {}),
-    }
-  },
+  probeQueries: phpFpmQueries,
+
+  probe: (remote, ctx, want) => ask(remote, phpFpmQueries.host, want, ctx.facts),
 
   plan: planPhpFpm,
 

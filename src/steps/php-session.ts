@@ -1,6 +1,7 @@
 import {readFileSync} from 'node:fs'
 
-import type {Action, CheckResult, Step, StepContext, StepPlan} from '../engine/step.js'
+import {ask} from '../engine/probe-query.js'
+import type {Action, CheckResult, ProbeQuery, Step, StepContext, StepPlan} from '../engine/step.js'
 import {sha256Of} from '../hash.js'
 import {ConfigError} from '../errors.js'
 import {messages} from '../messages.js'
@@ -100,6 +101,19 @@ export function parseFpmAnswer(stdout: string): FpmSessionSettings | undefined {
   }
 }
 
+export const phpSessionQueries = {
+  /** session.ini, the FPM probe script and the PHP link, in one round trip */
+  host: {
+    command: (want) =>
+      batchCommand({ini: cmd('sha256sum', want.iniPath), probe: cmd('sha256sum', want.probePath), link: cmd('readlink', want.phpHome)}),
+    sudo: true,
+    parse: (stdout): PhpSessionFacts => {
+      const a = parseBatch(stdout)
+      return {iniSha256: firstWord(a.get('ini')), probeSha256: firstWord(a.get('probe')), linkTarget: a.get('link')?.trim() ?? ''}
+    },
+  },
+} satisfies Record<string, ProbeQuery<PhpSessionInputs, unknown>>
+
 const FASTCGI_CLIENT = () => readFileSync(templatePath('php/fastcgi-client.php'), 'utf8')
 
 export const phpSession: Step<PhpSessionInputs, PhpSessionFacts> = {
@@ -110,14 +124,9 @@ export const phpSession: Step<PhpSessionInputs, PhpSessionFacts> = {
 
   inputs: phpSessionInputs,
 
-  async probe(remote, _ctx, want) {
-    const {stdout} = await remote.exec(
-      batchCommand({ini: cmd('sha256sum', want.iniPath), probe: cmd('sha256sum', want.probePath), link: cmd('readlink', want.phpHome)}),
-      {sudo: true},
-    )
-    const a = parseBatch(stdout)
-    return {iniSha256: firstWord(a.get('ini')), probeSha256: firstWord(a.get('probe')), linkTarget: a.get('link')?.trim() ?? ''}
-  },
+  probeQueries: phpSessionQueries,
+
+  probe: (remote, ctx, want) => ask(remote, phpSessionQueries.host, want, ctx.facts),
 
   plan: planPhpSession,
 

@@ -1,4 +1,5 @@
-import type {Action, Step, StepContext, StepPlan} from '../engine/step.js'
+import {ask} from '../engine/probe-query.js'
+import type {Action, ProbeQuery, Step, StepContext, StepPlan} from '../engine/step.js'
 import {messages} from '../messages.js'
 import {batchCommand, parseBatch} from '../platform/batch-probe.js'
 import type {BuildKeyParts} from '../packages/key.js'
@@ -110,6 +111,29 @@ export function missingModules(phpM: string, wanted: readonly string[]): string[
   return wanted.filter((m) => !listed.has(m.toLowerCase()))
 }
 
+export const phpSourceQueries = {
+  /** the build's marker, the tarball, php.ini and a shipped package, in one round trip */
+  host: {
+    command: (want) =>
+      batchCommand({
+        marker: markerCommand(want.job.markerPath),
+        tarball: tarballSumCommand(want.tarball),
+        ini: and(cmd('test', '-e', want.iniPath), 'echo yes'),
+        package: packageOnHostCommand(want.shipping),
+      }),
+    sudo: true,
+    parse: (stdout): PhpSourceFacts => {
+      const a = parseBatch(stdout)
+      return {
+        marker: parseMarker(a.get('marker')),
+        tarballSha256: a.get('tarball')?.trim() || undefined,
+        iniPresent: a.get('ini')?.trim() === 'yes',
+        packageOnHost: a.get('package')?.trim() === 'yes',
+      }
+    },
+  },
+} satisfies Record<string, ProbeQuery<PhpSourceInputs, unknown>>
+
 export const phpSource: Step<PhpSourceInputs, PhpSourceFacts> = {
   id: 'php-source',
   title: 'Compile PHP from source with the chosen features into its own directory, install php.ini',
@@ -118,24 +142,9 @@ export const phpSource: Step<PhpSourceInputs, PhpSourceFacts> = {
 
   inputs: phpSourceInputs,
 
-  async probe(remote, _ctx, want) {
-    const {stdout} = await remote.exec(
-      batchCommand({
-        marker: markerCommand(want.job.markerPath),
-        tarball: tarballSumCommand(want.tarball),
-        ini: and(cmd('test', '-e', want.iniPath), 'echo yes'),
-        package: packageOnHostCommand(want.shipping),
-      }),
-      {sudo: true},
-    )
-    const a = parseBatch(stdout)
-    return {
-      marker: parseMarker(a.get('marker')),
-      tarballSha256: a.get('tarball')?.trim() || undefined,
-      iniPresent: a.get('ini')?.trim() === 'yes',
-      packageOnHost: a.get('package')?.trim() === 'yes',
-    }
-  },
+  probeQueries: phpSourceQueries,
+
+  probe: (remote, ctx, want) => ask(remote, phpSourceQueries.host, want, ctx.facts),
 
   plan: planPhpSource,
 

@@ -1,4 +1,5 @@
-import type {Action, Step, StepContext, StepPlan} from '../engine/step.js'
+import {ask} from '../engine/probe-query.js'
+import type {Action, ProbeQuery, Step, StepContext, StepPlan} from '../engine/step.js'
 import {messages} from '../messages.js'
 import {batchCommand, parseBatch} from '../platform/batch-probe.js'
 import {COMPILED_UNITS} from '../platform/services.js'
@@ -39,6 +40,30 @@ export function phpSwitchInputs(ctx: StepContext): PhpSwitchInputs {
 
 const runningExeCommand = (service: string) => `readlink /proc/$(systemctl show -p MainPID --value ${cmd(service)})/exe`
 
+export const phpSwitchQueries = {
+  /** the link, the service, the running master's executable and the rollback pin, in one round trip */
+  host: {
+    command: (want) =>
+      batchCommand({
+        link: cmd('readlink', want.home),
+        ...serviceQuestions(want.service),
+        exe: runningExeCommand(want.service),
+        pin: pinCommand('php'),
+      }),
+    sudo: true,
+    parse: (stdout): PhpSwitchFacts => {
+      const a = parseBatch(stdout)
+      return {
+        linkTarget: a.get('link')?.trim() ?? '',
+        active: a.get('active')?.trim() === 'active',
+        enabled: a.get('enabled')?.trim() === 'enabled',
+        runningExe: a.get('exe')?.trim() ?? '',
+        pin: parsePin(a.get('pin')),
+      }
+    },
+  },
+} satisfies Record<string, ProbeQuery<PhpSwitchInputs, unknown>>
+
 export function planPhpSwitch(facts: PhpSwitchFacts, want: PhpSwitchInputs): StepPlan {
   const target = liveBuild(want.dir, facts.pin)
   const ready = fpmReady(want.listen)
@@ -72,28 +97,9 @@ export const phpSwitch: Step<PhpSwitchInputs, PhpSwitchFacts> = {
 
   inputs: phpSwitchInputs,
 
-  async probe(remote, _ctx, want) {
-    const a = parseBatch(
-      (
-        await remote.exec(
-          batchCommand({
-            link: cmd('readlink', want.home),
-            ...serviceQuestions(want.service),
-            exe: runningExeCommand(want.service),
-            pin: pinCommand('php'),
-          }),
-          {sudo: true},
-        )
-      ).stdout,
-    )
-    return {
-      linkTarget: a.get('link')?.trim() ?? '',
-      active: a.get('active')?.trim() === 'active',
-      enabled: a.get('enabled')?.trim() === 'enabled',
-      runningExe: a.get('exe')?.trim() ?? '',
-      pin: parsePin(a.get('pin')),
-    }
-  },
+  probeQueries: phpSwitchQueries,
+
+  probe: (remote, ctx, want) => ask(remote, phpSwitchQueries.host, want, ctx.facts),
 
   plan: planPhpSwitch,
 

@@ -1,7 +1,7 @@
-import type {Step, StepPlan} from '../engine/step.js'
+import {ask} from '../engine/probe-query.js'
+import type {ProbeQuery, Step, StepPlan} from '../engine/step.js'
 import {StepFailedError} from '../errors.js'
 import {messages} from '../messages.js'
-import type {Remote} from '../ssh/remote.js'
 import {cmd} from '../ssh/shell.js'
 import {check} from './support/checks.js'
 
@@ -44,10 +44,20 @@ export function parseGetent(kind: 'group' | 'passwd', line: string): Account | u
   return {name: fields[0], id, gid: Number(fields[3]), shell: fields[6]}
 }
 
-async function getent(remote: Remote, kind: 'group' | 'passwd', key: string | number): Promise<Account | undefined> {
-  // getent exits 2 for "not found": that is a fact, not a failure
-  const {stdout} = await remote.exec(cmd('getent', kind, key))
-  return parseGetent(kind, stdout)
+/** One account looked up by name or id; getent exits 2 for "not found": that is a fact, not a failure. */
+function getentQuery(
+  kind: 'group' | 'passwd',
+  key: (want: WwwUserInputs) => string | number,
+): ProbeQuery<WwwUserInputs, Account | undefined> {
+  return {command: (want) => cmd('getent', kind, key(want)), sudo: false, parse: (stdout) => parseGetent(kind, stdout)}
+}
+
+/** Four lookups, so a name or an id already taken by another account shows apart from ours. */
+export const wwwUserQueries = {
+  groupByName: getentQuery('group', (want) => want.group),
+  groupById: getentQuery('group', (want) => want.gid),
+  userByName: getentQuery('passwd', (want) => want.user),
+  userById: getentQuery('passwd', (want) => want.uid),
 }
 
 export function planWwwUser(facts: WwwUserFacts, want: WwwUserInputs): StepPlan {
@@ -108,12 +118,14 @@ export const wwwUser: Step<WwwUserInputs, WwwUserFacts> = {
 
   inputs: (ctx) => ({host: ctx.host.name, ...ACCOUNT}),
 
-  async probe(remote, _ctx, want) {
+  probeQueries: wwwUserQueries,
+
+  async probe(remote, ctx, want) {
     const [groupByName, groupById, userByName, userById] = await Promise.all([
-      getent(remote, 'group', want.group),
-      getent(remote, 'group', want.gid),
-      getent(remote, 'passwd', want.user),
-      getent(remote, 'passwd', want.uid),
+      ask(remote, wwwUserQueries.groupByName, want, ctx.facts),
+      ask(remote, wwwUserQueries.groupById, want, ctx.facts),
+      ask(remote, wwwUserQueries.userByName, want, ctx.facts),
+      ask(remote, wwwUserQueries.userById, want, ctx.facts),
     ])
     return {groupByName, groupById, userByName, userById}
   },
@@ -121,8 +133,8 @@ export const wwwUser: Step<WwwUserInputs, WwwUserFacts> = {
   plan: (facts, inputs) => planWwwUser(facts, inputs),
 
   async verify({remote}, ctx, want) {
-    const user = await getent(remote, 'passwd', want.user)
-    const group = await getent(remote, 'group', want.group)
+    const user = await ask(remote, wwwUserQueries.userByName, want, ctx.facts)
+    const group = await ask(remote, wwwUserQueries.groupByName, want, ctx.facts)
     const ok = user?.id === want.uid && user.gid === want.gid && group?.id === want.gid && user.shell === want.shell
     const found = user ? `${user.name} uid=${user.id} gid=${user.gid} shell=${user.shell}` : `no user ${want.user}`
     return [

@@ -6,6 +6,7 @@ import {describe, expect, it} from 'vitest'
 
 import type {ConfigInput} from '../../src/config/schema.js'
 import {sha256Of} from '../../src/hash.js'
+import {secretShownIn} from '../../src/redact.js'
 import type {Action, Step, StepContext} from '../../src/engine/step.js'
 import {FACTS, webCtx} from './steps-support-fixtures.js'
 
@@ -123,12 +124,9 @@ export function planFixture<Inputs, Facts>(
   const facts = options.facts ? options.facts(fixture.facts) : (fixture.facts as Facts)
   const plan = step.plan(facts, step.inputs(ctx))
   const actual = {actions: plan.actions.map(fixtureAction), ...(plan.reason === undefined ? {} : {reason: plan.reason})}
-  const shown = strings(actual)
-  for (const [key, secret] of ctx.secrets) {
-    // a secret quoted for SQL, a shell or an option file is escaped: look for its long plain runs too
-    const needles = [secret, ...(secret.match(/[A-Za-z0-9_-]{6,}/g) ?? [])]
-    const leak = shown.find((s) => needles.some((n) => s.includes(n)))
-    if (leak !== undefined) throw new Error(`the secret ${key} shows in the plan: ${leak.slice(0, 200)}`)
+  for (const shown of strings(actual)) {
+    const key = secretShownIn(shown, ctx.secrets)
+    if (key !== undefined) throw new Error(`the secret ${key} shows in the plan: ${shown.slice(0, 200)}`)
   }
   return actual
 }
