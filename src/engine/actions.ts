@@ -11,7 +11,7 @@ import type {HostJournal, OwedService} from './journal.js'
 import {describeReadiness} from './describe.js'
 import {sha256Of} from '../hash.js'
 import {STATE_DIR} from './paths.js'
-import type {Slots} from './slots.js'
+import type {Slots} from '../slots.js'
 import type {Action, Readiness} from './step.js'
 
 export interface ActionEnv {

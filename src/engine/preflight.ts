@@ -23,6 +23,7 @@ export async function findInputProblems(
   steps: ReadonlyMap<string, AnyStep>,
   hosts: readonly ClusterHost[],
   contextFor: (host: ClusterHost) => Promise<StepContext>,
+  inputsOf: (ctx: StepContext, step: AnyStep) => unknown,
 ): Promise<InputProblem[]> {
   const perHost = await Promise.all(
     schedules.map(async (hostSchedule) => {
@@ -34,7 +35,7 @@ export async function findInputProblems(
         const step = steps.get(unit.stepId)
         if (!step) return []
         try {
-          step.inputs(ctx)
+          inputsOf(ctx, step)
           return []
         } catch (error) {
           return error instanceof DeployError && INPUT_CODES.has(error.exitCode) ? [{host: host.name, step: step.id, error}] : []

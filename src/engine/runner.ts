@@ -1,4 +1,5 @@
 import {ExitCode} from '../errors.js'
+import {channelLimited} from '../ssh/channel-limit.js'
 import type {Remote} from '../ssh/remote.js'
 import type {ServiceCommand} from './actions.js'
 import {emptyCounts} from './events.js'
@@ -10,8 +11,8 @@ import {RunLogs, type StepLog, loggingRemote} from './logs.js'
 import {findInputProblems, inputProblemsError} from './preflight.js'
 import {groupProblems, problemKey} from './problems.js'
 import type {Rotation} from './rotation.js'
-import {Slots} from './slots.js'
-import {applyStep, planStep, toFailure} from './step-exec.js'
+import {Slots} from '../slots.js'
+import {UP_TO_DATE, applyStep, planStep, type StepRun, toFailure, upToDateNow} from './step-exec.js'
 import type {AnyStep, ClusterHost, StepContext} from './step.js'
 
 export interface RunOptions {
@@ -92,8 +93,16 @@ export async function runSteps(options: RunOptions): Promise<RunSummary> {
   }
   const byId = new Map(options.steps.map((s) => [s.id, s]))
   const schedules = schedule(options.steps, options.hosts, options.filters)
+  const shared: Shared = {
+    options,
+    now,
+    buildSlots: new Slots(options.parallelBuilds ?? 0),
+    checkRemoteOf: channelLimited(options.remoteOf),
+    contextOf: onePerHost(options.contextFor),
+    inputsOf: onePerUnit(),
+  }
   if (options.mode === 'run') {
-    const problems = await findInputProblems(schedules, byId, options.hosts, options.contextFor)
+    const problems = await findInputProblems(schedules, byId, options.hosts, shared.contextOf, shared.inputsOf)
     if (problems.length > 0) throw inputProblemsError(problems)
   }
   const outline: HostOutline[] = schedules.map((h) => ({
@@ -108,7 +117,7 @@ export async function runSteps(options: RunOptions): Promise<RunSummary> {
     hosts: outline,
   })
 
-  const buildSlots = new Slots(options.parallelBuilds ?? 0)
+  const stepsOf = (units: readonly UnitRef[]) => units.map((u) => byId.get(u.stepId) as AnyStep)
   const outcomes = new Outcomes()
   const results: StepResult[] = []
   const finish = (ended: StepResult): void => {
@@ -125,59 +134,57 @@ export async function runSteps(options: RunOptions): Promise<RunSummary> {
       let session: HostSession | undefined
       let sessionError: unknown
       try {
-        session = await openHost(host, options)
+        session = await openHost(host, options, shared.contextOf)
       } catch (error) {
         sessionError = error
       }
       try {
-        for (const unit of hostSchedule.units) {
-          const step = byId.get(unit.stepId) as AnyStep
-          const base = {host: host.name, step: step.id, title: step.title, actions: []}
-          const t0 = Date.now()
-          if (!session) {
-            // the host itself is out (connection, lock, journal): every step on it says why
-            finish({...base, status: 'failed', durationMs: 0, error: toFailure(host.name, step.id, sessionError)})
-            continue
+        const checked = session && options.mode === 'run' ? await hostUpToDate(shared, session, stepsOf(hostSchedule.units)) : undefined
+        if (checked?.all) {
+          // nothing to do here: no step waits for another host's, whose changes this host does not need
+          for (const unit of hostSchedule.units) {
+            const step = byId.get(unit.stepId) as AnyStep
+            emit({type: 'step-start', host: host.name, step: step.id, title: step.title})
+            finish({host: host.name, step: step.id, title: step.title, status: 'unchanged', reason: UP_TO_DATE, actions: [], durationMs: 0})
           }
-          const blocked = options.mode === 'run' ? await blockedBy(unit.needs, outcomes) : undefined
-          if (blocked) {
-            finish({...base, status: 'skipped', durationMs: 0, reason: blocked})
-            continue
-          }
-          emit({type: 'step-start', host: host.name, step: step.id, title: step.title})
-          const logs = new RunLogs(options.mode === 'run' ? options.logDir : undefined, session.secrets)
-          let log: StepLog | undefined
-          try {
-            log = logs.stepLog(host.name, step.id, (text) => emit({type: 'step-output', host: host.name, step: step.id, text}))
-            const run = {
-              step,
-              ctx: session.ctx,
-              remote: loggingRemote(session.remote, log),
-              remoteOf: options.remoteOf,
-              journal: session.journal,
-              log,
-              secrets: session.secrets,
-              readyTimeoutMs: options.readyTimeoutMs,
-              buildSlots,
-              serviceCommand: options.serviceCommand,
-              ...(options.stateDir ? {stateDir: options.stateDir} : {}),
-              ...(options.mode === 'run' && options.rotation ? {rotation: options.rotation} : {}),
-              now,
+        } else
+          for (const unit of hostSchedule.units) {
+            const step = byId.get(unit.stepId) as AnyStep
+            const base = {host: host.name, step: step.id, title: step.title, actions: []}
+            const t0 = Date.now()
+            if (!session) {
+              // the host itself is out (connection, lock, journal): every step on it says why
+              finish({...base, status: 'failed', durationMs: 0, error: toFailure(host.name, step.id, sessionError)})
+              continue
             }
-            const result = options.mode === 'run' ? await applyStep(run) : await planStep(run)
-            finish({...result, durationMs: Date.now() - t0})
-          } catch (error) {
-            // a bug in a step (inputs threw, ...) still becomes a failure of that step alone
-            finish({
-              ...base,
-              status: 'failed',
-              durationMs: Date.now() - t0,
-              error: toFailure(host.name, step.id, error, log, session.secrets),
-            })
-          } finally {
-            log?.close()
+            const blocked = options.mode === 'run' ? await blockedBy(unit.needs, outcomes) : undefined
+            if (blocked) {
+              finish({...base, status: 'skipped', durationMs: 0, reason: blocked})
+              continue
+            }
+            emit({type: 'step-start', host: host.name, step: step.id, title: step.title})
+            const logs = new RunLogs(options.mode === 'run' ? options.logDir : undefined, session.secrets)
+            let log: StepLog | undefined
+            try {
+              log = logs.stepLog(host.name, step.id, (text) => emit({type: 'step-output', host: host.name, step: step.id, text}))
+              const run = {
+                ...stepRun(shared, session, step, log, loggingRemote(session.remote, log), options.remoteOf),
+                verifyFailed: checked?.failedVerify.has(step.id) === true,
+              }
+              const result = options.mode === 'run' ? await applyStep(run) : await planStep(run)
+              finish({...result, durationMs: Date.now() - t0})
+            } catch (error) {
+              // a bug in a step (inputs threw, ...) still becomes a failure of that step alone
+              finish({
+                ...base,
+                status: 'failed',
+                durationMs: Date.now() - t0,
+                error: toFailure(host.name, step.id, error, log, session.secrets),
+              })
+            } finally {
+              log?.close()
+            }
           }
-        }
         // out of the balancer's rotation since a restart of this run: back in once it answers
         if (session && options.mode === 'run' && options.rotation) {
           const back = await options.rotation.rejoin(host.name, (text) =>
@@ -225,6 +232,94 @@ export async function runSteps(options: RunOptions): Promise<RunSummary> {
   return summary
 }
 
+/** What every step run of one `runSteps` shares. */
+interface Shared {
+  options: RunOptions
+  now: () => Date
+  buildSlots: Slots
+  /** remoteOf for checks that run together: a few channels per host (OpenSSH's MaxSessions) */
+  checkRemoteOf: RunOptions['remoteOf']
+  /** one context per host and one set of inputs per unit in a run: preflight, checks, probe, plan and verify share them */
+  contextOf: RunOptions['contextFor']
+  inputsOf(ctx: StepContext, step: AnyStep): unknown
+}
+
+function onePerHost(contextFor: RunOptions['contextFor']): RunOptions['contextFor'] {
+  const made = new Map<string, Promise<StepContext>>()
+  return (host) => {
+    let ctx = made.get(host.name)
+    if (!ctx) {
+      ctx = contextFor(host)
+      made.set(host.name, ctx)
+    }
+    return ctx
+  }
+}
+
+/** A unit's inputs, worked out on first use; a unit whose inputs threw throws the same error again. */
+function onePerUnit(): Shared['inputsOf'] {
+  const made = new Map<string, {value: unknown} | {error: unknown}>()
+  return (ctx, step) => {
+    const key = `${ctx.host.name}\u0000${step.id}`
+    let entry = made.get(key)
+    if (!entry) {
+      try {
+        entry = {value: step.inputs(ctx)}
+      } catch (error) {
+        entry = {error}
+      }
+      made.set(key, entry)
+    }
+    if ('error' in entry) throw entry.error
+    return entry.value
+  }
+}
+
+function stepRun(
+  shared: Shared,
+  session: HostSession,
+  step: AnyStep,
+  log: StepLog,
+  remote: Remote,
+  remoteOf: RunOptions['remoteOf'],
+): StepRun {
+  const {options} = shared
+  return {
+    step,
+    ctx: session.ctx,
+    inputs: () => shared.inputsOf(session.ctx, step),
+    remote,
+    remoteOf,
+    journal: session.journal,
+    log,
+    secrets: session.secrets,
+    readyTimeoutMs: options.readyTimeoutMs,
+    buildSlots: shared.buildSlots,
+    serviceCommand: options.serviceCommand,
+    ...(options.stateDir ? {stateDir: options.stateDir} : {}),
+    ...(options.mode === 'run' && options.rotation ? {rotation: options.rotation} : {}),
+    now: shared.now,
+  }
+}
+
+/**
+ * A host whose every step is up to date needs nothing that another host's steps would change, so it is checked
+ * before any of its steps waits for another host: a run that changes nothing costs one round of checks, not its
+ * longest chain of waits (a follower waits for its builder's builds, lb01 for every web host). A host with
+ * anything to do runs its steps in order with their waits, as always, each checked again, since another host's
+ * change may come first (and a host that left the balancer's rotation must never wait for one: see nginx-source).
+ * The checks log nowhere: the steps' own runs log what they do.
+ */
+async function hostUpToDate(shared: Shared, session: HostSession, steps: readonly AnyStep[]): ReturnType<typeof upToDateNow> {
+  const remote = await shared.checkRemoteOf(session.ctx.host.name)
+  const quiet = new RunLogs(undefined, session.secrets).stepLog(session.ctx.host.name, 'up-to-date', () => {})
+  try {
+    return await upToDateNow(steps.map((step) => stepRun(shared, session, step, quiet, remote, shared.checkRemoteOf)))
+  } finally {
+    quiet.close()
+  }
+}
+
 interface HostSession {
   remote: Remote
   ctx: StepContext
@@ -233,16 +328,19 @@ interface HostSession {
   secrets: string[]
 }
 
-async function openHost(host: ClusterHost, options: RunOptions): Promise<HostSession> {
+async function openHost(host: ClusterHost, options: RunOptions, contextOf: RunOptions['contextFor']): Promise<HostSession> {
   const remote = await options.remoteOf(host.name)
-  const ctx = await options.contextFor(host)
-  const secrets = [...ctx.secrets.values()]
   const store = options.journalStoreOf ? options.journalStoreOf(remote) : remoteJournalStore(remote, options.stateDir)
   if (options.mode === 'plan') {
+    const ctx = await contextOf(host)
+    const secrets = secretsOf(ctx)
     // plan reads the journal only to say "up to date"; it must never write, so writes are refused
     const journal = await HostJournal.load({read: () => store.read(), write: async () => refuseWrite(host.name)})
     return {remote, ctx, journal, secrets}
   }
+  // the host's facts are asked while its lock is taken and its journal read: round trips at once, not in turn
+  const context = contextOf(host)
+  context.catch(() => undefined)
   const lockOptions: LockOptions = {
     ...options.lock,
     command: options.lock?.command ?? 'lnmp-deploy run',
@@ -250,12 +348,15 @@ async function openHost(host: ClusterHost, options: RunOptions): Promise<HostSes
   }
   const lock = await (options.lockOf ?? acquireLock)(remote, lockOptions)
   try {
-    return {remote, ctx, journal: await HostJournal.load(store), lock, secrets}
+    const [ctx, journal] = await Promise.all([context, HostJournal.load(store)])
+    return {remote, ctx, journal, lock, secrets: secretsOf(ctx)}
   } catch (error) {
     await lock.release().catch(() => undefined)
     throw error
   }
 }
+
+const secretsOf = (ctx: StepContext): string[] => [...ctx.secrets.values()]
 
 function refuseWrite(host: string): never {
   throw new Error(`${host}: plan tried to write the journal (a bug: plan never writes)`)

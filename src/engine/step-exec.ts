@@ -18,7 +18,7 @@ import {fingerprint} from './fingerprint.js'
 import type {HostJournal, OwedService} from './journal.js'
 import type {StepLog} from './logs.js'
 import type {Rotation} from './rotation.js'
-import type {Slots} from './slots.js'
+import type {Slots} from '../slots.js'
 import {messages} from '../messages.js'
 import {redact} from '../redact.js'
 import type {Action, AnyStep, CheckResult, StepContext, VerifyEnv} from './step.js'
@@ -27,6 +27,10 @@ import type {Action, AnyStep, CheckResult, StepContext, VerifyEnv} from './step.
 export interface StepRun {
   step: AnyStep
   ctx: StepContext
+  /** the step's inputs on this host, worked out once per run (the runner keeps them); throws what step.inputs throws */
+  inputs(): unknown
+  /** this run's up-to-date check already saw the step's verify fail: it is not asked again before the probe */
+  verifyFailed?: boolean
   /** the host's remote, already logging into `log` */
   remote: Remote
   remoteOf(hostName: string): Promise<Remote>
@@ -43,21 +47,52 @@ export interface StepRun {
   now: () => Date
 }
 
-const UP_TO_DATE = 'fingerprint matches the journal and verify passes'
+export const UP_TO_DATE = 'fingerprint matches the journal and verify passes'
 
 /**
  * Up to date means: the journal says this exact input ran ok, nothing is still owed for it, and the
  * step's own verify passes now (the host may have drifted since).
  */
 async function upToDate(run: StepRun, inputs: unknown, print: string): Promise<boolean> {
+  return journalSaysDone(run, print) && (await verifyPasses(run, inputs))
+}
+
+/** The journal says this exact input ran ok and nothing is still owed for it. */
+function journalSaysDone(run: StepRun, print: string): boolean {
   const entry = run.journal.entry(run.step.id)
-  if (entry?.result !== 'ok' || entry.fingerprint !== print || run.journal.owedBy(run.step.id).length > 0) return false
+  return entry?.result === 'ok' && entry.fingerprint === print && run.journal.owedBy(run.step.id).length === 0
+}
+
+async function verifyPasses(run: StepRun, inputs: unknown): Promise<boolean> {
   try {
     return failedChecks(await run.step.verify(verifyEnv(run), run.ctx, inputs)).length === 0
   } catch (error) {
     run.log.note(`verify could not run: ${(error as Error).message}`)
     return false
   }
+}
+
+/**
+ * Which of a host's steps are not up to date right now: the journals first (no remote call when one differs),
+ * then the verifies all at once. `all` says every step is; `failedVerify` names the steps whose verify failed,
+ * so their runs need not ask again. A step whose inputs refuse the config is not up to date: its run says why.
+ */
+export async function upToDateNow(runs: readonly StepRun[]): Promise<{all: boolean; failedVerify: ReadonlySet<string>}> {
+  const none = {all: false, failedVerify: new Set<string>()}
+  const wanted: Array<{run: StepRun; inputs: unknown}> = []
+  for (const run of runs) {
+    let inputs: unknown
+    try {
+      inputs = run.inputs()
+    } catch {
+      return none
+    }
+    if (!journalSaysDone(run, fingerprint(inputs))) return none
+    wanted.push({run, inputs})
+  }
+  const passed = await Promise.all(wanted.map(({run, inputs}) => verifyPasses(run, inputs)))
+  const failedVerify = new Set(wanted.filter((_, i) => !passed[i]).map(({run}) => run.step.id))
+  return {all: failedVerify.size === 0, failedVerify}
 }
 
 function verifyEnv(run: StepRun): VerifyEnv {
@@ -89,9 +124,9 @@ async function oweRestarts(actions: Action[], journal: HostJournal, stepId: stri
 export async function applyStep(run: StepRun): Promise<Omit<StepResult, 'durationMs'>> {
   const {step, ctx, journal, log} = run
   const base = {host: ctx.host.name, step: step.id, title: step.title}
-  const inputs: unknown = step.inputs(ctx)
+  const inputs: unknown = run.inputs()
   const print = fingerprint(inputs)
-  if (await upToDate(run, inputs, print)) return {...base, status: 'unchanged', reason: UP_TO_DATE, actions: []}
+  if (!run.verifyFailed && (await upToDate(run, inputs, print))) return {...base, status: 'unchanged', reason: UP_TO_DATE, actions: []}
 
   const actionEnv: ActionEnv = {
     remote: run.remote,
@@ -265,7 +300,7 @@ export async function planStep(run: StepRun): Promise<Omit<StepResult, 'duration
   const base = {host: ctx.host.name, step: step.id, title: step.title}
   let inputs: unknown
   try {
-    inputs = step.inputs(ctx)
+    inputs = run.inputs()
   } catch (error) {
     // the config asks for something this step refuses: `run` would refuse it too, before starting
     return {...base, status: 'failed', actions: [], error: toFailure(ctx.host.name, step.id, error, undefined, run.secrets)}

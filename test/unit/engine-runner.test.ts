@@ -251,6 +251,73 @@ describe('runSteps', () => {
     expect(run.events.some((e) => e.type === 'step-start' && e.host === 'web02')).toBe(false)
   })
 
+  it('finds a host with nothing to do up to date without waiting for other hosts, whose steps may still run', async () => {
+    const hosts = memoryHosts()
+    const state: Probe = {probes: [], verifyOk: true, version: '1'}
+    const steps = testSteps(state)
+    await runSteps(options(hosts, steps))
+    // db01's memcached drifted (its journal says failed) and takes its time; the web hosts have nothing to do
+    const db = hosts.get('db01') as MemoryHost
+    db.journal.steps.memcached = {...(db.journal.steps.memcached as NonNullable<JournalData['steps'][string]>), result: 'failed'}
+    const memcached = steps[1] as AnyStep
+    let release!: () => void
+    const held = new Promise<void>((r) => (release = r))
+    const probe = memcached.probe.bind(memcached)
+    memcached.probe = async (remote, ctx, inputs) => {
+      await held
+      return probe(remote, ctx, inputs)
+    }
+    const run = options(hosts, steps)
+    const running = runSteps(run)
+    await new Promise((r) => setTimeout(r, 20))
+    const ended = () => run.events.flatMap((e) => (e.type === 'step-end' ? [`${e.host}/${e.step}: ${e.status}`] : []))
+    // php-session waits for memcached on db01 when it has work; up to date, it does not
+    expect(ended()).toEqual([
+      'web01/www-user: unchanged',
+      'web01/php-session: unchanged',
+      'web02/www-user: unchanged',
+      'web02/php-session: unchanged',
+    ])
+    release()
+    expect(statuses(await running)).toContain('db01/memcached: changed')
+  })
+
+  it('runs a host with one step to do in order, with its waits; the up-to-date check asks each verify once', async () => {
+    const hosts = memoryHosts()
+    const state: Probe = {probes: [], verifyOk: true, version: '1'}
+    const steps = testSteps(state)
+    await runSteps(options(hosts, steps))
+    const web01 = hosts.get('web01') as MemoryHost
+    web01.journal.steps['php-session'] = {
+      ...(web01.journal.steps['php-session'] as NonNullable<JournalData['steps'][string]>),
+      fingerprint: 'old',
+    }
+    const verified: string[] = []
+    for (const step of steps) {
+      const verify = step.verify.bind(step)
+      step.verify = async (env, ctx, inputs) => {
+        verified.push(`${ctx.host.name}/${step.id}`)
+        return verify(env, ctx, inputs)
+      }
+    }
+    state.probes.length = 0
+    const run = options(hosts, steps)
+    const summary = await runSteps(run)
+    expect(statuses(summary)).toEqual([
+      'web01/www-user: unchanged',
+      'web01/php-session: changed',
+      'web02/www-user: unchanged',
+      'web02/php-session: unchanged',
+      'db01/memcached: unchanged',
+    ])
+    // web01's journal differs for php-session: no verify before its turn, then www-user is checked in turn and
+    // php-session probed, planned and verified after memcached on db01
+    expect(state.probes).toEqual(['web01/php-session'])
+    expect(verified.filter((v) => v.startsWith('web01/'))).toEqual(['web01/www-user', 'web01/php-session'])
+    const order = run.events.flatMap((e) => (e.type === 'step-start' || e.type === 'step-end' ? [`${e.type} ${e.host}/${e.step}`] : []))
+    expect(order.indexOf('step-start web01/php-session')).toBeGreaterThan(order.indexOf('step-end db01/memcached'))
+  })
+
   it('fails every step of a locked host with the lock error, and runs the others', async () => {
     const hosts = memoryHosts()
     const state: Probe = {probes: [], verifyOk: true, version: '1'}
@@ -416,9 +483,9 @@ describe('runSteps', () => {
       seen.length = 0
       const summary = await runSteps(options(hosts, steps, {mode, filters: {hosts: ['db01']}}))
       expect(summary.failures).toEqual([])
-      // a run first works out every unit's inputs to refuse a config that cannot work (preflight.ts); then the unit
-      // computes them once, and every function gets that object
-      expect(made).toHaveLength(mode === 'run' ? 2 : 1)
+      // once per unit in a run: preflight (refusing a config that cannot work), the up-to-date check, probe, plan
+      // and verify all get that one object
+      expect(made).toHaveLength(1)
       for (const s of seen) expect(s.inputs, s.fn).toBe(made.at(-1))
       return seen.map((s) => s.fn)
     }

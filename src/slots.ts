@@ -1,7 +1,7 @@
 /**
- * A counting semaphore. Compiles are the one thing hosts should not all do at once when they share
- * hardware (the lab: every host on one machine) or a compiler cache (the second host then finds the
- * first one's objects): `build.parallelHosts` caps how many run together.
+ * A counting semaphore: at most `limit` pieces of work at once, the rest wait their turn in order. It caps
+ * compiles (`build.parallelHosts`: hosts sharing hardware or a compiler cache should not all compile at once)
+ * and the channels of one SSH connection (src/ssh/channel-limit.ts).
  */
 export class Slots {
   private free: number

@@ -1,4 +1,5 @@
-import type {ExecOptions, JobOptions, Remote} from '../ssh/remote.js'
+import {Slots} from '../slots.js'
+import type {ExecOptions, JobOptions, Remote} from './remote.js'
 
 /**
  * verify runs many checks at once, and several hosts' checks reach into the same host (memcached's set/get,
@@ -8,44 +9,23 @@ import type {ExecOptions, JobOptions, Remote} from '../ssh/remote.js'
  */
 export const CHANNELS_PER_HOST = 6
 
-export class Slots {
-  private free: number
-  private readonly waiting: Array<() => void> = []
-
-  constructor(size: number) {
-    this.free = size
-  }
-
-  async run<T>(work: () => Promise<T>): Promise<T> {
-    if (this.free > 0) this.free--
-    else await new Promise<void>((resolve) => this.waiting.push(resolve))
-    try {
-      return await work()
-    } finally {
-      const next = this.waiting.shift()
-      if (next) next()
-      else this.free++
-    }
-  }
-}
-
 /** The same Remote, each call holding one of the host's slots while it runs. */
 export function limitChannels(remote: Remote, slots: Slots): Remote {
   return {
     name: remote.name,
-    exec: (command: string, options?: ExecOptions) => slots.run(() => remote.exec(command, options)),
-    run: (command: string, options?: ExecOptions) => slots.run(() => remote.run(command, options)),
+    exec: (command: string, options?: ExecOptions) => slots.use(() => remote.exec(command, options)),
+    run: (command: string, options?: ExecOptions) => slots.use(() => remote.run(command, options)),
     writeFile: (path: string, content: string | Buffer, options?: {sudo?: boolean; mode?: number}) =>
-      slots.run(() => remote.writeFile(path, content, options)),
+      slots.use(() => remote.writeFile(path, content, options)),
     upload: (localPath: string, path: string, options?: {sudo?: boolean; mode?: number}) =>
-      slots.run(() => remote.upload(localPath, path, options)),
-    download: (path: string, localPath: string) => slots.run(() => remote.download(path, localPath)),
-    runJob: (command: string, options: JobOptions) => slots.run(() => remote.runJob(command, options)),
+      slots.use(() => remote.upload(localPath, path, options)),
+    download: (path: string, localPath: string) => slots.use(() => remote.download(path, localPath)),
+    runJob: (command: string, options: JobOptions) => slots.use(() => remote.runJob(command, options)),
     close: () => remote.close(),
   }
 }
 
-/** remoteOf for a verify: one slot set per host, shared by every check that reaches it. */
+/** remoteOf for many checks at once (verify, a run's up-to-date checks): one slot set per host, shared by every check that reaches it. */
 export function channelLimited(
   remoteOf: (name: string) => Promise<Remote>,
   perHost = CHANNELS_PER_HOST,
