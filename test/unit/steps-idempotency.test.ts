@@ -1,12 +1,20 @@
-import {describe, expect, it} from 'vitest'
+import {mkdtempSync} from 'node:fs'
+import {rm, writeFile} from 'node:fs/promises'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+import {isDeepStrictEqual} from 'node:util'
+import {afterAll, describe, expect, it} from 'vitest'
 
 import type {ConfigInput} from '../../src/config/schema.js'
 import {sha256Of} from '../../src/hash.js'
 import type {Action, Step, StepContext} from '../../src/engine/step.js'
 import {ConfigError} from '../../src/errors.js'
+import {incomingPath, keepPackage} from '../../src/packages/cache.js'
+import {NGINX_BUILD_NEEDS, PECL_BUILD_NEEDS} from '../../src/php/features.js'
+import {packagesFor} from '../../src/platform/packages.js'
 import {NFT_RULES_PATH, NFT_UNIT} from '../../src/platform/firewall.js'
 import {app} from '../../src/steps/app.js'
-import {buildDeps} from '../../src/steps/build-deps.js'
+import {RUNTIME_ONLY_NEEDS, buildDeps} from '../../src/steps/build-deps.js'
 import {NFT_UNIT_PATH, dbFirewall} from '../../src/steps/db-firewall.js'
 import {STEPS} from '../../src/steps/index.js'
 import {lbUpstream} from '../../src/steps/lb-upstream.js'
@@ -19,7 +27,10 @@ import {phpSession} from '../../src/steps/php-session.js'
 import {phpSource} from '../../src/steps/php-source.js'
 import {phpSwitch} from '../../src/steps/php-switch.js'
 import type {BuildJob, BuildMarker} from '../../src/steps/support/build.js'
+import type {Shipping} from '../../src/steps/support/ship.js'
+import type {SourceTarball} from '../../src/steps/support/source.js'
 import {wwwUser} from '../../src/steps/www-user.js'
+import {brief} from './action-brief.js'
 import {FACTS, webCtx} from './steps-support-fixtures.js'
 
 /**
@@ -30,9 +41,10 @@ import {FACTS, webCtx} from './steps-support-fixtures.js'
  *
  * DONE holds, per step, the facts of a fresh host and the facts after its fresh plan. What the plan's actions
  * say is read from them (`Applied`: a file has the content the plan wrote, a link the target it switched to, a
- * service runs once started, a build job leaves its marker); what an opaque command does (install packages,
- * create the user, run the SQL, unpack, chown) is data from the step's inputs. A step added to STEPS without
- * an entry here fails the sweep.
+ * service runs once started, a build job or an unpacked package leaves its marker); what an opaque command does
+ * (install packages, create the user, run the SQL, unpack, chown) is data from the step's inputs. A step added to
+ * STEPS without an entry here fails the sweep. The shipped path of build once, ship (a web host installing its
+ * builder's packages) has its own sweep below, over the same entries.
  */
 type Platform = keyof typeof FACTS
 
@@ -42,8 +54,15 @@ interface Applied {
   sha(path: string): string | undefined
   /** where a link points after the plan's switch-link (undefined: untouched) */
   link(path: string): string | undefined
-  /** the marker a build job writes last, when the plan ran that job */
+  /**
+   * the marker a build job writes last, when the plan ran that job, or installed the job's package (build once,
+   * ship): an upload-package, then the opaque command after it, which unpacks the package with its marker last.
+   * That command is no job: without the second way an installed host would have no marker, and the sweep would
+   * ask the shipped path for an install it had just done.
+   */
   built(job: BuildJob): BuildMarker | undefined
+  /** the plan compiled the job (and so fetched its source tarball first); installing its package fetches nothing */
+  compiled(job: BuildJob): boolean
   /** started by the plan (enable-now or restart) */
   running(service: string): boolean
   /** enabled by the plan (enable-now) */
@@ -56,7 +75,11 @@ function applied(actions: readonly Action[]): Applied {
   const jobs = new Set<string>()
   const started = new Set<string>()
   const enabled = new Set<string>()
+  const unpacked = new Set<string>()
+  let uploadedPackage: string | undefined
   for (const a of actions) {
+    if (a.kind === 'run' && uploadedPackage !== undefined) unpacked.add(uploadedPackage)
+    uploadedPackage = a.kind === 'upload-package' ? a.path : undefined
     if (a.kind === 'write-file') sums.set(a.path, sha256Of(a.content))
     if (a.kind === 'upload') sums.set(a.path, a.sha256)
     if (a.kind === 'switch-link') links.set(a.link, a.target)
@@ -67,7 +90,8 @@ function applied(actions: readonly Action[]): Applied {
   return {
     sha: (path) => sums.get(path),
     link: (path) => links.get(path),
-    built: (job) => (jobs.has(job.id) ? job.marker : undefined),
+    built: (job) => (jobs.has(job.id) || (job.package !== undefined && unpacked.has(job.package.path)) ? job.marker : undefined),
+    compiled: (job) => jobs.has(job.id),
     running: (service) => started.has(service),
     enabled: (service) => enabled.has(service),
   }
@@ -113,10 +137,11 @@ const DONE = new Map<string, Sweep<any, any>>([
       enabled: false,
       pin: undefined,
     }),
+    // with a package cache the job packed the build, or the plan uploaded the builder's package
     done: (w, host) => ({
       marker: host.built(w.job),
       linkTarget: host.link(w.home) ?? '',
-      tarballSha256: w.tarball.sha256,
+      tarballSha256: host.compiled(w.job) ? w.tarball.sha256 : undefined,
       packageOnHost: w.shipping !== undefined,
       confSha256: host.sha(w.confPath),
       unitSha256: host.sha(w.unitPath),
@@ -127,10 +152,10 @@ const DONE = new Map<string, Sweep<any, any>>([
   }),
   entry(phpSource, {
     fresh: () => ({marker: undefined, tarballSha256: undefined, iniPresent: false, packageOnHost: false}),
-    // the build job copies php.ini-production to php.ini before its marker
+    // the build job copies php.ini-production to php.ini before its marker (and packs it: a package brings it)
     done: (w, host) => ({
       marker: host.built(w.job),
-      tarballSha256: w.tarball.sha256,
+      tarballSha256: host.compiled(w.job) ? w.tarball.sha256 : undefined,
       iniPresent: host.built(w.job) !== undefined,
       packageOnHost: w.shipping !== undefined,
     }),
@@ -201,7 +226,7 @@ const DONE = new Map<string, Sweep<any, any>>([
     fresh: () => ({marker: undefined, tarballSha256: undefined, packageOnHost: false, iniSha256: undefined, linkTarget: ''}),
     done: (w, host) => ({
       marker: host.built(w.job),
-      tarballSha256: w.tarball.sha256,
+      tarballSha256: host.compiled(w.job) ? w.tarball.sha256 : undefined,
       packageOnHost: w.shipping !== undefined,
       iniSha256: host.sha(w.iniPath),
       linkTarget: host.link(w.phpHome) ?? '',
@@ -322,6 +347,239 @@ describe('idempotency sweep: every step plans nothing on the state its own fresh
           expect(again).toEqual({actions: [], reason: expect.stringMatching(/\S/)})
         })
       }
+    }
+  }
+})
+
+/**
+ * The shipped path of build once, ship (issue 11): web02 of a cluster whose builder is web01, of the same
+ * platform, installs the packages web01 kept instead of compiling (src/steps/support/ship.ts). Its contexts are
+ * the ones ClusterSession.contextFor gives: the controller's package cache, and for web02 the builder's name and
+ * facts. The cache is a temporary folder per case.
+ *
+ * The model above holds what a plan leaves on the host; the shipped path also reads and changes the controller:
+ * `kept` is found in the cache when the inputs are worked out, and a keep-package action puts a package there.
+ * keepOnController is that side of a plan (the next run's inputs find what it kept): without it a host that
+ * compiled would plan its keep again forever, and web02 could never find web01's package.
+ */
+const SHIP_HOSTS = [
+  {name: 'lb01', address: '10.0.0.5', privateAddress: '172.16.1.5', roles: ['lb' as const]},
+  {name: 'web01', address: '10.0.0.7', privateAddress: '172.16.1.7', roles: ['web' as const]},
+  {name: 'web02', address: '10.0.0.8', privateAddress: '172.16.1.8', roles: ['web' as const]},
+  {name: 'db01', address: '10.0.0.51', privateAddress: '172.16.1.51', roles: ['db' as const, 'cache' as const]},
+]
+
+/** The steps that compile, ship and keep: their inputs carry a Shipping. */
+const SHIPPED: Step[] = [nginxSource, phpSource, peclMemcache]
+
+/** The inputs every SHIPPED step has. */
+interface Compiled {
+  job: BuildJob
+  tarball: SourceTarball
+  shipping: Shipping | undefined
+}
+
+const caches: string[] = []
+afterAll(async () => {
+  await Promise.all(caches.map((dir) => rm(dir, {recursive: true, force: true})))
+})
+
+function emptyCache(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'lnmp-sweep-packages-'))
+  caches.push(dir)
+  return dir
+}
+
+/** `host` of the four-host cluster, with the package cache as the session gives it (none: undefined, each compiles). */
+function shipCtx(platform: Platform, variant: Partial<ConfigInput>, hostName: string, cacheDir: string | undefined): StepContext {
+  const ctx = webCtx(FACTS[platform], {...variant, hosts: SHIP_HOSTS})
+  const host = ctx.cluster.find((h) => h.name === hostName)
+  if (!host) throw new Error(`no host ${hostName}`)
+  const base = {...ctx, host, secrets: SECRETS}
+  if (cacheDir === undefined) return base
+  // as ClusterSession.packagesFor: the builder's facts for a host that ships from it (same platform: same facts)
+  if (host.builder === undefined || host.builder === host.name) return {...base, packages: {cacheDir}}
+  return {...base, packages: {cacheDir, builder: {name: host.builder, facts: FACTS[platform]}}}
+}
+
+/** The controller's side of a plan: each keep-package downloads the package into the cache; the keys kept. */
+async function keepOnController(actions: readonly Action[], builtOn: string): Promise<string[]> {
+  const kept: string[] = []
+  for (const a of actions) {
+    if (a.kind !== 'keep-package') continue
+    const incoming = await incomingPath(a.cacheDir)
+    await writeFile(incoming, `the package ${a.key}, packed on ${builtOn}`)
+    await keepPackage(a.cacheDir, a.key, incoming, builtOn)
+    kept.push(a.key)
+  }
+  return kept
+}
+
+/** What compiles on the host: the compiler's install, the source tarball's fetch, the build job. */
+function compileActions(actions: readonly Action[], want: Compiled): Action[] {
+  return actions.filter(
+    (a) =>
+      (a.kind === 'run' && (a.job !== undefined || a.build === true || a.command === want.shipping?.compileDeps)) ||
+      (a.kind === 'run' && a.command.includes(want.tarball.path)) ||
+      (a.kind === 'upload' && a.path === want.tarball.path),
+  )
+}
+
+const sweepOf = (step: Step): Sweep<any, any> => {
+  const sweep = DONE.get(step.id)
+  if (!sweep) throw new Error(`${step.id} has no entry in DONE`)
+  return sweep
+}
+
+/** web01's fresh plan on an empty cache, kept on the controller as its run would: the key web01 kept. */
+async function builderKeeps(step: Step, platform: Platform, variant: Partial<ConfigInput>, cacheDir: string): Promise<string> {
+  const ctx = shipCtx(platform, variant, 'web01', cacheDir)
+  const want = step.inputs(ctx) as Compiled
+  const plan = step.plan(sweepOf(step).fresh(want, ctx), want)
+  // the builder compiles, as each host did before build once, ship; nobody builds before it
+  expect(want.shipping).toMatchObject({kept: false})
+  expect(want.shipping?.builder).toBeUndefined()
+  expect(compileActions(plan.actions, want)).not.toEqual([])
+  const kept = await keepOnController(plan.actions, 'web01')
+  expect(kept).toEqual([want.shipping?.key])
+  return kept[0] ?? ''
+}
+
+/** The first variant a step is not refused on (CentOS 7 builds PHP 8.2 only). */
+function buildableVariant(step: Step, platform: Platform): [string, Partial<ConfigInput>] {
+  const found = Object.entries(VARIANTS).find(([variant]) => !REFUSED[`${step.id} on ${platform}, ${variant}`])
+  if (!found) throw new Error(`${step.id} is refused on ${platform} in every variant`)
+  return found
+}
+
+/** The plan of a host that installs the kept package: the upload, then the unpack; nothing compiles. */
+function expectInstallsPackage(actions: readonly Action[], want: Compiled, key: string): void {
+  const at = actions.findIndex((a) => a.kind === 'upload-package')
+  expect(actions[at]).toEqual({kind: 'upload-package', path: want.shipping?.path, key, cacheDir: want.shipping?.cacheDir})
+  expect(actions[at + 1]).toMatchObject({kind: 'run', description: expect.stringMatching(/^install the package of .* \(no compile\)$/)})
+  expect(actions[at + 1]).not.toHaveProperty('job')
+  expect(compileActions(actions, want)).toEqual([])
+  expect(actions.filter((a) => a.kind === 'keep-package')).toEqual([])
+}
+
+const nothingToDo = {actions: [], reason: expect.stringMatching(/\S/)}
+
+describe('idempotency sweep, shipped path: web02 installs what its builder web01 compiled and plans nothing on the result', () => {
+  it('the steps whose plan on a fresh host changes with the package cache are build-deps and the SHIPPED ones', async () => {
+    const cacheDir = emptyCache()
+    for (const step of SHIPPED) await builderKeeps(step, 'debian12', {}, cacheDir)
+    const differ = STEPS.filter((step) => {
+      const hostName = step.roles.includes('web')
+        ? 'web02'
+        : (SHIP_HOSTS.find((h) => h.roles.some((r) => step.roles.includes(r)))?.name ?? '')
+      const [withCache, without] = [cacheDir, undefined].map((dir) => {
+        const ctx = shipCtx('debian12', {}, hostName, dir)
+        const want = step.inputs(ctx)
+        return step.plan(sweepOf(step).fresh(want, ctx), want)
+      })
+      return !isDeepStrictEqual(withCache, without)
+    }).map((s) => s.id)
+    expect(differ.sort()).toEqual([buildDeps, ...SHIPPED].map((s) => s.id).sort())
+  })
+
+  for (const platform of Object.keys(FACTS) as Platform[]) {
+    for (const [variant, config] of Object.entries(VARIANTS)) {
+      // not refused on CentOS 7 with PHP 8.4, unlike web01's: a follower's build-deps needs nothing of the PHP build (its php-source refuses)
+      it(`build-deps on ${platform}, ${variant}: web02 installs no compiler and no -dev package`, () => {
+        const ctx = shipCtx(platform, config, 'web02', emptyCache())
+        const want = buildDeps.inputs(ctx)
+        expect(want.compiles).toBe(false)
+        expect(want.packages).toEqual(packagesFor(RUNTIME_ONLY_NEEDS, ctx.facts))
+        const compilers = packagesFor([...NGINX_BUILD_NEEDS, ...PECL_BUILD_NEEDS], ctx.facts)
+        expect(want.packages.filter((p) => compilers.includes(p))).toEqual([])
+        const sweep = sweepOf(buildDeps)
+        const fresh = buildDeps.plan(sweep.fresh(want, ctx), want)
+        expect(brief(fresh.actions)).toEqual([`run:install ${want.packages.join(' ')}`])
+        const next = shipCtx(platform, config, 'web02', ctx.packages?.cacheDir)
+        expect(buildDeps.plan(sweep.done(want, applied(fresh.actions), ctx), buildDeps.inputs(next))).toEqual(nothingToDo)
+      })
+
+      for (const step of SHIPPED) {
+        const name = `${step.id} on ${platform}, ${variant}`
+        it(`${name}: web02 installs web01's package, then plans nothing`, async () => {
+          const cacheDir = emptyCache()
+          const ctx = shipCtx(platform, config, 'web02', cacheDir)
+          if (REFUSED[name]) {
+            expect(() => step.inputs(ctx)).toThrow(REFUSED[name])
+            return
+          }
+          const key = await builderKeeps(step, platform, config, cacheDir)
+          const sweep = sweepOf(step)
+          const want = step.inputs(ctx) as Compiled
+          expect(want.shipping).toMatchObject({key, kept: true, builder: 'web01'})
+          const fresh = step.plan(sweep.fresh(want, ctx), want)
+          expectInstallsPackage(fresh.actions, want, key)
+          const next = shipCtx(platform, config, 'web02', cacheDir)
+          expect(step.plan(sweep.done(want, applied(fresh.actions), ctx), step.inputs(next))).toEqual(nothingToDo)
+        })
+      }
+    }
+
+    for (const step of SHIPPED) {
+      const [variant, config] = buildableVariant(step, platform)
+      const name = `${step.id} on ${platform}, ${variant}`
+
+      it(`${name}: web02 has the kept package already but no install (an unpack that failed): unpacks it, no compile`, async () => {
+        const cacheDir = emptyCache()
+        const key = await builderKeeps(step, platform, config, cacheDir)
+        const ctx = shipCtx(platform, config, 'web02', cacheDir)
+        const sweep = sweepOf(step)
+        const want = step.inputs(ctx) as Compiled
+        // the upload is checked by its sha256 on the host: the bytes already there are not sent again
+        const plan = step.plan({...sweep.fresh(want, ctx), packageOnHost: true}, want)
+        expectInstallsPackage(plan.actions, want, key)
+        const next = shipCtx(platform, config, 'web02', cacheDir)
+        expect(step.plan(sweep.done(want, applied(plan.actions), ctx), step.inputs(next))).toEqual(nothingToDo)
+      })
+
+      it(`${name}: web02 installed the package and the controller lost it: web02 sends its own back, no compile`, async () => {
+        const cacheDir = emptyCache()
+        await builderKeeps(step, platform, config, cacheDir)
+        const ctx = shipCtx(platform, config, 'web02', cacheDir)
+        const sweep = sweepOf(step)
+        const want = step.inputs(ctx) as Compiled
+        const installed = sweep.done(want, applied(step.plan(sweep.fresh(want, ctx), want).actions), ctx)
+        expect(installed.packageOnHost).toBe(true)
+        // another controller, or its cache removed: no package for the key
+        const lost = shipCtx(platform, config, 'web02', emptyCache())
+        const now = step.inputs(lost) as Compiled
+        expect(now.shipping).toMatchObject({key: want.shipping?.key, kept: false})
+        const plan = step.plan(installed, now)
+        expect(plan.actions).toEqual([
+          {kind: 'keep-package', path: now.shipping?.path, key: now.shipping?.key, cacheDir: lost.packages?.cacheDir},
+        ])
+        expect(await keepOnController(plan.actions, 'web02')).toEqual([now.shipping?.key])
+        expect(step.plan(installed, step.inputs(shipCtx(platform, config, 'web02', lost.packages?.cacheDir)))).toEqual(nothingToDo)
+      })
+
+      it(`${name}: web01 kept nothing: web02 installs the compiler, compiles, keeps its package, then plans nothing`, async () => {
+        const cacheDir = emptyCache()
+        const ctx = shipCtx(platform, config, 'web02', cacheDir)
+        const sweep = sweepOf(step)
+        const want = step.inputs(ctx) as Compiled
+        expect(want.shipping).toMatchObject({kept: false, builder: 'web01'})
+        const fresh = step.plan(sweep.fresh(want, ctx), want)
+        // build-deps left the compiler out, expecting the package: this compile installs it first
+        const compile = compileActions(fresh.actions, want)
+        expect(compile[0]).toEqual({
+          kind: 'run',
+          description: "install the compiler and libraries web01's package would have spared",
+          command: want.shipping?.compileDeps,
+        })
+        expect(compile.find((a) => a.kind === 'run' && a.build)).toMatchObject({
+          job: want.job.id,
+          description: expect.stringContaining('(unless web01, which builds first, keeps its package)'),
+        })
+        expect(fresh.actions.filter((a) => a.kind === 'upload-package')).toEqual([])
+        expect(await keepOnController(fresh.actions, 'web02')).toEqual([want.shipping?.key])
+        const next = shipCtx(platform, config, 'web02', cacheDir)
+        expect(step.plan(sweep.done(want, applied(fresh.actions), ctx), step.inputs(next))).toEqual(nothingToDo)
+      })
     }
   }
 })
