@@ -6,6 +6,7 @@ import {aptProxyPid, ensureAptProxy, stopAptProxy} from './apt-proxy.js'
 import {ensureBase} from './base.js'
 import {writeClientFiles} from './client-files.js'
 import {run, tryRun} from './exec.js'
+import {ensureInotifyRoom} from './kernel-limits.js'
 import {ccacheWords} from './format.js'
 import {hostState, madeHostNames, prepareHost, removeHost, startHost, stopHost, waitForMonitorsGone, type LxcState} from './hosts.js'
 import {withLabLock} from './lock.js'
@@ -175,6 +176,7 @@ export async function labUp(options: LabUpOptions = {}): Promise<LabUpResult> {
     await ensureBase(paths, state.release, {hostsRunning: await anyRunning(paths), log})
     await writeLabState(paths, state)
     const wanted = labHostsFor(state)
+    await ensureInotifyRoom(wanted.length, log)
     // a second store or web hosts asked for no more go: the lab has no host the config does not name
     for (const name of await madeHostNames(paths)) {
       if (wanted.some((h) => h.name === name)) continue
@@ -234,6 +236,7 @@ export async function labReset(name: string, options: {log?: Log; paths?: LabPat
     await prepareHost(paths, host, state)
     // the new host keys replace the old ones in known_hosts before anyone connects
     await writeClientFiles(paths)
+    await ensureInotifyRoom(hostsNow.length, options.log ?? noLog)
     const hosts = await bootHosts(paths, [host], options.bootTimeoutMs ?? 90_000, options.log ?? noLog)
     options.log?.(`${name} is a brand-new host`)
     return {seconds: (Date.now() - started) / 1000, state, paths, hosts}
