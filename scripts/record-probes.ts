@@ -16,7 +16,7 @@ import {runQuery} from '../src/engine/probe-query.js'
 import type {AnyStep, ClusterHost, ProbeQuery, StepContext} from '../src/engine/step.js'
 import {DeployError} from '../src/errors.js'
 import {secretShownIn} from '../src/redact.js'
-import {ClusterSession} from '../src/services/cluster-session.js'
+import {ClusterAccess} from '../src/services/cluster-access.js'
 import {STEPS} from '../src/steps/index.js'
 import {hostMatchesLabel, isPlatformLabel, PROBE_RECORDINGS, type PlatformLabel, recordingFile} from '../test/unit/probe-recordings.js'
 import {FACTS} from '../test/unit/steps-support-fixtures.js'
@@ -24,7 +24,7 @@ import {FACTS} from '../test/unit/steps-support-fixtures.js'
 const USAGE = 'usage: npx tsx scripts/record-probes.ts -c <config.yml> --label <platform> [--out <dir>]'
 
 interface Recorder {
-  session: ClusterSession
+  cluster: ClusterAccess
   label: PlatformLabel
   out: string
   /** what could not be recorded, one line each */
@@ -34,8 +34,8 @@ interface Recorder {
 const say = (line: string) => process.stdout.write(`${line}\n`)
 
 /** Every host must be of the labelled platform: the test parses a recording with that platform's facts. */
-async function checkLabel(session: ClusterSession, label: PlatformLabel): Promise<string[]> {
-  const found = await Promise.all(session.hosts.map(async (h) => ({host: h.name, facts: await session.factsOf(h.name)})))
+async function checkLabel(cluster: ClusterAccess, label: PlatformLabel): Promise<string[]> {
+  const found = await Promise.all(cluster.hosts.map(async (h) => ({host: h.name, facts: await cluster.factsOf(h.name)})))
   return found
     .filter(({facts}) => !hostMatchesLabel(facts, label))
     .map(({host, facts}) => `${host} is ${facts.osId} ${facts.osVersion} (${facts.packageManager}), not ${label}`)
@@ -55,7 +55,7 @@ async function recordQuery(r: Recorder, at: StepOnHost, name: string, query: Pro
     r.problems.push(`${where}: its command holds a secret: not run (a step bug: secrets go on stdin)`)
     return
   }
-  const result = await runQuery(await r.session.remoteOf(ctx.host.name), query, inputs, ctx.facts)
+  const result = await runQuery(await r.cluster.remoteOf(ctx.host.name), query, inputs, ctx.facts)
   const secret = secretShownIn(result.stdout, ctx.secrets)
   if (secret !== undefined) {
     r.problems.push(`${where}: its output holds the secret ${secret}: not written`)
@@ -69,7 +69,7 @@ async function recordQuery(r: Recorder, at: StepOnHost, name: string, query: Pro
 }
 
 async function recordStepOnHost(r: Recorder, step: AnyStep, host: ClusterHost): Promise<void> {
-  const ctx = await r.session.contextFor(host)
+  const ctx = await r.cluster.contextFor(host)
   let inputs: unknown
   try {
     inputs = step.inputs(ctx)
@@ -93,7 +93,7 @@ async function record(r: Recorder): Promise<void> {
       say(`${step.id}: its probe asks the host nothing`)
       continue
     }
-    for (const host of r.session.hosts.filter((h) => appliesTo(step, h))) await recordStepOnHost(r, step, host)
+    for (const host of r.cluster.hosts.filter((h) => appliesTo(step, h))) await recordStepOnHost(r, step, host)
   }
 }
 
@@ -109,19 +109,19 @@ async function main(): Promise<number> {
     say(`--label ${values.label}: not a platform of FACTS (${Object.keys(FACTS).join(', ')}); add the platform there first`)
     return 2
   }
-  const session = await ClusterSession.open({configPath: values.config})
+  const cluster = await ClusterAccess.open({configPath: values.config})
   try {
-    const mismatches = await checkLabel(session, values.label)
+    const mismatches = await checkLabel(cluster, values.label)
     if (mismatches.length > 0) {
       say(`--label ${values.label} does not fit the cluster:\n  ${mismatches.join('\n  ')}`)
       return 2
     }
-    const recorder: Recorder = {session, label: values.label, out: resolve(values.out ?? PROBE_RECORDINGS), problems: []}
+    const recorder: Recorder = {cluster, label: values.label, out: resolve(values.out ?? PROBE_RECORDINGS), problems: []}
     await record(recorder)
     for (const problem of recorder.problems) say(`NOT RECORDED: ${problem}`)
     return recorder.problems.length > 0 ? 1 : 0
   } finally {
-    await session.close()
+    await cluster.close()
   }
 }
 

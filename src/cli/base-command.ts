@@ -3,7 +3,7 @@ import {Command, Flags} from '@oclif/core'
 import {DEFAULT_CONFIG_FILE} from '../config/load.js'
 import {DeployError} from '../errors.js'
 import {messages} from '../messages.js'
-import {ClusterSession} from '../services/cluster-session.js'
+import {ClusterAccess} from '../services/cluster-access.js'
 
 /**
  * What every command shares: the failure path (a DeployError ends the process with its own exit code, its
@@ -47,15 +47,15 @@ export const jsonFlag = {
   json: Flags.boolean({description: 'print JSON only (events one per line for run; one object for plan, verify, status)'}),
 }
 
-/** Open the cluster session the flags point at, hand it to `use`, and always close its connections. */
-export async function withSession<T>(
+/** Open access to the cluster the flags point at, hand it to `use`, and always close its connections. */
+export async function withCluster<T>(
   flags: {config: string; 'accept-new-host-keys': boolean},
-  use: (session: ClusterSession) => Promise<T>,
+  use: (cluster: ClusterAccess) => Promise<T>,
 ): Promise<T> {
-  const session = await ClusterSession.open({configPath: flags.config, acceptNewHostKeys: flags['accept-new-host-keys']})
+  const cluster = await ClusterAccess.open({configPath: flags.config, acceptNewHostKeys: flags['accept-new-host-keys']})
   try {
-    return await use(session)
+    return await use(cluster)
   } finally {
-    await session.close()
+    await cluster.close()
   }
 }

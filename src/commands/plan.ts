@@ -1,4 +1,4 @@
-import {BaseCommand, clusterFlags, hostFilterFlags, jsonFlag, withSession} from '../cli/base-command.js'
+import {BaseCommand, clusterFlags, hostFilterFlags, jsonFlag, withCluster} from '../cli/base-command.js'
 import {formatPlan} from '../cli/format-reports.js'
 import {exitCodeOf, planCluster} from '../services/deploy.js'
 
@@ -12,8 +12,8 @@ export default class Plan extends BaseCommand {
 
   async run(): Promise<void> {
     const {flags} = await this.parse(Plan)
-    const report = await withSession(flags, (session) =>
-      planCluster(session, {hosts: flags.host, steps: flags.step, commandLine: 'lnmp-deploy plan'}, new Date()),
+    const report = await withCluster(flags, (cluster) =>
+      planCluster(cluster, {hosts: flags.host, steps: flags.step, commandLine: 'lnmp-deploy plan'}, new Date()),
     )
     if (flags.json) this.log(JSON.stringify(report))
     else for (const line of formatPlan(report)) this.log(line)

@@ -1,6 +1,6 @@
 import {Args, Flags} from '@oclif/core'
 
-import {BaseCommand, clusterFlags, jsonFlag, lockFlags, withSession} from '../cli/base-command.js'
+import {BaseCommand, clusterFlags, jsonFlag, lockFlags, withCluster} from '../cli/base-command.js'
 import {formatRunSummary} from '../cli/format-reports.js'
 import {releaseAllOnSignal} from '../engine/held-locks.js'
 import {jsonLinesSink, listrSink} from '../engine/renderers.js'
@@ -33,8 +33,8 @@ export default class Retire extends BaseCommand {
     const {args, flags} = await this.parse(Retire)
     const render = flags.json ? jsonLinesSink() : listrSink()
     const stopReleasingOnSignal = releaseAllOnSignal({onInterrupt: () => render.interrupt?.('interrupted')})
-    const report = await withSession(flags, (session) =>
-      retire(session, {
+    const report = await withCluster(flags, (cluster) =>
+      retire(cluster, {
         host: args.host,
         address: flags.address,
         ...(flags['private-address'] ? {privateAddress: flags['private-address']} : {}),

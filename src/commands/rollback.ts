@@ -1,6 +1,6 @@
 import {Flags} from '@oclif/core'
 
-import {BaseCommand, clusterFlags, jsonFlag, lockFlags, withSession} from '../cli/base-command.js'
+import {BaseCommand, clusterFlags, jsonFlag, lockFlags, withCluster} from '../cli/base-command.js'
 import {releaseAllOnSignal} from '../engine/held-locks.js'
 import {formatRunSummary} from '../cli/format-reports.js'
 import {jsonLinesSink, listrSink} from '../engine/renderers.js'
@@ -28,8 +28,8 @@ export default class Rollback extends BaseCommand {
     const render = flags.json ? jsonLinesSink() : listrSink()
     // as run: a signal releases every host lock held, then exits 130 / 143
     const stopReleasingOnSignal = releaseAllOnSignal({onInterrupt: () => render.interrupt?.('interrupted')})
-    const {moves, summary} = await withSession(flags, (session) =>
-      rollback(session, {
+    const {moves, summary} = await withCluster(flags, (cluster) =>
+      rollback(cluster, {
         hosts: flags.host,
         component: flags.component as 'php' | 'nginx',
         onEvent: render.sink,

@@ -1,6 +1,6 @@
 import {Flags} from '@oclif/core'
 
-import {BaseCommand, clusterFlags, hostFilterFlags, jsonFlag, lockFlags, withSession} from '../cli/base-command.js'
+import {BaseCommand, clusterFlags, hostFilterFlags, jsonFlag, lockFlags, withCluster} from '../cli/base-command.js'
 import {formatRunSummary} from '../cli/format-reports.js'
 import {releaseAllOnSignal} from '../engine/held-locks.js'
 import {jsonLinesSink, listrSink} from '../engine/renderers.js'
@@ -32,8 +32,8 @@ export default class Run extends BaseCommand {
     const render = flags.json ? jsonLinesSink() : listrSink()
     // Ctrl-C or a CI timeout's SIGTERM: release every host lock this run holds, then exit 130 / 143
     const stopReleasingOnSignal = releaseAllOnSignal({onInterrupt: () => render.interrupt?.('interrupted')})
-    const summary = await withSession(flags, (session) =>
-      deploy(session, {
+    const summary = await withCluster(flags, (cluster) =>
+      deploy(cluster, {
         mode: 'run',
         hosts: flags.host,
         steps: flags.step,

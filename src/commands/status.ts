@@ -1,6 +1,6 @@
 import {Flags} from '@oclif/core'
 
-import {BaseCommand, clusterFlags, jsonFlag, withSession} from '../cli/base-command.js'
+import {BaseCommand, clusterFlags, jsonFlag, withCluster} from '../cli/base-command.js'
 import {formatBuilds, formatStatus} from '../cli/format-reports.js'
 import {clusterBuilds, clusterStatus} from '../services/status.js'
 
@@ -18,8 +18,8 @@ export default class Status extends BaseCommand {
 
   async run(): Promise<void> {
     const {flags} = await this.parse(Status)
-    const [rows, builds] = await withSession(flags, (session) =>
-      Promise.all([clusterStatus(session, flags.host), clusterBuilds(session, flags.host)]),
+    const [rows, builds] = await withCluster(flags, (cluster) =>
+      Promise.all([clusterStatus(cluster, flags.host), clusterBuilds(cluster, flags.host)]),
     )
     if (flags.json) this.log(JSON.stringify({hosts: rows, builds}))
     else for (const line of [...formatStatus(rows), ...formatBuilds(builds)]) this.log(line)

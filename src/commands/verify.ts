@@ -1,6 +1,6 @@
 import {Flags} from '@oclif/core'
 
-import {BaseCommand, clusterFlags, hostFilterFlags, jsonFlag, withSession} from '../cli/base-command.js'
+import {BaseCommand, clusterFlags, hostFilterFlags, jsonFlag, withCluster} from '../cli/base-command.js'
 import {formatVerify} from '../cli/format-reports.js'
 import {verifyCluster} from '../services/verify.js'
 
@@ -29,8 +29,8 @@ export default class Verify extends BaseCommand {
 
   async run(): Promise<void> {
     const {flags} = await this.parse(Verify)
-    const report = await withSession(flags, (session) =>
-      verifyCluster(session, {
+    const report = await withCluster(flags, (cluster) =>
+      verifyCluster(cluster, {
         hosts: flags.host,
         checks: [...(flags.check ?? []), ...(flags.step ?? [])],
         junit: flags.junit,

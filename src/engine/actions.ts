@@ -90,7 +90,7 @@ async function runCommand(action: RunAction, env: ActionEnv): Promise<ActionOutc
     }
     return {changed: true}
   }
-  await remote.run(action.command, {sudo: true, secrets: action.secrets, onOutput: env.onOutput})
+  await remote.run(action.command, {sudo: true, secretValues: action.secretValues, onOutput: env.onOutput})
   return {changed: true}
 }
 

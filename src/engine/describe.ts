@@ -6,8 +6,8 @@ import {redact} from '../redact.js'
 const MAX_COMMAND = 100
 
 /** One line per action, for `plan` and the logs. Secrets are replaced by ***; file contents never appear. */
-export function describeAction(action: Action, secrets: Iterable<string> = []): string {
-  const hidden = [...secrets, ...(action.kind === 'run' ? (action.secrets ?? []) : [])]
+export function describeAction(action: Action, secretValues: Iterable<string> = []): string {
+  const hidden = [...secretValues, ...(action.kind === 'run' ? (action.secretValues ?? []) : [])]
   switch (action.kind) {
     case 'run': {
       const job = action.job ? ` [detached job ${action.job}]` : ''

@@ -29,15 +29,15 @@ export class StepLog {
   private fd: number | undefined
   private partial = ''
   private lastOutput = ''
-  private readonly secrets: Set<string>
+  private readonly secretValues: Set<string>
 
   constructor(
     readonly path: string | undefined,
-    secrets: Iterable<string> = [],
+    secretValues: Iterable<string> = [],
     /** each chunk of command output, redacted, in whole lines (progress events) */
     private readonly onText?: (text: string) => void,
   ) {
-    this.secrets = new Set(secrets)
+    this.secretValues = new Set(secretValues)
     if (path) {
       mkdirSync(join(path, '..'), {recursive: true})
       this.fd = openSync(path, 'a', 0o600)
@@ -45,11 +45,11 @@ export class StepLog {
   }
 
   /** a new command: its output becomes the tail a failure shows */
-  command(command: string, secrets: string[] = []): void {
+  command(command: string, secretValues: string[] = []): void {
     this.flush()
-    for (const s of secrets) this.secrets.add(s)
+    for (const s of secretValues) this.secretValues.add(s)
     this.lastOutput = ''
-    this.write(`$ ${redact(command, this.secrets)}\n`)
+    this.write(`$ ${redact(command, this.secretValues)}\n`)
   }
 
   output(chunk: string): void {
@@ -62,12 +62,12 @@ export class StepLog {
 
   note(text: string): void {
     this.flush()
-    this.write(`# ${redact(text, this.secrets)}\n`)
+    this.write(`# ${redact(text, this.secretValues)}\n`)
   }
 
   /** the last lines of the latest command's output, redacted */
   tail(lines = TAIL_LINES): string {
-    const all = redact(this.lastOutput + this.partial, this.secrets)
+    const all = redact(this.lastOutput + this.partial, this.secretValues)
       .trimEnd()
       .split('\n')
     return all.slice(-lines).join('\n')
@@ -85,7 +85,7 @@ export class StepLog {
   }
 
   private emit(text: string): void {
-    const clean = redact(text, this.secrets)
+    const clean = redact(text, this.secretValues)
     this.lastOutput = (this.lastOutput + clean).slice(-TAIL_BYTES)
     this.write(clean)
     this.onText?.(clean)
@@ -100,12 +100,12 @@ export class StepLog {
 export class RunLogs {
   constructor(
     readonly dir: string | undefined,
-    private readonly secrets: Iterable<string> = [],
+    private readonly secretValues: Iterable<string> = [],
   ) {}
 
   stepLog(host: string, stepId: string, onText?: (text: string) => void): StepLog {
     const path = this.dir ? join(this.dir, safeSegment(host), `${safeSegment(stepId)}.log`) : undefined
-    return new StepLog(path, this.secrets, onText)
+    return new StepLog(path, this.secretValues, onText)
   }
 }
 
@@ -136,14 +136,14 @@ export function loggingRemote(remote: Remote, log: StepLog): Remote {
   return {
     name: remote.name,
     async exec(command, options) {
-      log.command(command, options?.secrets)
+      log.command(command, options?.secretValues)
       const t = traced(options)
       const result = await remote.exec(command, t.options)
       after(result, t.streamed())
       return result
     },
     async run(command, options) {
-      log.command(command, options?.secrets)
+      log.command(command, options?.secretValues)
       const t = traced(options)
       try {
         const result = await remote.run(command, t.options)

@@ -131,15 +131,15 @@ export async function runSteps(options: RunOptions): Promise<RunSummary> {
   await Promise.all(
     schedules.map(async (hostSchedule) => {
       const host = options.hosts.find((h) => h.name === hostSchedule.host) as ClusterHost
-      let session: HostSession | undefined
-      let sessionError: unknown
+      let opened: OpenedHost | undefined
+      let openError: unknown
       try {
-        session = await openHost(host, options, shared.contextOf)
+        opened = await openHost(host, options, shared.contextOf)
       } catch (error) {
-        sessionError = error
+        openError = error
       }
       try {
-        const checked = session && options.mode === 'run' ? await hostUpToDate(shared, session, stepsOf(hostSchedule.units)) : undefined
+        const checked = opened && options.mode === 'run' ? await hostUpToDate(shared, opened, stepsOf(hostSchedule.units)) : undefined
         if (checked?.all) {
           // nothing to do here: no step waits for another host's, whose changes this host does not need
           for (const unit of hostSchedule.units) {
@@ -152,9 +152,9 @@ export async function runSteps(options: RunOptions): Promise<RunSummary> {
             const step = byId.get(unit.stepId) as AnyStep
             const base = {host: host.name, step: step.id, title: step.title, actions: []}
             const t0 = Date.now()
-            if (!session) {
+            if (!opened) {
               // the host itself is out (connection, lock, journal): every step on it says why
-              finish({...base, status: 'failed', durationMs: 0, error: toFailure(host.name, step.id, sessionError)})
+              finish({...base, status: 'failed', durationMs: 0, error: toFailure(host.name, step.id, openError)})
               continue
             }
             const blocked = options.mode === 'run' ? await blockedBy(unit.needs, outcomes) : undefined
@@ -163,12 +163,12 @@ export async function runSteps(options: RunOptions): Promise<RunSummary> {
               continue
             }
             emit({type: 'step-start', host: host.name, step: step.id, title: step.title})
-            const logs = new RunLogs(options.mode === 'run' ? options.logDir : undefined, session.secrets)
+            const logs = new RunLogs(options.mode === 'run' ? options.logDir : undefined, opened.secretValues)
             let log: StepLog | undefined
             try {
               log = logs.stepLog(host.name, step.id, (text) => emit({type: 'step-output', host: host.name, step: step.id, text}))
               const run = {
-                ...stepRun(shared, session, step, log, loggingRemote(session.remote, log), options.remoteOf),
+                ...stepRun(shared, opened, step, log, loggingRemote(opened.remote, log), options.remoteOf),
                 verifyFailed: checked?.failedVerify.has(step.id) === true,
               }
               const result = options.mode === 'run' ? await applyStep(run) : await planStep(run)
@@ -179,14 +179,14 @@ export async function runSteps(options: RunOptions): Promise<RunSummary> {
                 ...base,
                 status: 'failed',
                 durationMs: Date.now() - t0,
-                error: toFailure(host.name, step.id, error, log, session.secrets),
+                error: toFailure(host.name, step.id, error, log, opened.secretValues),
               })
             } finally {
               log?.close()
             }
           }
         // out of the balancer's rotation since a restart of this run: back in once it answers
-        if (session && options.mode === 'run' && options.rotation) {
+        if (opened && options.mode === 'run' && options.rotation) {
           const back = await options.rotation.rejoin(host.name, (text) =>
             emit({type: 'step-output', host: host.name, step: ROTATION_STEP, text}),
           )
@@ -203,7 +203,7 @@ export async function runSteps(options: RunOptions): Promise<RunSummary> {
           }
         }
       } finally {
-        await session?.lock?.release().catch(() => undefined)
+        await opened?.lock?.release().catch(() => undefined)
       }
     }),
   )
@@ -277,7 +277,7 @@ function onePerUnit(): Shared['inputsOf'] {
 
 function stepRun(
   shared: Shared,
-  session: HostSession,
+  opened: OpenedHost,
   step: AnyStep,
   log: StepLog,
   remote: Remote,
@@ -286,13 +286,13 @@ function stepRun(
   const {options} = shared
   return {
     step,
-    ctx: session.ctx,
-    inputs: () => shared.inputsOf(session.ctx, step),
+    ctx: opened.ctx,
+    inputs: () => shared.inputsOf(opened.ctx, step),
     remote,
     remoteOf,
-    journal: session.journal,
+    journal: opened.journal,
     log,
-    secrets: session.secrets,
+    secretValues: opened.secretValues,
     readyTimeoutMs: options.readyTimeoutMs,
     buildSlots: shared.buildSlots,
     serviceCommand: options.serviceCommand,
@@ -310,33 +310,34 @@ function stepRun(
  * change may come first (and a host that left the balancer's rotation must never wait for one: see nginx-source).
  * The checks log nowhere: the steps' own runs log what they do.
  */
-async function hostUpToDate(shared: Shared, session: HostSession, steps: readonly AnyStep[]): ReturnType<typeof upToDateNow> {
-  const remote = await shared.checkRemoteOf(session.ctx.host.name)
-  const quiet = new RunLogs(undefined, session.secrets).stepLog(session.ctx.host.name, 'up-to-date', () => {})
+async function hostUpToDate(shared: Shared, opened: OpenedHost, steps: readonly AnyStep[]): ReturnType<typeof upToDateNow> {
+  const remote = await shared.checkRemoteOf(opened.ctx.host.name)
+  const quiet = new RunLogs(undefined, opened.secretValues).stepLog(opened.ctx.host.name, 'up-to-date', () => {})
   try {
-    return await upToDateNow(steps.map((step) => stepRun(shared, session, step, quiet, remote, shared.checkRemoteOf)))
+    return await upToDateNow(steps.map((step) => stepRun(shared, opened, step, quiet, remote, shared.checkRemoteOf)))
   } finally {
     quiet.close()
   }
 }
 
-interface HostSession {
+/** A host opened for a run: its connection, context and journal, and its lock when the run changes it. */
+interface OpenedHost {
   remote: Remote
   ctx: StepContext
   journal: HostJournal
   lock?: HostLock
-  secrets: string[]
+  secretValues: string[]
 }
 
-async function openHost(host: ClusterHost, options: RunOptions, contextOf: RunOptions['contextFor']): Promise<HostSession> {
+async function openHost(host: ClusterHost, options: RunOptions, contextOf: RunOptions['contextFor']): Promise<OpenedHost> {
   const remote = await options.remoteOf(host.name)
   const store = options.journalStoreOf ? options.journalStoreOf(remote) : remoteJournalStore(remote, options.stateDir)
   if (options.mode === 'plan') {
     const ctx = await contextOf(host)
-    const secrets = secretsOf(ctx)
+    const secretValues = secretValuesOf(ctx)
     // plan reads the journal only to say "up to date"; it must never write, so writes are refused
     const journal = await HostJournal.load({read: () => store.read(), write: async () => refuseWrite(host.name)})
-    return {remote, ctx, journal, secrets}
+    return {remote, ctx, journal, secretValues}
   }
   // the host's facts are asked while its lock is taken and its journal read: round trips at once, not in turn
   const context = contextOf(host)
@@ -349,14 +350,14 @@ async function openHost(host: ClusterHost, options: RunOptions, contextOf: RunOp
   const lock = await (options.lockOf ?? acquireLock)(remote, lockOptions)
   try {
     const [ctx, journal] = await Promise.all([context, HostJournal.load(store)])
-    return {remote, ctx, journal, lock, secrets: secretsOf(ctx)}
+    return {remote, ctx, journal, lock, secretValues: secretValuesOf(ctx)}
   } catch (error) {
     await lock.release().catch(() => undefined)
     throw error
   }
 }
 
-const secretsOf = (ctx: StepContext): string[] => [...ctx.secrets.values()]
+const secretValuesOf = (ctx: StepContext): string[] => [...ctx.secrets.values()]
 
 function refuseWrite(host: string): never {
   throw new Error(`${host}: plan tried to write the journal (a bug: plan never writes)`)

@@ -36,7 +36,7 @@ export interface StepRun {
   remoteOf(hostName: string): Promise<Remote>
   journal: HostJournal
   log: StepLog
-  secrets: string[]
+  secretValues: string[]
   readyTimeoutMs?: number
   buildSlots?: Slots
   serviceCommand?: ServiceCommand
@@ -152,7 +152,7 @@ export async function applyStep(run: StepRun): Promise<Omit<StepResult, 'duratio
     // what this step changed so far, so a restart that fails on it can put the previous state back
     const undo: Undo[] = []
     for (const action of plan.actions) {
-      const description = describeAction(action, run.secrets)
+      const description = describeAction(action, run.secretValues)
       log.note(description)
       let outcome: ActionOutcome
       try {
@@ -205,7 +205,7 @@ export async function applyStep(run: StepRun): Promise<Omit<StepResult, 'duratio
           actions: [],
         }
   } catch (error) {
-    const failure = toFailure(ctx.host.name, step.id, error, log, run.secrets)
+    const failure = toFailure(ctx.host.name, step.id, error, log, run.secretValues)
     // best effort: the failure itself matters more than recording it
     await journal
       .recordStep(step.id, {fingerprint: print, at: run.now().toISOString(), result: 'failed', error: failure.message})
@@ -303,7 +303,7 @@ export async function planStep(run: StepRun): Promise<Omit<StepResult, 'duration
     inputs = run.inputs()
   } catch (error) {
     // the config asks for something this step refuses: `run` would refuse it too, before starting
-    return {...base, status: 'failed', actions: [], error: toFailure(ctx.host.name, step.id, error, undefined, run.secrets)}
+    return {...base, status: 'failed', actions: [], error: toFailure(ctx.host.name, step.id, error, undefined, run.secretValues)}
   }
   try {
     const print = fingerprint(inputs)
@@ -323,16 +323,16 @@ export async function planStep(run: StepRun): Promise<Omit<StepResult, 'duration
     return {...base, status: 'will run', actions}
   } catch (error) {
     // typically a dependency that is not done yet: its probe cannot answer
-    return {...base, status: 'unknown', reason: redact((error as Error).message, run.secrets), actions: []}
+    return {...base, status: 'unknown', reason: redact((error as Error).message, run.secretValues), actions: []}
   }
 }
 
 async function plannedAction(run: StepRun, action: Action): Promise<PlannedAction> {
-  const description = describeAction(action, run.secrets)
+  const description = describeAction(action, run.secretValues)
   if (action.kind !== 'write-file') return {description}
   const current = await readRemoteFile(run.remote, action.path)
   // a file not marked sensitive may still carry a run secret: the diff is redacted all the same
-  const diff = redact(fileDiff(action.path, current, action.content, {sensitive: action.sensitive}), run.secrets)
+  const diff = redact(fileDiff(action.path, current, action.content, {sensitive: action.sensitive}), run.secretValues)
   return diff === '' ? {description: `${description} [content already current]`} : {description, diff}
 }
 
@@ -344,14 +344,14 @@ export async function readRemoteFile(remote: Remote, path: string): Promise<stri
   return result.stdout.slice('present\n'.length)
 }
 
-export function toFailure(host: string, step: string, error: unknown, log?: StepLog, secrets: string[] = []): StepFailure {
+export function toFailure(host: string, step: string, error: unknown, log?: StepLog, secretValues: string[] = []): StepFailure {
   const e = error as Partial<DeployError> & {outputTail?: string; message?: string}
   const rawTail = e.outputTail ?? (log ? log.tail() : undefined)
-  const tail = rawTail === undefined ? undefined : redact(rawTail, secrets)
+  const tail = rawTail === undefined ? undefined : redact(rawTail, secretValues)
   return {
     host,
     step,
-    message: redact(e.message ?? String(error), secrets),
+    message: redact(e.message ?? String(error), secretValues),
     ...(tail ? {outputTail: tail} : {}),
     ...(log?.path ? {logPath: log.path} : {}),
     ...(e.hint ? {hint: e.hint} : {}),

@@ -48,7 +48,7 @@ export type Action =
       /** a compile: waits for one of the cluster's build slots (config build.parallelHosts) */
       build?: boolean
       /** values to redact from logs */
-      secrets?: string[]
+      secretValues?: string[]
     }
   | {
       kind: 'write-file'

@@ -5,7 +5,7 @@ import {ExitCode, type ExitCodeValue} from '../errors.js'
 import {phpVersionWarnings} from '../php/eol.js'
 import {STEPS} from '../steps/index.js'
 import {BalancerRotation} from './balancer-rotation.js'
-import type {ClusterSession} from './cluster-session.js'
+import type {ClusterAccess} from './cluster-access.js'
 
 export interface DeployRequest {
   mode: 'run' | 'plan'
@@ -20,23 +20,23 @@ export interface DeployRequest {
 }
 
 /** `run` and `plan`: the steps on the selected hosts, through the engine. */
-export async function deploy(session: ClusterSession, request: DeployRequest): Promise<RunSummary> {
+export async function deploy(cluster: ClusterAccess, request: DeployRequest): Promise<RunSummary> {
   return runSteps({
     mode: request.mode,
     steps: STEPS,
-    hosts: session.hosts,
-    remoteOf: session.remoteOf,
-    contextFor: session.contextFor,
+    hosts: cluster.hosts,
+    remoteOf: cluster.remoteOf,
+    contextFor: cluster.contextFor,
     filters: {hosts: request.hosts, steps: request.steps, from: request.from},
     lock: {waitSeconds: request.lockWaitSeconds ?? 0, clearStale: request.clearStaleLock ?? false, command: request.commandLine},
-    logDir: request.mode === 'run' ? runLogDir(session.loaded.dir, new Date()) : undefined,
+    logDir: request.mode === 'run' ? runLogDir(cluster.loaded.dir, new Date()) : undefined,
     onEvent: request.onEvent,
-    parallelBuilds: session.config.build.parallelHosts,
+    parallelBuilds: cluster.config.build.parallelHosts,
     rotation: new BalancerRotation({
-      config: session.config,
-      hosts: session.hosts,
-      remoteOf: session.remoteOf,
-      factsOf: (name) => session.factsOf(name),
+      config: cluster.config,
+      hosts: cluster.hosts,
+      remoteOf: cluster.remoteOf,
+      factsOf: (name) => cluster.factsOf(name),
     }),
   })
 }
@@ -48,9 +48,9 @@ export interface PlanReport extends RunSummary {
 }
 
 /** `plan`: the steps planned on the selected hosts, and the config's warnings as of `today`. */
-export async function planCluster(session: ClusterSession, request: Omit<DeployRequest, 'mode'>, today = new Date()): Promise<PlanReport> {
-  const summary = await deploy(session, {...request, mode: 'plan'})
-  return {...summary, warnings: phpVersionWarnings(session.config, today)}
+export async function planCluster(cluster: ClusterAccess, request: Omit<DeployRequest, 'mode'>, today = new Date()): Promise<PlanReport> {
+  const summary = await deploy(cluster, {...request, mode: 'plan'})
+  return {...summary, warnings: phpVersionWarnings(cluster.config, today)}
 }
 
 /**

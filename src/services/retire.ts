@@ -4,7 +4,7 @@ import {ConfigError, DeployError, ExitCode} from '../errors.js'
 import {parseUpstreamServers, upstreamServersCommand} from '../platform/lb.js'
 import {COMPILED_UNITS} from '../platform/services.js'
 import {cmd} from '../ssh/shell.js'
-import type {ClusterSession} from './cluster-session.js'
+import type {ClusterAccess} from './cluster-access.js'
 import {deploy} from './deploy.js'
 
 export interface RetireRequest {
@@ -40,15 +40,15 @@ export const FOLLOW_WEB_TIER = [['lb-upstream'], ['db-firewall', 'mariadb', 'mem
  * balancer lists it, its nginx and PHP-FPM are stopped and disabled. A failure before that leaves the host
  * serving as it was: nothing on it changes until nothing sends it users.
  */
-export async function retire(session: ClusterSession, request: RetireRequest): Promise<RetireReport> {
+export async function retire(cluster: ClusterAccess, request: RetireRequest): Promise<RetireReport> {
   const {host, address} = request
   const privateAddress = request.privateAddress ?? address
-  if (session.config.hosts.some((h) => h.name === host)) {
+  if (cluster.config.hosts.some((h) => h.name === host)) {
     throw new ConfigError(`retire ${host}: ${host} is still one of the config's hosts`, {
       hint: `remove ${host} from hosts in the config first: retire drains it from the balancer as the config says, then stops it`,
     })
   }
-  const taken = session.hosts.find((h) => h.address === address || h.privateAddress === privateAddress)
+  const taken = cluster.hosts.find((h) => h.address === address || h.privateAddress === privateAddress)
   if (taken) {
     throw new ConfigError(
       `retire ${host}: ${taken.address === address ? address : privateAddress} is ${taken.name}'s address in the config`,
@@ -58,7 +58,7 @@ export async function retire(session: ClusterSession, request: RetireRequest): P
     )
   }
   const follow = (steps: string[]) =>
-    deploy(session, {
+    deploy(cluster, {
       mode: 'run',
       steps,
       onEvent: request.onEvent,
@@ -69,10 +69,10 @@ export async function retire(session: ClusterSession, request: RetireRequest): P
   const [balancer, rest] = FOLLOW_WEB_TIER as [string[], string[]]
   const drained = await follow(balancer)
   if (!drained.ok) return {host, stopped: [], summary: drained}
-  await noBalancerLists(session, host, privateAddress)
+  await noBalancerLists(cluster, host, privateAddress)
   const summary = await follow(rest)
   if (!summary.ok) return {host, stopped: [], summary}
-  const {remote, close} = await session.remoteOutside(host, address)
+  const {remote, close} = await cluster.remoteOutside(host, address)
   const stopped: string[] = []
   try {
     for (const unit of [COMPILED_UNITS.nginx, COMPILED_UNITS.phpFpm]) {
@@ -85,9 +85,9 @@ export async function retire(session: ClusterSession, request: RetireRequest): P
   return {host, stopped, summary}
 }
 
-async function noBalancerLists(session: ClusterSession, host: string, privateAddress: string): Promise<void> {
-  for (const lb of hostsWithRole(session.hosts, 'lb')) {
-    const remote = await session.remoteOf(lb.name)
+async function noBalancerLists(cluster: ClusterAccess, host: string, privateAddress: string): Promise<void> {
+  for (const lb of hostsWithRole(cluster.hosts, 'lb')) {
+    const remote = await cluster.remoteOf(lb.name)
     const listed = parseUpstreamServers((await remote.run(upstreamServersCommand(), {sudo: true})).stdout)
     if (listed.includes(privateAddress)) {
       throw new DeployError(

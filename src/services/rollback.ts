@@ -7,7 +7,7 @@ import {phpSwitchInputs} from '../steps/php-switch.js'
 import {buildsCommand, parseBuilds, previousBuild} from '../steps/support/builds.js'
 import {type Component, pinCommand, pinPath, renderPin} from '../steps/support/rollback-pin.js'
 import {cmd} from '../ssh/shell.js'
-import type {ClusterSession} from './cluster-session.js'
+import type {ClusterAccess} from './cluster-access.js'
 import {deploy} from './deploy.js'
 
 export interface RollbackRequest {
@@ -35,10 +35,10 @@ const SWITCH_STEP: Record<Component, string> = {php: 'php-switch', nginx: 'nginx
  * switch step runs as in any `run`: one host at a time out of the balancer's rotation, verified. A host whose
  * switch fails gets its pin back as it was, so the next `run` does not try the rollback again.
  */
-export async function rollback(session: ClusterSession, request: RollbackRequest): Promise<{moves: RollbackMove[]; summary: RunSummary}> {
-  const web = hostsWithRole(session.select(request.hosts), 'web')
+export async function rollback(cluster: ClusterAccess, request: RollbackRequest): Promise<{moves: RollbackMove[]; summary: RunSummary}> {
+  const web = hostsWithRole(cluster.select(request.hosts), 'web')
   if (web.length === 0) throw new DeployError('rollback: none of the selected hosts has the web role', ExitCode.config)
-  const plans = await Promise.all(web.map((host) => planMove(session, host, request.component)))
+  const plans = await Promise.all(web.map((host) => planMove(cluster, host, request.component)))
   const missing = plans.filter((p) => p.move === undefined)
   if (missing.length > 0) {
     throw new DeployError(`rollback: ${missing.map((m) => `${m.host}: ${m.why}`).join('; ')}`, ExitCode.config, {
@@ -49,7 +49,7 @@ export async function rollback(session: ClusterSession, request: RollbackRequest
   const moves = plans.map((p) => p.move as RollbackMove)
   const earlier = new Map<string, string>()
   for (const [i, move] of moves.entries()) {
-    const remote = await session.remoteOf(move.host)
+    const remote = await cluster.remoteOf(move.host)
     earlier.set(move.host, plans[i]?.pin ?? '')
     await remote.run(cmd('mkdir', '-p', pinPath(move.component).replace(/\/[^/]+$/, '')), {sudo: true})
     await remote.writeFile(pinPath(move.component), renderPin({from: plans[i]?.wanted ?? '', to: move.to, at: new Date().toISOString()}), {
@@ -57,7 +57,7 @@ export async function rollback(session: ClusterSession, request: RollbackRequest
       mode: 0o644,
     })
   }
-  const summary = await deploy(session, {
+  const summary = await deploy(cluster, {
     mode: 'run',
     hosts: moves.map((m) => m.host),
     steps: [SWITCH_STEP[request.component]],
@@ -67,7 +67,7 @@ export async function rollback(session: ClusterSession, request: RollbackRequest
     commandLine: request.commandLine,
   })
   for (const failure of summary.failures) {
-    const remote = await session.remoteOf(failure.host)
+    const remote = await cluster.remoteOf(failure.host)
     const before = earlier.get(failure.host) ?? ''
     if (before.trim() === '') await remote.run(cmd('rm', '-f', pinPath(request.component)), {sudo: true})
     else await remote.writeFile(pinPath(request.component), before, {sudo: true, mode: 0o644})
@@ -76,22 +76,22 @@ export async function rollback(session: ClusterSession, request: RollbackRequest
 }
 
 async function planMove(
-  session: ClusterSession,
+  cluster: ClusterAccess,
   host: ClusterHost,
   component: Component,
 ): Promise<{host: string; move?: RollbackMove; why?: string; wanted?: string; pin?: string}> {
-  const remote = await session.remoteOf(host.name)
-  const ctx = await session.contextFor(host)
+  const remote = await cluster.remoteOf(host.name)
+  const ctx = await cluster.contextFor(host)
   const wanted = component === 'php' ? phpSwitchInputs(ctx).dir : nginxSourceInputs(ctx).dir
   const [listing, pin] = await Promise.all([
-    remote.exec(buildsCommand(session.config.prefix, component), {sudo: true}),
+    remote.exec(buildsCommand(cluster.config.prefix, component), {sudo: true}),
     remote.exec(pinCommand(component), {sudo: true}),
   ])
   const builds = parseBuilds(listing.stdout)
   const live = builds.find((b) => b.live)
   const previous = previousBuild(builds)
   if (!live)
-    return {host: host.name, why: `no live ${component} build (${session.config.prefix}/${component} points at none of its builds)`}
+    return {host: host.name, why: `no live ${component} build (${cluster.config.prefix}/${component} points at none of its builds)`}
   if (!previous) return {host: host.name, why: `no ${component} build older than the live one (${live.dir}) is left`}
   return {host: host.name, wanted, pin: pin.stdout, move: {host: host.name, component, from: live.dir, to: previous.dir}}
 }

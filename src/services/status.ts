@@ -6,7 +6,7 @@ import {STEPS} from '../steps/index.js'
 import {hostsWithRole} from '../config/hosts.js'
 import {buildsCommand, parseBuilds} from '../steps/support/builds.js'
 import type {Component} from '../steps/support/rollback-pin.js'
-import type {ClusterSession} from './cluster-session.js'
+import type {ClusterAccess} from './cluster-access.js'
 
 export interface BuildRow {
   host: string
@@ -18,15 +18,15 @@ export interface BuildRow {
 }
 
 /** The nginx and PHP builds on each web host, newest first, and which one `<prefix>/<name>` points at. */
-export async function clusterBuilds(session: ClusterSession, hostNames?: string[]): Promise<BuildRow[]> {
-  const web = hostsWithRole(session.select(hostNames), 'web')
+export async function clusterBuilds(cluster: ClusterAccess, hostNames?: string[]): Promise<BuildRow[]> {
+  const web = hostsWithRole(cluster.select(hostNames), 'web')
   const perHost = await Promise.all(
     web.map(async (host) => {
       try {
-        const remote = await session.remoteOf(host.name)
+        const remote = await cluster.remoteOf(host.name)
         const rows: BuildRow[] = []
         for (const component of ['nginx', 'php'] as const) {
-          const listing = await remote.exec(buildsCommand(session.config.prefix, component), {sudo: true})
+          const listing = await remote.exec(buildsCommand(cluster.config.prefix, component), {sudo: true})
           for (const b of parseBuilds(listing.stdout)) {
             rows.push({host: host.name, component, dir: b.dir, live: b.live, builtAt: new Date(b.builtAt * 1000).toISOString()})
           }
@@ -54,15 +54,15 @@ export interface StepStatusRow {
 }
 
 /** What each host's journal says, compared with what the config asks for now. Reads only. */
-export async function clusterStatus(session: ClusterSession, hostNames?: string[]): Promise<StepStatusRow[]> {
+export async function clusterStatus(cluster: ClusterAccess, hostNames?: string[]): Promise<StepStatusRow[]> {
   const steps = orderSteps(STEPS)
-  const hosts = session.select(hostNames)
+  const hosts = cluster.select(hostNames)
   const perHost = await Promise.all(
     hosts.map(async (host): Promise<StepStatusRow[]> => {
       const mine = steps.filter((s) => appliesTo(s, host))
       try {
-        const remote = await session.remoteOf(host.name)
-        const [journal, ctx] = await Promise.all([readJournal(remote), session.contextFor(host)])
+        const remote = await cluster.remoteOf(host.name)
+        const [journal, ctx] = await Promise.all([readJournal(remote), cluster.contextFor(host)])
         return mine.map((step) => {
           const entry = journal.steps[step.id]
           const owed = journal.owed.filter((o) => o.stepId === step.id).map((o) => `${o.op} ${o.service}`)

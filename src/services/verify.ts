@@ -10,7 +10,7 @@ import {channelLimited} from '../ssh/channel-limit.js'
 import {toJUnit} from '../verify/junit.js'
 import {selectChecks} from '../verify/registry.js'
 import {type CheckEnv, type CheckOutcome, type ClusterCheck, outputTail, statusOf, type VerifyResult} from '../verify/types.js'
-import type {ClusterSession} from './cluster-session.js'
+import type {ClusterAccess} from './cluster-access.js'
 
 export type {CheckOutcome} from '../verify/types.js'
 
@@ -45,23 +45,23 @@ export interface VerifyRequest {
 }
 
 /** `lnmp-deploy verify`: every step's own verify on its hosts and the cluster checks, as one report. */
-export async function verifyCluster(session: ClusterSession, request: VerifyRequest = {}): Promise<VerifyReport> {
+export async function verifyCluster(access: ClusterAccess, request: VerifyRequest = {}): Promise<VerifyReport> {
   const steps = orderSteps(STEPS)
   const selection = selectChecks(
     request.checks,
     steps.map((s) => s.id),
   )
   const env: CheckEnv = {
-    config: session.config,
-    cluster: session.hosts,
-    secrets: session.secrets,
-    remoteOf: channelLimited(session.remoteOf),
-    contextFor: session.contextFor,
+    config: access.config,
+    cluster: access.hosts,
+    secrets: access.secrets,
+    remoteOf: channelLimited(access.remoteOf),
+    contextFor: access.contextFor,
     ...(request.notice ? {notice: request.notice} : {}),
   }
   const report = await runVerify(env, {
-    secrets: session.secretValues(),
-    hosts: session.select(request.hosts),
+    secretValues: access.secretValues(),
+    hosts: access.select(request.hosts),
     steps: steps.filter((s) => selection.steps.includes(s.id)),
     clusterChecks: selection.clusterChecks,
     today: new Date(),
@@ -110,7 +110,7 @@ export async function runVerify(
     hosts: ClusterHost[]
     steps: readonly AnyStep[]
     clusterChecks: readonly ClusterCheck[]
-    secrets?: readonly string[]
+    secretValues?: readonly string[]
     today?: Date
   },
 ): Promise<VerifyReport> {
@@ -175,7 +175,7 @@ export async function runVerify(
       }
     }
     const durationMs = Date.now() - started
-    return results.map((r) => toOutcome(unit, r, durationMs, what.secrets ?? []))
+    return results.map((r) => toOutcome(unit, r, durationMs, what.secretValues ?? []))
   }
 
   const rows = (
@@ -211,8 +211,8 @@ export async function runVerify(
 }
 
 /** A row as reported: secrets never leave (a login's output may echo a password), output cut to its tail. */
-function toOutcome(unit: Unit, r: VerifyResult, durationMs: number, secrets: readonly string[]): CheckOutcome {
-  const clean = (text: string) => redact(text, secrets)
+function toOutcome(unit: Unit, r: VerifyResult, durationMs: number, secretValues: readonly string[]): CheckOutcome {
+  const clean = (text: string) => redact(text, secretValues)
   return {
     host: unit.host,
     check: unit.check,

@@ -188,9 +188,9 @@ export class SshRemote implements Remote {
   }
 
   private redact(text: string, options: ExecOptions): string {
-    const secrets = [...(options.secrets ?? [])]
-    if (this.options.sudoPassword) secrets.push(this.options.sudoPassword)
-    return redact(text, secrets)
+    const secretValues = [...(options.secretValues ?? [])]
+    if (this.options.sudoPassword) secretValues.push(this.options.sudoPassword)
+    return redact(text, secretValues)
   }
 
   /**

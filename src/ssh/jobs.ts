@@ -5,7 +5,7 @@ import {RemoteCommandError} from './remote.js'
 import {quote} from './shell.js'
 
 /**
- * Long commands (builds) run detached from the SSH session: `setsid nohup` under a job directory holding
+ * Long commands (builds) run detached from the SSH connection: `setsid nohup` under a job directory holding
  * the command, its hash, log, pid and exit code. A dropped connection leaves the job running; the next
  * call with the same id finds it by its directory and waits for it instead of starting it again.
  */

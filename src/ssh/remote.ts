@@ -15,7 +15,7 @@ export interface ExecOptions {
   cwd?: string
   timeoutMs?: number
   /** values to replace by *** in anything logged or thrown (passwords the command carries) */
-  secrets?: string[]
+  secretValues?: string[]
   /** called with each chunk of output as it arrives (logs) */
   onOutput?: (chunk: string, stream: 'stdout' | 'stderr') => void
 }
@@ -51,7 +51,7 @@ export interface Remote {
   /** copy a file from the host to a local path (the login user must be able to read it); written to a temp name beside localPath, then renamed */
   download(remotePath: string, localPath: string): Promise<void>
   /**
-   * Run a long command detached from the SSH session (setsid, log and exit-code file under
+   * Run a long command detached from the SSH connection (setsid, log and exit-code file under
    * /var/lib/lnmp-deploy/jobs/<id>/), wait for it, and survive a dropped connection.
    */
   runJob(command: string, options: JobOptions): Promise<JobResult>

@@ -144,7 +144,7 @@ export interface MariadbSecrets {
 export function mariadbSecrets(ctx: Pick<StepContext, 'secrets'>): MariadbSecrets {
   const rootPassword = ctx.secrets.get('database.rootPassword')
   const appPassword = ctx.secrets.get('database.appPassword')
-  // the session generates what the config leaves out, so a gap here is a bug, not a user error
+  // ClusterAccess generates what the config leaves out, so a gap here is a bug, not a user error
   if (!rootPassword || !appPassword)
     throw new Error('database.rootPassword and database.appPassword must be resolved or generated before planning mariadb')
   return {rootPassword, appPassword}

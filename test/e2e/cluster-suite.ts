@@ -561,7 +561,7 @@ export function clusterSuite(options: ClusterSuiteOptions): void {
           const earlierJobs = (await onHost('web01', 'ls /var/lib/lnmp-deploy/jobs/')).split('\n')
           const cut = startLnmpDeploy(['run', '-c', config, '--json'])
           phpJob = await freshMakeJob('web01', earlierJobs)
-          // every SSH session on web01 older than 5 s is the controller's (this command's own is younger): cut them
+          // every SSH connection to web01 older than 5 s is the controller's (this command's own is younger): cut them
           await onHost(
             'web01',
             "ps -eo pid=,etimes=,args= | awk '$2 > 5 && $3 ~ /^sshd(-session)?:$/ && $4 ~ /@notty$/ {print $1}' | xargs -r kill",

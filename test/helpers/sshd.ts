@@ -212,7 +212,7 @@ function canConnect(port: number): Promise<boolean> {
   })
 }
 
-/** Only the listener we spawned, by its pid; sessions end with their clients. */
+/** Only the listener we spawned, by its pid; its connections end with their clients. */
 async function killChild(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))

@@ -59,7 +59,7 @@ describe('exec and run', () => {
 
   it('run rejects with the host and the command, secrets replaced by ***', async () => {
     const error = await remote('root')
-      .run("echo 'password is s3cret-value' >&2; exit 4", {secrets: ['s3cret-value']})
+      .run("echo 'password is s3cret-value' >&2; exit 4", {secretValues: ['s3cret-value']})
       .catch((e: unknown) => e)
     expect(error).toBeInstanceOf(RemoteCommandError)
     const message = (error as Error).message

@@ -10,7 +10,7 @@ describe('describeAction', () => {
         kind: 'run',
         description: 'Create the app user',
         command: "mysql -e \"CREATE USER 'oldboy'@'10.0.0.%' IDENTIFIED BY 's3cret'\"",
-        secrets: ['s3cret'],
+        secretValues: ['s3cret'],
       }),
     ).toBe("run: Create the app user: mysql -e \"CREATE USER 'oldboy'@'10.0.0.%' IDENTIFIED BY '***'\"")
     expect(describeAction({kind: 'run', description: 'Build PHP', command: 'make -j4\nmake install', job: 'php-make'})).toBe(

@@ -64,7 +64,7 @@ describe('generated secrets store', () => {
     const dir = await fresh()
     const secrets = await withGeneratedSecrets(dir, new Map())
     const pw = secrets.get('database.appPassword') as string
-    expect(describeAction({kind: 'run', description: `set password ${pw}`, command: 'x', secrets: [pw]})).not.toContain(pw)
+    expect(describeAction({kind: 'run', description: `set password ${pw}`, command: 'x', secretValues: [pw]})).not.toContain(pw)
     expect(redact(`IDENTIFIED BY '${pw}'`, secrets.values())).toBe("IDENTIFIED BY '***'")
   })
 

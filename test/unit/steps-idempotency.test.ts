@@ -354,7 +354,7 @@ describe('idempotency sweep: every step plans nothing on the state its own fresh
 /**
  * The shipped path of build once, ship (issue 11): web02 of a cluster whose builder is web01, of the same
  * platform, installs the packages web01 kept instead of compiling (src/steps/support/ship.ts). Its contexts are
- * the ones ClusterSession.contextFor gives: the controller's package cache, and for web02 the builder's name and
+ * the ones ClusterAccess.contextFor gives: the controller's package cache, and for web02 the builder's name and
  * facts. The cache is a temporary folder per case.
  *
  * The model above holds what a plan leaves on the host; the shipped path also reads and changes the controller:
@@ -390,14 +390,14 @@ function emptyCache(): string {
   return dir
 }
 
-/** `host` of the four-host cluster, with the package cache as the session gives it (none: undefined, each compiles). */
+/** `host` of the four-host cluster, with the package cache as ClusterAccess gives it (none: undefined, each compiles). */
 function shipCtx(platform: Platform, variant: Partial<ConfigInput>, hostName: string, cacheDir: string | undefined): StepContext {
   const ctx = webCtx(FACTS[platform], {...variant, hosts: SHIP_HOSTS})
   const host = ctx.cluster.find((h) => h.name === hostName)
   if (!host) throw new Error(`no host ${hostName}`)
   const base = {...ctx, host, secrets: SECRETS}
   if (cacheDir === undefined) return base
-  // as ClusterSession.packagesFor: the builder's facts for a host that ships from it (same platform: same facts)
+  // as ClusterAccess.packagesFor: the builder's facts for a host that ships from it (same platform: same facts)
   if (host.builder === undefined || host.builder === host.name) return {...base, packages: {cacheDir}}
   return {...base, packages: {cacheDir, builder: {name: host.builder, facts: FACTS[platform]}}}
 }

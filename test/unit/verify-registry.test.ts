@@ -112,7 +112,7 @@ describe('runVerify', () => {
   ]
 
   it('reports every row in host order, steps before cluster checks, with failures, skips and an exit code of 6', async () => {
-    const report = await runVerify(envFor(), {hosts: cluster, steps, clusterChecks: [proof, roots], secrets: ['s3cret-pw']})
+    const report = await runVerify(envFor(), {hosts: cluster, steps, clusterChecks: [proof, roots], secretValues: ['s3cret-pw']})
     expect(report.checks.map((c) => [c.host, c.check, c.name, c.status])).toEqual([
       ['lb01', 'session-proof', 'session-proof', 'fail'],
       ['web01', 'www-user', 'www-uid', 'pass'],

@@ -13,7 +13,7 @@ import type {Remote} from '../ssh/remote.js'
 /** relative to the config file, beside the run logs and generated secrets */
 export const DEFAULT_PACKAGE_CACHE = '.lnmp-deploy/packages'
 
-export interface SessionOptions {
+export interface ClusterAccessOptions {
   configPath: string
   acceptNewHostKeys?: boolean
 }
@@ -23,7 +23,7 @@ export interface SessionOptions {
  * host (opened on first use) and each host's facts (probed once). Commands open one, hand it to a service,
  * and close it.
  */
-export class ClusterSession {
+export class ClusterAccess {
   private readonly facts = new Map<string, Promise<HostFacts>>()
 
   private constructor(
@@ -33,7 +33,7 @@ export class ClusterSession {
     private readonly connectionOptions: ConnectionsOptions,
   ) {}
 
-  static async open(options: SessionOptions): Promise<ClusterSession> {
+  static async open(options: ClusterAccessOptions): Promise<ClusterAccess> {
     const loaded = await loadConfig(options.configPath)
     // the config's secrets plus the ones lnmp-deploy generated for what it leaves out (database passwords,
     // phpMyAdmin's blowfish_secret): one map, so every redaction covers both
@@ -42,7 +42,7 @@ export class ClusterSession {
       acceptNewHostKeys: options.acceptNewHostKeys ?? false,
       sudoPassword: secrets.get('ssh.sudoPassword'),
     }
-    return new ClusterSession(loaded, secrets, new Connections(loaded.config, loaded.dir, connectionOptions), connectionOptions)
+    return new ClusterAccess(loaded, secrets, new Connections(loaded.config, loaded.dir, connectionOptions), connectionOptions)
   }
 
   get config() {
