@@ -1,5 +1,4 @@
 import {ExitCode} from '../errors.js'
-import {channelLimited} from '../ssh/channel-limit.js'
 import type {Remote} from '../ssh/remote.js'
 import type {ServiceCommand} from './actions.js'
 import {emptyCounts} from './events.js'
@@ -12,7 +11,7 @@ import {findInputProblems, inputProblemsError} from './preflight.js'
 import {groupProblems, problemKey} from './problems.js'
 import type {Rotation} from './rotation.js'
 import {Slots} from '../slots.js'
-import {UP_TO_DATE, applyStep, planStep, type StepRun, toFailure, upToDateNow} from './step-exec.js'
+import {UP_TO_DATE, allUpToDate, applyStep, planStep, type StepRun, toFailure} from './step-exec.js'
 import type {AnyStep, ClusterHost, StepContext} from './step.js'
 
 export interface RunOptions {
@@ -97,7 +96,6 @@ export async function runSteps(options: RunOptions): Promise<RunSummary> {
     options,
     now,
     buildSlots: new Slots(options.parallelBuilds ?? 0),
-    checkRemoteOf: channelLimited(options.remoteOf),
     contextOf: onePerHost(options.contextFor),
     inputsOf: onePerUnit(),
   }
@@ -139,8 +137,7 @@ export async function runSteps(options: RunOptions): Promise<RunSummary> {
         openError = error
       }
       try {
-        const checked = opened && options.mode === 'run' ? await hostUpToDate(shared, opened, stepsOf(hostSchedule.units)) : undefined
-        if (checked?.all) {
+        if (opened && options.mode === 'run' && (await hostUpToDate(shared, opened, stepsOf(hostSchedule.units)))) {
           // nothing to do here: no step waits for another host's, whose changes this host does not need
           for (const unit of hostSchedule.units) {
             const step = byId.get(unit.stepId) as AnyStep
@@ -167,10 +164,7 @@ export async function runSteps(options: RunOptions): Promise<RunSummary> {
             let log: StepLog | undefined
             try {
               log = logs.stepLog(host.name, step.id, (text) => emit({type: 'step-output', host: host.name, step: step.id, text}))
-              const run = {
-                ...stepRun(shared, opened, step, log, loggingRemote(opened.remote, log), options.remoteOf),
-                verifyFailed: checked?.failedVerify.has(step.id) === true,
-              }
+              const run = stepRun(shared, opened, step, log, loggingRemote(opened.remote, log), options.remoteOf)
               const result = options.mode === 'run' ? await applyStep(run) : await planStep(run)
               finish({...result, durationMs: Date.now() - t0})
             } catch (error) {
@@ -237,8 +231,6 @@ interface Shared {
   options: RunOptions
   now: () => Date
   buildSlots: Slots
-  /** remoteOf for checks that run together: a few channels per host (OpenSSH's MaxSessions) */
-  checkRemoteOf: RunOptions['remoteOf']
   /** one context per host and one set of inputs per unit in a run: preflight, checks, probe, plan and verify share them */
   contextOf: RunOptions['contextFor']
   inputsOf(ctx: StepContext, step: AnyStep): unknown
@@ -304,17 +296,15 @@ function stepRun(
 
 /**
  * A host whose every step is up to date needs nothing that another host's steps would change, so it is checked
- * before any of its steps waits for another host: a run that changes nothing costs one round of checks, not its
+ * before any of its steps waits for another host: a run that changes nothing costs one round of probes, not its
  * longest chain of waits (a follower waits for its builder's builds, lb01 for every web host). A host with
- * anything to do runs its steps in order with their waits, as always, each checked again, since another host's
- * change may come first (and a host that left the balancer's rotation must never wait for one: see nginx-source).
- * The checks log nowhere: the steps' own runs log what they do.
+ * anything to do runs its steps in order with their waits, as always, each probed again, since another host's
+ * change may come first. The probes log nowhere: the steps' own runs log what they do.
  */
-async function hostUpToDate(shared: Shared, opened: OpenedHost, steps: readonly AnyStep[]): ReturnType<typeof upToDateNow> {
-  const remote = await shared.checkRemoteOf(opened.ctx.host.name)
+async function hostUpToDate(shared: Shared, opened: OpenedHost, steps: readonly AnyStep[]): Promise<boolean> {
   const quiet = new RunLogs(undefined, opened.secretValues).stepLog(opened.ctx.host.name, 'up-to-date', () => {})
   try {
-    return await upToDateNow(steps.map((step) => stepRun(shared, opened, step, quiet, remote, shared.checkRemoteOf)))
+    return await allUpToDate(steps.map((step) => stepRun(shared, opened, step, quiet, opened.remote, shared.options.remoteOf)))
   } finally {
     quiet.close()
   }

@@ -29,8 +29,6 @@ export interface StepRun {
   ctx: StepContext
   /** the step's inputs on this host, worked out once per run (the runner keeps them); throws what step.inputs throws */
   inputs(): unknown
-  /** this run's up-to-date check already saw the step's verify fail: it is not asked again before the probe */
-  verifyFailed?: boolean
   /** the host's remote, already logging into `log` */
   remote: Remote
   remoteOf(hostName: string): Promise<Remote>
@@ -47,52 +45,41 @@ export interface StepRun {
   now: () => Date
 }
 
-export const UP_TO_DATE = 'fingerprint matches the journal and verify passes'
+export const UP_TO_DATE = 'the journal has this input done, and the probe finds nothing to do'
 
-/**
- * Up to date means: the journal says this exact input ran ok, nothing is still owed for it, and the
- * step's own verify passes now (the host may have drifted since).
- */
-async function upToDate(run: StepRun, inputs: unknown, print: string): Promise<boolean> {
-  return journalSaysDone(run, print) && (await verifyPasses(run, inputs))
-}
-
-/** The journal says this exact input ran ok and nothing is still owed for it. */
+/** The journal says this exact input ran ok (its verify passed then) and nothing is still owed for it. */
 function journalSaysDone(run: StepRun, print: string): boolean {
   const entry = run.journal.entry(run.step.id)
   return entry?.result === 'ok' && entry.fingerprint === print && run.journal.owedBy(run.step.id).length === 0
 }
 
-async function verifyPasses(run: StepRun, inputs: unknown): Promise<boolean> {
-  try {
-    return failedChecks(await run.step.verify(verifyEnv(run), run.ctx, inputs)).length === 0
-  } catch (error) {
-    run.log.note(`verify could not run: ${(error as Error).message}`)
-    return false
-  }
-}
-
 /**
- * Which of a host's steps are not up to date right now: the journals first (no remote call when one differs),
- * then the verifies all at once. `all` says every step is; `failedVerify` names the steps whose verify failed,
- * so their runs need not ask again. A step whose inputs refuse the config is not up to date: its run says why.
+ * Whether every one of a host's steps is up to date right now: the journal has its inputs done, and its probe
+ * finds nothing to do (the plan has no action). The journals first (no remote call when one differs), then the
+ * probes all at once. A step whose inputs refuse the config, or whose probe cannot answer, is not: its run says why.
  */
-export async function upToDateNow(runs: readonly StepRun[]): Promise<{all: boolean; failedVerify: ReadonlySet<string>}> {
-  const none = {all: false, failedVerify: new Set<string>()}
+export async function allUpToDate(runs: readonly StepRun[]): Promise<boolean> {
   const wanted: Array<{run: StepRun; inputs: unknown}> = []
   for (const run of runs) {
     let inputs: unknown
     try {
       inputs = run.inputs()
     } catch {
-      return none
+      return false
     }
-    if (!journalSaysDone(run, fingerprint(inputs))) return none
+    if (!journalSaysDone(run, fingerprint(inputs))) return false
     wanted.push({run, inputs})
   }
-  const passed = await Promise.all(wanted.map(({run, inputs}) => verifyPasses(run, inputs)))
-  const failedVerify = new Set(wanted.filter((_, i) => !passed[i]).map(({run}) => run.step.id))
-  return {all: failedVerify.size === 0, failedVerify}
+  const nothingToDo = await Promise.all(
+    wanted.map(async ({run, inputs}) => {
+      try {
+        return run.step.plan(await run.step.probe(run.remote, run.ctx, inputs), inputs).actions.length === 0
+      } catch {
+        return false
+      }
+    }),
+  )
+  return nothingToDo.every(Boolean)
 }
 
 function verifyEnv(run: StepRun): VerifyEnv {
@@ -118,15 +105,15 @@ async function oweRestarts(actions: Action[], journal: HostJournal, stepId: stri
 }
 
 /**
- * probe → plan → apply → verify → journal, unless the step is up to date. The inputs are computed once: probe,
- * plan and verify get that one object, and the journal records its fingerprint.
+ * probe → plan → apply → verify → journal, unless the step is up to date (the journal has these inputs done and
+ * the plan has no action). The inputs are computed once: probe, plan and verify get that one object, and the
+ * journal records its fingerprint.
  */
 export async function applyStep(run: StepRun): Promise<Omit<StepResult, 'durationMs'>> {
   const {step, ctx, journal, log} = run
   const base = {host: ctx.host.name, step: step.id, title: step.title}
   const inputs: unknown = run.inputs()
   const print = fingerprint(inputs)
-  if (!run.verifyFailed && (await upToDate(run, inputs, print))) return {...base, status: 'unchanged', reason: UP_TO_DATE, actions: []}
 
   const actionEnv: ActionEnv = {
     remote: run.remote,
@@ -145,6 +132,8 @@ export async function applyStep(run: StepRun): Promise<Omit<StepResult, 'duratio
     const earlierOwed = journal.owedBy(step.id)
     const facts: unknown = await step.probe(run.remote, ctx, inputs)
     const plan = step.plan(facts, inputs)
+    // done before (its verify passed then) and nothing to do now: `lnmp-deploy verify` checks it works
+    if (plan.actions.length === 0 && journalSaysDone(run, print)) return {...base, status: 'unchanged', reason: UP_TO_DATE, actions: []}
     // A restart a plan asks for is owed from the moment its first action runs: if a later action fails,
     // the config it was meant to pick up may already be on disk, and the next run's probe cannot tell.
     await oweRestarts(plan.actions, journal, step.id, run.now)
@@ -306,8 +295,6 @@ export async function planStep(run: StepRun): Promise<Omit<StepResult, 'duration
     return {...base, status: 'failed', actions: [], error: toFailure(ctx.host.name, step.id, error, undefined, run.secretValues)}
   }
   try {
-    const print = fingerprint(inputs)
-    if (await upToDate(run, inputs, print)) return {...base, status: 'up to date', reason: UP_TO_DATE, actions: []}
     const facts: unknown = await step.probe(run.remote, ctx, inputs)
     const plan = step.plan(facts, inputs)
     const owed: PlannedAction[] = journal

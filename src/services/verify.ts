@@ -6,7 +6,6 @@ import {DeployError, ExitCode, type ExitCodeValue} from '../errors.js'
 import {phpVersionWarnings} from '../php/eol.js'
 import {redact} from '../redact.js'
 import {STEPS} from '../steps/index.js'
-import {channelLimited} from '../ssh/channel-limit.js'
 import {toJUnit} from '../verify/junit.js'
 import {selectChecks} from '../verify/registry.js'
 import {type CheckEnv, type CheckOutcome, type ClusterCheck, outputTail, statusOf, type VerifyResult} from '../verify/types.js'
@@ -55,7 +54,7 @@ export async function verifyCluster(access: ClusterAccess, request: VerifyReques
     config: access.config,
     cluster: access.hosts,
     secrets: access.secrets,
-    remoteOf: channelLimited(access.remoteOf),
+    remoteOf: access.remoteOf,
     contextFor: access.contextFor,
     ...(request.notice ? {notice: request.notice} : {}),
   }
@@ -79,28 +78,7 @@ interface Unit {
 }
 
 /**
- * A host's step verifies run a few at a time: they share its SSH connection, and OpenSSH caps a connection
- * at 10 channels (MaxSessions), which other hosts' checks also use (memcached's set/get from each web host,
- * the firewall probes from every host).
- */
-export const STEPS_AT_ONCE_PER_HOST = 3
-
-/** Results in input order, at most `limit` running at once. */
-async function inPool<T, R>(items: readonly T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
-  const results: R[] = new Array<R>(items.length)
-  let next = 0
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++
-      results[i] = await work(items[i] as T)
-    }
-  }
-  await Promise.all(Array.from({length: Math.min(limit, items.length)}, worker))
-  return results
-}
-
-/**
- * Hosts in parallel, a host's step verifies a few at a time, every cluster check in parallel with them. A
+ * Hosts in parallel, every step verify and cluster check at once (each connection queues its channels). A
  * host that cannot be reached is reported once, and what needed it is skipped, not failed: exit 4 says
  * "could not look".
  */
@@ -181,9 +159,8 @@ export async function runVerify(
   const rows = (
     await Promise.all([
       ...stepUnits.map(async (units) =>
-        (
-          await inPool(units, STEPS_AT_ONCE_PER_HOST, runUnit)
-        ).flatMap((outcomes, i) => outcomes.map((o) => ({...o, order: units[i]?.order ?? 0}))),
+        // all at once: each SSH connection queues what it cannot open yet (CHANNELS_PER_CONNECTION)
+        (await Promise.all(units.map(runUnit))).flatMap((outcomes, i) => outcomes.map((o) => ({...o, order: units[i]?.order ?? 0}))),
       ),
       ...clusterUnits.map(async (unit) => (await runUnit(unit)).map((o) => ({...o, order: unit.order}))),
     ])

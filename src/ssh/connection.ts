@@ -4,9 +4,10 @@ import {posix} from 'node:path'
 
 import {ConnectionError} from '../errors.js'
 import {openConnection, type ConnectOptions, type OpenConnection, type SshTarget} from './connect.js'
-import {ChannelDroppedError, execOnChannel} from './exec-channel.js'
+import {ChannelDroppedError, ChannelRefusedError, execOnChannel} from './exec-channel.js'
 import {JOBS_DIR, USER_JOBS_DIR, runJob} from './jobs.js'
 import {redact} from '../redact.js'
+import {Slots} from '../slots.js'
 import {RemoteCommandError, type ExecOptions, type ExecResult, type JobOptions, type JobResult, type Remote} from './remote.js'
 import {cmd} from './shell.js'
 import {SUDO_PROBE, modeFromProbe, sudoRefusal, wrapCommand, type SudoMode} from './sudo.js'
@@ -18,10 +19,34 @@ export interface SshRemoteOptions extends ConnectOptions {
 
 type Source = {content: string | Buffer} | {localPath: string}
 
+/**
+ * Channels open at once on one connection. OpenSSH refuses a connection's 11th (MaxSessions 10) with "Channel open
+ * failure", which reads as a lost host; and many callers share a connection at once: the checks of a run or a verify,
+ * every web host asking lb01 about its rotation, lb01's own requests through itself to each of 23 web hosts. Every
+ * channel (a command, an SFTP session) waits for one of these instead. A few stay free for another tool's login.
+ */
+export const CHANNELS_PER_CONNECTION = 8
+
+/** waits before asking again for a channel the server refused: ~6 s in all, a busy host's sshd reaps its sessions by then */
+const REFUSED_CHANNEL_WAITS_MS = [50, 100, 200, 400, 800, 1600, 3200]
+
+async function retryRefused<T>(open: () => Promise<T>): Promise<T> {
+  for (const wait of REFUSED_CHANNEL_WAITS_MS) {
+    try {
+      return await open()
+    } catch (error) {
+      if (!(error instanceof ChannelRefusedError)) throw error
+      await new Promise((resolve) => setTimeout(resolve, wait))
+    }
+  }
+  return open()
+}
+
 /** One host over one SSH connection, opened on first use and reopened if it drops. */
 export class SshRemote implements Remote {
   private connection: Promise<OpenConnection> | undefined
   private sudoMode: Promise<SudoMode> | undefined
+  private readonly channels = new Slots(CHANNELS_PER_CONNECTION)
 
   constructor(
     readonly target: SshTarget,
@@ -49,14 +74,20 @@ export class SshRemote implements Remote {
     const stdin = wrapped.stdinPrefix + (options.stdin ?? '')
     let result: ExecResult
     try {
-      result = await execOnChannel(conn.client, wrapped.command, {
-        ...(stdin ? {stdin} : {}),
-        ...(options.timeoutMs === undefined ? {} : {timeoutMs: options.timeoutMs}),
-        ...(options.onOutput ? {onOutput: options.onOutput} : {}),
-      })
+      result = await this.channels.use(() =>
+        retryRefused(() =>
+          execOnChannel(conn.client, wrapped.command, {
+            ...(stdin ? {stdin} : {}),
+            ...(options.timeoutMs === undefined ? {} : {timeoutMs: options.timeoutMs}),
+            ...(options.onOutput ? {onOutput: options.onOutput} : {}),
+          }),
+        ),
+      )
     } catch (error) {
-      if (error instanceof ChannelDroppedError) {
+      if (error instanceof ChannelDroppedError || error instanceof ChannelRefusedError) {
+        // given up on: closed too, or its socket would keep this process alive after the run
         this.forget(conn)
+        conn.client.end()
         throw new ConnectionError(this.name, `${error.message}: ${this.redact(command, options)}`, {cause: error})
       }
       throw error
@@ -211,7 +242,11 @@ export class SshRemote implements Remote {
     await this.run(script, {sudo: options.sudo === true})
   }
 
-  private async sftpPut(path: string, source: Source): Promise<void> {
+  private sftpPut(path: string, source: Source): Promise<void> {
+    return this.channels.use(() => this.sftpPutOnChannel(path, source))
+  }
+
+  private async sftpPutOnChannel(path: string, source: Source): Promise<void> {
     const conn = await this.open()
     const sftp = await conn.ssh.requestSFTP()
     try {
@@ -227,7 +262,11 @@ export class SshRemote implements Remote {
     }
   }
 
-  private async sftpGet(remotePath: string, localPath: string): Promise<void> {
+  private sftpGet(remotePath: string, localPath: string): Promise<void> {
+    return this.channels.use(() => this.sftpGetOnChannel(remotePath, localPath))
+  }
+
+  private async sftpGetOnChannel(remotePath: string, localPath: string): Promise<void> {
     const conn = await this.open()
     const sftp = await conn.ssh.requestSFTP()
     try {

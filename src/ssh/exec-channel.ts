@@ -7,6 +7,12 @@ const SIGNALS: Record<string, number> = {HUP: 1, INT: 2, QUIT: 3, KILL: 9, PIPE:
 export class ChannelDroppedError extends Error {}
 
 /**
+ * The server would not open a channel now; the connection itself is fine. sshd counts a session until it has
+ * reaped the session's process, so on a busy host a channel we closed can still count against MaxSessions.
+ */
+export class ChannelRefusedError extends Error {}
+
+/**
  * One command on one channel. Resolves with the exit code whatever it is (128+n for a signal, 124 on
  * our own timeout, like timeout(1)); rejects only when the connection goes away under it.
  */
@@ -30,7 +36,10 @@ export function execOnChannel(
     let timer: NodeJS.Timeout | undefined
     client.once('close', onClientClose)
     client.exec(command, (error, channel) => {
-      if (error) return finish(new ChannelDroppedError(`cannot open a channel: ${error.message}`))
+      if (error) {
+        const refused = /Channel open failure/i.test(error.message)
+        return finish(new (refused ? ChannelRefusedError : ChannelDroppedError)(`cannot open a channel: ${error.message}`))
+      }
       let stdout = ''
       let stderr = ''
       let code: number | undefined

@@ -1,4 +1,5 @@
 import {ask} from '../engine/probe-query.js'
+import {batchCommand, parseBatch} from '../platform/batch-probe.js'
 import type {ProbeQuery, Step, StepPlan} from '../engine/step.js'
 import {StepFailedError} from '../errors.js'
 import {messages} from '../messages.js'
@@ -44,21 +45,34 @@ export function parseGetent(kind: 'group' | 'passwd', line: string): Account | u
   return {name: fields[0], id, gid: Number(fields[3]), shell: fields[6]}
 }
 
-/** One account looked up by name or id; getent exits 2 for "not found": that is a fact, not a failure. */
-function getentQuery(
-  kind: 'group' | 'passwd',
-  key: (want: WwwUserInputs) => string | number,
-): ProbeQuery<WwwUserInputs, Account | undefined> {
-  return {command: (want) => cmd('getent', kind, key(want)), sudo: false, parse: (stdout) => parseGetent(kind, stdout)}
-}
+const LOOKUPS = {
+  groupByName: ['group', (want: WwwUserInputs) => want.group],
+  groupById: ['group', (want: WwwUserInputs) => want.gid],
+  userByName: ['passwd', (want: WwwUserInputs) => want.user],
+  userById: ['passwd', (want: WwwUserInputs) => want.uid],
+} as const
 
-/** Four lookups, so a name or an id already taken by another account shows apart from ours. */
+/**
+ * Four lookups in one round trip, so a name or an id already taken by another account shows apart from ours;
+ * getent exits 2 for "not found": that is a fact, not a failure.
+ */
 export const wwwUserQueries = {
-  groupByName: getentQuery('group', (want) => want.group),
-  groupById: getentQuery('group', (want) => want.gid),
-  userByName: getentQuery('passwd', (want) => want.user),
-  userById: getentQuery('passwd', (want) => want.uid),
-}
+  accounts: {
+    command: (want) =>
+      batchCommand(Object.fromEntries(Object.entries(LOOKUPS).map(([name, [kind, key]]) => [name, cmd('getent', kind, key(want))]))),
+    sudo: false,
+    parse: (stdout): WwwUserFacts => {
+      const a = parseBatch(stdout)
+      const found = (name: keyof typeof LOOKUPS) => parseGetent(LOOKUPS[name][0], a.get(name) ?? '')
+      return {
+        groupByName: found('groupByName'),
+        groupById: found('groupById'),
+        userByName: found('userByName'),
+        userById: found('userById'),
+      }
+    },
+  },
+} satisfies Record<string, ProbeQuery<WwwUserInputs, unknown>>
 
 export function planWwwUser(facts: WwwUserFacts, want: WwwUserInputs): StepPlan {
   const actions: StepPlan['actions'] = []
@@ -120,21 +134,12 @@ export const wwwUser: Step<WwwUserInputs, WwwUserFacts> = {
 
   probeQueries: wwwUserQueries,
 
-  async probe(remote, ctx, want) {
-    const [groupByName, groupById, userByName, userById] = await Promise.all([
-      ask(remote, wwwUserQueries.groupByName, want, ctx.facts),
-      ask(remote, wwwUserQueries.groupById, want, ctx.facts),
-      ask(remote, wwwUserQueries.userByName, want, ctx.facts),
-      ask(remote, wwwUserQueries.userById, want, ctx.facts),
-    ])
-    return {groupByName, groupById, userByName, userById}
-  },
+  probe: (remote, ctx, want) => ask(remote, wwwUserQueries.accounts, want, ctx.facts),
 
   plan: (facts, inputs) => planWwwUser(facts, inputs),
 
   async verify({remote}, ctx, want) {
-    const user = await ask(remote, wwwUserQueries.userByName, want, ctx.facts)
-    const group = await ask(remote, wwwUserQueries.groupByName, want, ctx.facts)
+    const {userByName: user, groupByName: group} = await ask(remote, wwwUserQueries.accounts, want, ctx.facts)
     const ok = user?.id === want.uid && user.gid === want.gid && group?.id === want.gid && user.shell === want.shell
     const found = user ? `${user.name} uid=${user.id} gid=${user.gid} shell=${user.shell}` : `no user ${want.user}`
     return [

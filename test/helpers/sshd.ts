@@ -45,6 +45,8 @@ export interface SshdOptions {
   hostKeyType?: 'ed25519' | 'ecdsa' | 'rsa'
   /** authorize this existing client key instead of generating one */
   clientKeyPath?: string
+  /** sshd's MaxSessions: channels one connection may have open at once (OpenSSH's default is 10) */
+  maxSessions?: number
 }
 
 let prepared: Promise<void> | undefined
@@ -135,7 +137,10 @@ export async function startSshd(options: SshdOptions = {}): Promise<Sshd> {
 
     const port = options.port ?? (await freePort())
     const configPath = join(dir, 'sshd_config')
-    await writeFile(configPath, sshdConfig({port, hostKeyPath, authorizedKeys, pidFile: join(dir, 'sshd.pid')}))
+    await writeFile(
+      configPath,
+      sshdConfig({port, hostKeyPath, authorizedKeys, pidFile: join(dir, 'sshd.pid'), maxSessions: options.maxSessions}),
+    )
     await run(SSHD, ['-t', '-f', configPath])
 
     const child = spawn(SSHD, ['-D', '-e', '-f', configPath], {stdio: ['ignore', 'ignore', 'pipe']})
@@ -169,7 +174,13 @@ export async function startSshd(options: SshdOptions = {}): Promise<Sshd> {
   }
 }
 
-function sshdConfig(o: {port: number; hostKeyPath: string; authorizedKeys: string; pidFile: string}): string {
+function sshdConfig(o: {
+  port: number
+  hostKeyPath: string
+  authorizedKeys: string
+  pidFile: string
+  maxSessions?: number | undefined
+}): string {
   return [
     `Port ${o.port}`,
     'ListenAddress 127.0.0.1',
@@ -186,6 +197,7 @@ function sshdConfig(o: {port: number; hostKeyPath: string; authorizedKeys: strin
     'AllowTcpForwarding yes',
     'Subsystem sftp internal-sftp',
     'LogLevel VERBOSE',
+    ...(o.maxSessions === undefined ? [] : [`MaxSessions ${o.maxSessions}`]),
     '',
   ].join('\n')
 }

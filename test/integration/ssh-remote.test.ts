@@ -51,6 +51,32 @@ describe('exec and run', () => {
     expect((await remote('root').exec('echo $PPID')).stdout).not.toBe(a)
   })
 
+  it('queues what one connection cannot open yet: 30 commands at once, none lost, the connection kept', async () => {
+    // more at once than OpenSSH lets one connection have (MaxSessions 10), as a run's checks of 23 web hosts do
+    const r = remote('root')
+    const pid = (await r.exec('echo $PPID')).stdout
+    const results = await Promise.all(Array.from({length: 30}, (_, i) => r.exec(`sleep 0.1; echo ${i}`)))
+    expect(results.map((x) => x.stdout.trim())).toEqual(Array.from({length: 30}, (_, i) => String(i)))
+    expect((await r.exec('echo $PPID')).stdout).toBe(pid)
+  })
+
+  it('asks again for a channel the server refused (sshd counts a session until it reaped it), on the same connection', async () => {
+    const strict = await startSshd({maxSessions: 2, clientKeyPath: sshd.clientKeyPath})
+    try {
+      await writeFile(knownHosts, `${sshd.knownHostsLine}\n${strict.knownHostsLine}\n`)
+      const r = remote('root', {}, strict.port)
+      const pid = (await r.exec('echo $PPID')).stdout
+      // 8 at once where the server allows 2: the others are refused, waited for and asked again
+      const results = await Promise.all(Array.from({length: 8}, (_, i) => r.exec(`sleep 0.2; echo ${i}`)))
+      expect(results.map((x) => x.stdout.trim())).toEqual(Array.from({length: 8}, (_, i) => String(i)))
+      expect((await r.exec('echo $PPID')).stdout).toBe(pid)
+      expect(strict.log()).toMatch(/MaxSessions|no more sessions/i)
+    } finally {
+      await strict.stop()
+      await writeFile(knownHosts, `${sshd.knownHostsLine}\n`)
+    }
+  })
+
   it('streams output as it arrives', async () => {
     const chunks: string[] = []
     await remote('root').exec('echo one; sleep 0.3; echo two >&2', {onOutput: (c, s) => chunks.push(`${s}:${c}`)})

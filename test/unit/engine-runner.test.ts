@@ -70,6 +70,9 @@ interface Probe {
   probes: string[]
   verifyOk: boolean
   version: string
+  /** `host/step` whose probe finds it undone again, whatever ran before */
+  drifted?: Set<string>
+  verified?: string[]
 }
 
 function testSteps(state: Probe): AnyStep[] {
@@ -81,10 +84,15 @@ function testSteps(state: Probe): AnyStep[] {
     inputs: (ctx) => ({id, host: ctx.host.name, version: state.version}),
     probe: async (remote) => {
       state.probes.push(`${remote.name}/${id}`)
-      return {}
+      // what ran on the host, as the test's memory of it says (the runner hands probes a logging wrapper)
+      const ran = latestHosts.get(remote.name)?.commands.includes(`do-${id}`) === true
+      return {done: ran && !state.drifted?.has(`${remote.name}/${id}`)}
     },
-    plan: () => ({actions: [{kind: 'run', description: `do ${id}`, command: `do-${id}`}]}),
-    verify: async () => [{name: `${id}-ok`, ok: state.verifyOk}],
+    plan: (facts: {done: boolean}) => ({actions: facts.done ? [] : [{kind: 'run', description: `do ${id}`, command: `do-${id}`}]}),
+    verify: async (_env, ctx) => {
+      state.verified?.push(`${ctx.host.name}/${id}`)
+      return [{name: `${id}-ok`, ok: state.verifyOk}]
+    },
   })
   return [step('www-user', ['web']), step('memcached', ['cache']), step('php-session', ['web'], ['www-user', 'cache:memcached'])]
 }
@@ -114,8 +122,12 @@ function options(hosts: Map<string, MemoryHost>, steps: AnyStep[], extra: Partia
   }
 }
 
+/** the hosts of the test running now, for the test steps' probes */
+let latestHosts = new Map<string, MemoryHost>()
+
 function memoryHosts(): Map<string, MemoryHost> {
-  return new Map(cluster.map((h) => [h.name, new MemoryHost(h.name)]))
+  latestHosts = new Map(cluster.map((h) => [h.name, new MemoryHost(h.name)]))
+  return latestHosts
 }
 
 const statuses = (summary: Awaited<ReturnType<typeof runSteps>>) => summary.results.map((r) => `${r.host}/${r.step}: ${r.status}`)
@@ -129,9 +141,9 @@ function memcachedOnDb01() {
 }
 
 describe('runSteps', () => {
-  it('applies every step once, then finds them all unchanged without probing', async () => {
+  it('applies every step once, then finds them all unchanged: done in the journal, nothing to do for the probe', async () => {
     const hosts = memoryHosts()
-    const state: Probe = {probes: [], verifyOk: true, version: '1'}
+    const state: Probe = {probes: [], verifyOk: true, version: '1', verified: []}
     const first = await runSteps(options(hosts, testSteps(state)))
     expect(statuses(first)).toEqual([
       'web01/www-user: changed',
@@ -146,29 +158,38 @@ describe('runSteps', () => {
       result: 'ok',
       fingerprint: expect.stringMatching(/^[a-f0-9]{64}$/),
     })
+    expect(state.verified).toHaveLength(5)
 
     state.probes = []
+    state.verified = []
     const second = await runSteps(options(hosts, testSteps(state)))
     expect(second.counts).toMatchObject({changed: 0, unchanged: 5, failed: 0})
-    expect(second.results[0]?.reason).toBe('fingerprint matches the journal and verify passes')
-    expect(state.probes).toEqual([])
+    expect(second.results[0]?.reason).toBe('the journal has this input done, and the probe finds nothing to do')
+    // each probed once; verified when it changed, not on a run that changes nothing (`lnmp-deploy verify` does that)
+    expect(state.probes.sort()).toEqual(['db01/memcached', 'web01/php-session', 'web01/www-user', 'web02/php-session', 'web02/www-user'])
+    expect(state.verified).toEqual([])
+    expect(hosts.get('db01')?.commands).toEqual(['do-memcached'])
   })
 
-  it('runs a step again when its inputs change or its verify fails', async () => {
+  it('runs a step again when its inputs change or its probe finds it drifted', async () => {
     const hosts = memoryHosts()
-    const state: Probe = {probes: [], verifyOk: true, version: '1'}
+    const state: Probe = {probes: [], verifyOk: true, version: '1', drifted: new Set()}
     await runSteps(options(hosts, testSteps(state)))
 
+    // new inputs: the journal differs, so no look before its turn; probed, nothing to do, verified and recorded
     state.version = '2'
     state.probes = []
-    await runSteps(options(hosts, testSteps(state), {filters: {hosts: ['db01']}}))
+    const changedInputs = await runSteps(options(hosts, testSteps(state), {filters: {hosts: ['db01']}}))
     expect(state.probes).toEqual(['db01/memcached'])
+    expect(changedInputs.results[0]).toMatchObject({status: 'unchanged', reason: 'nothing to do'})
 
-    // fingerprint matches now, but the host drifted: verify fails, so the step runs (and fails its verify)
+    // the journal matches, but the host drifted: its probe sees it, so the step runs (and fails its verify)
+    state.drifted?.add('db01/memcached')
     state.verifyOk = false
     state.probes = []
     const drifted = await runSteps(options(hosts, testSteps(state), {filters: {hosts: ['db01']}}))
-    expect(state.probes).toEqual(['db01/memcached'])
+    // once in the host's look before it waits for anyone, once in its turn
+    expect(state.probes).toEqual(['db01/memcached', 'db01/memcached'])
     expect(drifted.results[0]).toMatchObject({
       status: 'failed',
       error: {host: 'db01', step: 'memcached', message: 'verify failed: memcached-ok', exitCode: 5},
@@ -256,16 +277,21 @@ describe('runSteps', () => {
     const state: Probe = {probes: [], verifyOk: true, version: '1'}
     const steps = testSteps(state)
     await runSteps(options(hosts, steps))
-    // db01's memcached drifted (its journal says failed) and takes its time; the web hosts have nothing to do
-    const db = hosts.get('db01') as MemoryHost
-    db.journal.steps.memcached = {...(db.journal.steps.memcached as NonNullable<JournalData['steps'][string]>), result: 'failed'}
+    // db01's memcached drifted and takes its time; the web hosts have nothing to do
+    state.drifted = new Set(['db01/memcached'])
     const memcached = steps[1] as AnyStep
     let release!: () => void
     const held = new Promise<void>((r) => (release = r))
-    const probe = memcached.probe.bind(memcached)
-    memcached.probe = async (remote, ctx, inputs) => {
-      await held
-      return probe(remote, ctx, inputs)
+    const plan = memcached.plan.bind(memcached)
+    memcached.plan = (facts, inputs) => ({
+      ...plan(facts, inputs),
+      actions: [{kind: 'run', description: 'wait', command: 'wait-here'}, ...plan(facts, inputs).actions],
+    })
+    const db = hosts.get('db01') as MemoryHost
+    const exec = db.exec.bind(db)
+    db.exec = async (command, options) => {
+      if (command === 'wait-here') await held
+      return exec(command, options)
     }
     const run = options(hosts, steps)
     const running = runSteps(run)
@@ -282,25 +308,14 @@ describe('runSteps', () => {
     expect(statuses(await running)).toContain('db01/memcached: changed')
   })
 
-  it('runs a host with one step to do in order, with its waits; the up-to-date check asks each verify once', async () => {
+  it('runs a host with one step to do in order, with its waits, each step probed again in its turn', async () => {
     const hosts = memoryHosts()
-    const state: Probe = {probes: [], verifyOk: true, version: '1'}
+    const state: Probe = {probes: [], verifyOk: true, version: '1', verified: []}
     const steps = testSteps(state)
     await runSteps(options(hosts, steps))
-    const web01 = hosts.get('web01') as MemoryHost
-    web01.journal.steps['php-session'] = {
-      ...(web01.journal.steps['php-session'] as NonNullable<JournalData['steps'][string]>),
-      fingerprint: 'old',
-    }
-    const verified: string[] = []
-    for (const step of steps) {
-      const verify = step.verify.bind(step)
-      step.verify = async (env, ctx, inputs) => {
-        verified.push(`${ctx.host.name}/${step.id}`)
-        return verify(env, ctx, inputs)
-      }
-    }
-    state.probes.length = 0
+    state.drifted = new Set(['web01/php-session'])
+    state.probes = []
+    state.verified = []
     const run = options(hosts, steps)
     const summary = await runSteps(run)
     expect(statuses(summary)).toEqual([
@@ -310,10 +325,14 @@ describe('runSteps', () => {
       'web02/php-session: unchanged',
       'db01/memcached: unchanged',
     ])
-    // web01's journal differs for php-session: no verify before its turn, then www-user is checked in turn and
-    // php-session probed, planned and verified after memcached on db01
-    expect(state.probes).toEqual(['web01/php-session'])
-    expect(verified.filter((v) => v.startsWith('web01/'))).toEqual(['web01/www-user', 'web01/php-session'])
+    // web01: both probed in its look before any wait, then again in their turns; only the changed step verified
+    expect(state.probes.filter((p) => p.startsWith('web01/'))).toEqual([
+      'web01/www-user',
+      'web01/php-session',
+      'web01/www-user',
+      'web01/php-session',
+    ])
+    expect(state.verified).toEqual(['web01/php-session'])
     const order = run.events.flatMap((e) => (e.type === 'step-start' || e.type === 'step-end' ? [`${e.type} ${e.host}/${e.step}`] : []))
     expect(order.indexOf('step-start web01/php-session')).toBeGreaterThan(order.indexOf('step-end db01/memcached'))
   })
@@ -458,7 +477,6 @@ describe('runSteps', () => {
     // a fresh (equal) object per call, so which call's object reached each function can be told apart
     const made: object[] = []
     const seen: {fn: string; inputs: unknown}[] = []
-    let verifyOk = true
     memcached.inputs = (ctx) => {
       const inputs = {id: 'memcached', host: ctx.host.name}
       made.push(inputs)
@@ -474,9 +492,7 @@ describe('runSteps', () => {
     }
     memcached.verify = async (_env, _ctx, inputs) => {
       seen.push({fn: 'verify', inputs})
-      const ok = verifyOk
-      verifyOk = true
-      return [{name: 'memcached-ok', ok}]
+      return [{name: 'memcached-ok', ok: true}]
     }
     const unitRun = async (mode: RunOptions['mode']) => {
       made.length = 0
@@ -491,12 +507,9 @@ describe('runSteps', () => {
     }
 
     expect(await unitRun('run')).toEqual(['probe', 'plan', 'verify'])
-    // recorded and verified, but the host drifted: the up-to-date check's verify, then probe, plan, verify again
-    verifyOk = false
-    expect(await unitRun('run')).toEqual(['verify', 'probe', 'plan', 'verify'])
-    verifyOk = false
-    expect(await unitRun('plan')).toEqual(['verify', 'probe', 'plan'])
-    expect(await unitRun('plan')).toEqual(['verify'])
+    // recorded, and its plan still has work: the host's look before any wait (probe, plan), then its turn
+    expect(await unitRun('run')).toEqual(['probe', 'plan', 'probe', 'plan', 'verify'])
+    expect(await unitRun('plan')).toEqual(['probe', 'plan'])
   })
 
   it('emits run-start with the outline, then step events, then run-end with the summary', async () => {

@@ -104,17 +104,20 @@ describe('no query puts a secret on a command line', () => {
 })
 
 describe('query commands, exactly', () => {
-  it('www-user: four getent lookups, not as root (getent reads the account databases as anyone)', () => {
+  it('www-user: four getent lookups in one batch, not as root (getent reads the account databases as anyone)', () => {
     const step = STEPS.find((s) => s.id === 'www-user')!
     const ctx = ctxFor(step)
     const want = step.inputs(ctx)
-    const commands = Object.values(wwwUserQueries).map((q) => [q.command(want, ctx.facts), q.sudo])
-    expect(commands).toEqual([
-      ['getent group www', false],
-      ['getent group 666', false],
-      ['getent passwd www', false],
-      ['getent passwd 666', false],
-    ])
+    expect(Object.keys(wwwUserQueries)).toEqual(['accounts'])
+    expect(wwwUserQueries.accounts.sudo).toBe(false)
+    expect(wwwUserQueries.accounts.command(want)).toBe(
+      [
+        `echo '${BATCH_MARK} groupByName'; { getent group www; } 2>/dev/null`,
+        `echo '${BATCH_MARK} groupById'; { getent group 666; } 2>/dev/null`,
+        `echo '${BATCH_MARK} userByName'; { getent passwd www; } 2>/dev/null`,
+        `echo '${BATCH_MARK} userById'; { getent passwd 666; } 2>/dev/null`,
+      ].join('; '),
+    )
   })
 
   it('memcached on Debian 12: dpkg-query, the config file, the service, one batch as root', () => {
