@@ -35,12 +35,15 @@ function steps(content: string): AnyStep[] {
       title: 'Write the demo config and restart its service',
       roles: ['web'],
       inputs: () => ({content}),
-      probe: async () => ({}),
-      plan: (_facts, inputs: {content: string}) => ({
-        actions: [
-          {kind: 'write-file', path: conf(), content: inputs.content, mode: 0o644, validate: 'test -s {}'},
-          {kind: 'service', service: 'demo', op: 'restart', ready: {command: `test -e ${join(folder, 'ready')}`}},
-        ],
+      probe: async (remote) => ({current: (await remote.exec(`cat ${conf()}`, {sudo: true})).stdout}),
+      plan: (facts: {current: string}, inputs: {content: string}) => ({
+        actions:
+          facts.current === inputs.content
+            ? []
+            : [
+                {kind: 'write-file', path: conf(), content: inputs.content, mode: 0o644, validate: 'test -s {}'},
+                {kind: 'service', service: 'demo', op: 'restart', ready: {command: `test -e ${join(folder, 'ready')}`}},
+              ],
       }),
       verify: async ({remote}) => {
         const found = await remote.exec(`cat ${conf()}`, {sudo: true})
@@ -53,8 +56,10 @@ function steps(content: string): AnyStep[] {
       roles: ['web'],
       after: ['demo-file'],
       inputs: () => ({}),
-      probe: async () => ({}),
-      plan: () => ({actions: [{kind: 'run', description: 'record a use', command: `echo used ${SECRET} >> ${join(folder, 'after')}`}]}),
+      probe: async (remote) => ({used: (await remote.exec(`test -s ${join(folder, 'after')}`, {sudo: true})).code === 0}),
+      plan: (facts: {used: boolean}) => ({
+        actions: facts.used ? [] : [{kind: 'run', description: 'record a use', command: `echo used ${SECRET} >> ${join(folder, 'after')}`}],
+      }),
       verify: async () => [{name: 'demo-after', ok: true}],
     },
   ]
