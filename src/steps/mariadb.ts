@@ -3,10 +3,10 @@ import {sha256Of} from '../hash.js'
 import {ask, runQuery} from '../engine/probe-query.js'
 import type {Action, CheckResult, ProbeQuery, Step, StepContext, StepPlan} from '../engine/step.js'
 import {messages} from '../messages.js'
-import {batchCommand, firstWord, parseBatch} from '../platform/batch-probe.js'
+import {type PackagedServiceFacts, packagedServiceCommand, parsePackagedService} from '../platform/packaged-service.js'
 import {osMajor} from '../platform/detect.js'
 import type {HostFacts} from '../platform/facts.js'
-import {installCommand, packageQueryCommand, packagesFor, parseMissingPackages} from '../platform/packages.js'
+import {installCommand, packagesFor} from '../platform/packages.js'
 import {serviceName} from '../platform/services.js'
 import type {Remote} from '../ssh/remote.js'
 import {cmd, quote, withCleanup} from '../ssh/shell.js'
@@ -128,11 +128,7 @@ export interface MariadbSqlFacts {
   hardening: MariadbHardeningFacts
 }
 
-export interface MariadbFacts {
-  missingPackages: string[]
-  configSha256: string | undefined
-  enabled: boolean
-  active: boolean
+export interface MariadbFacts extends PackagedServiceFacts {
   sql: MariadbSqlFacts | undefined
 }
 
@@ -404,23 +400,12 @@ export function sqlFileCommand(auth: RootAuth, path: string): string {
 
 /** The probe's questions to the host (packages, config file, service), one round trip, read only. */
 export function probeCommand(want: MariadbInputs, facts: HostFacts): string {
-  return batchCommand({
-    packages: packageQueryCommand(want.packages, facts),
-    config: cmd('sha256sum', want.configPath),
-    enabled: cmd('systemctl', 'is-enabled', want.service),
-    active: cmd('systemctl', 'is-active', want.service),
-  })
+  return packagedServiceCommand(want, facts)
 }
 
 /** probeCommand's answers as facts (pure); the server's own answers come from probeSql and parseSqlFacts. */
-export function parseProbe(stdout: string, want: MariadbInputs, facts: HostFacts): Omit<MariadbFacts, 'sql'> {
-  const answers = parseBatch(stdout)
-  return {
-    missingPackages: parseMissingPackages(want.packages, answers.get('packages') ?? '', facts),
-    configSha256: firstWord(answers.get('config')),
-    enabled: answers.get('enabled')?.trim() === 'enabled',
-    active: answers.get('active')?.trim() === 'active',
-  }
+export function parseProbe(stdout: string, want: MariadbInputs, facts: HostFacts): PackagedServiceFacts {
+  return parsePackagedService(stdout, want, facts)
 }
 
 /** The probe's two round trips: the host first; the server only while it runs (probe decides). */

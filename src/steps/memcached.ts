@@ -5,9 +5,9 @@ import {hostsWithRole} from '../config/hosts.js'
 import {sha256Of} from '../hash.js'
 import {ask} from '../engine/probe-query.js'
 import type {Action, CheckResult, ProbeQuery, Step, StepContext, StepPlan} from '../engine/step.js'
-import {batchCommand, firstWord, parseBatch} from '../platform/batch-probe.js'
+import {type PackagedServiceFacts, packagedServiceCommand, parsePackagedService} from '../platform/packaged-service.js'
 import {memcachedConfigPath, renderMemcachedConfig} from '../platform/memcached.js'
-import {installCommand, packageQueryCommand, packagesFor, parseMissingPackages} from '../platform/packages.js'
+import {installCommand, packagesFor} from '../platform/packages.js'
 import {serviceName} from '../platform/services.js'
 import {cmd} from '../ssh/shell.js'
 import {templatePath} from '../templates.js'
@@ -28,12 +28,7 @@ export interface MemcachedInputs {
   port: number
 }
 
-export interface MemcachedFacts {
-  missingPackages: string[]
-  configSha256: string | undefined
-  enabled: boolean
-  active: boolean
-}
+export type MemcachedFacts = PackagedServiceFacts
 
 export function memcachedInputs(ctx: StepContext): MemcachedInputs {
   const {memcached} = ctx.config
@@ -80,23 +75,9 @@ export function judgeSetGet(reply: string, key: string, value: string): {ok: boo
 export const memcachedQueries = {
   /** the package, the config file and the service, in one round trip */
   host: {
-    command: (want, facts) =>
-      batchCommand({
-        packages: packageQueryCommand(want.packages, facts),
-        config: cmd('sha256sum', want.configPath),
-        enabled: cmd('systemctl', 'is-enabled', want.service),
-        active: cmd('systemctl', 'is-active', want.service),
-      }),
+    command: (want, facts) => packagedServiceCommand(want, facts),
     sudo: true,
-    parse: (stdout, want, facts): MemcachedFacts => {
-      const answers = parseBatch(stdout)
-      return {
-        missingPackages: parseMissingPackages(want.packages, answers.get('packages') ?? '', facts),
-        configSha256: firstWord(answers.get('config')),
-        enabled: answers.get('enabled')?.trim() === 'enabled',
-        active: answers.get('active')?.trim() === 'active',
-      }
-    },
+    parse: (stdout, want, facts): MemcachedFacts => parsePackagedService(stdout, want, facts),
   },
 } satisfies Record<string, ProbeQuery<MemcachedInputs, unknown>>
 
