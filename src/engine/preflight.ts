@@ -23,7 +23,6 @@ export async function findInputProblems(
   steps: ReadonlyMap<string, AnyStep>,
   hosts: readonly ClusterHost[],
   contextFor: (host: ClusterHost) => Promise<StepContext>,
-  inputsOf: (ctx: StepContext, step: AnyStep) => unknown,
 ): Promise<InputProblem[]> {
   const perHost = await Promise.all(
     schedules.map(async (hostSchedule) => {
@@ -35,7 +34,7 @@ export async function findInputProblems(
         const step = steps.get(unit.stepId)
         if (!step) return []
         try {
-          inputsOf(ctx, step)
+          step.inputs(ctx)
           return []
         } catch (error) {
           return error instanceof DeployError && INPUT_CODES.has(error.exitCode) ? [{host: host.name, step: step.id, error}] : []

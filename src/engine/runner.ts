@@ -97,10 +97,9 @@ export async function runSteps(options: RunOptions): Promise<RunSummary> {
     now,
     buildSlots: new Slots(options.parallelBuilds ?? 0),
     contextOf: onePerHost(options.contextFor),
-    inputsOf: onePerUnit(),
   }
   if (options.mode === 'run') {
-    const problems = await findInputProblems(schedules, byId, options.hosts, shared.contextOf, shared.inputsOf)
+    const problems = await findInputProblems(schedules, byId, options.hosts, shared.contextOf)
     if (problems.length > 0) throw inputProblemsError(problems)
   }
   const outline: HostOutline[] = schedules.map((h) => ({
@@ -231,9 +230,8 @@ interface Shared {
   options: RunOptions
   now: () => Date
   buildSlots: Slots
-  /** one context per host and one set of inputs per unit in a run: preflight, checks, probe, plan and verify share them */
+  /** one context per host in a run: preflight, the host's look and its steps share it */
   contextOf: RunOptions['contextFor']
-  inputsOf(ctx: StepContext, step: AnyStep): unknown
 }
 
 function onePerHost(contextFor: RunOptions['contextFor']): RunOptions['contextFor'] {
@@ -248,22 +246,16 @@ function onePerHost(contextFor: RunOptions['contextFor']): RunOptions['contextFo
   }
 }
 
-/** A unit's inputs, worked out on first use; a unit whose inputs threw throws the same error again. */
-function onePerUnit(): Shared['inputsOf'] {
-  const made = new Map<string, {value: unknown} | {error: unknown}>()
-  return (ctx, step) => {
-    const key = `${ctx.host.name}\u0000${step.id}`
-    let entry = made.get(key)
-    if (!entry) {
-      try {
-        entry = {value: step.inputs(ctx)}
-      } catch (error) {
-        entry = {error}
-      }
-      made.set(key, entry)
-    }
-    if ('error' in entry) throw entry.error
-    return entry.value
+/**
+ * A step's inputs, worked out when first asked for in one StepRun: preflight, the host's look before any wait and
+ * the step's own turn each work them out anew, since they may differ between (a follower ships what its builder
+ * kept into the controller's package cache during this run); probe, plan and verify of one turn share one object.
+ */
+function once<T>(make: () => T): () => T {
+  let made: {value: T} | undefined
+  return () => {
+    made ??= {value: make()}
+    return made.value
   }
 }
 
@@ -279,7 +271,7 @@ function stepRun(
   return {
     step,
     ctx: opened.ctx,
-    inputs: () => shared.inputsOf(opened.ctx, step),
+    inputs: once(() => step.inputs(opened.ctx)),
     remote,
     remoteOf,
     journal: opened.journal,

@@ -337,6 +337,32 @@ describe('runSteps', () => {
     expect(order.indexOf('step-start web01/php-session')).toBeGreaterThan(order.indexOf('step-end db01/memcached'))
   })
 
+  it("works a follower's inputs out in its turn: what its builder kept during the run is there (not what preflight saw)", async () => {
+    const hosts = memoryHosts()
+    // the controller's package cache, filled by the builder's step as it runs
+    const kept = new Set<string>()
+    const planned: string[] = []
+    const phpSource: AnyStep = {
+      id: 'php-source',
+      title: 'Title of php-source',
+      roles: ['web'],
+      after: ['builder:php-source'],
+      inputs: (ctx) => ({host: ctx.host.name, shipping: kept.has('php') ? 'install' : 'compile'}),
+      probe: async () => ({}),
+      plan: (_facts, inputs: {host: string; shipping: string}) => {
+        planned.push(`${inputs.host} ${inputs.shipping}`)
+        if (inputs.host === 'web01') kept.add('php')
+        return {actions: [{kind: 'run', description: `${inputs.shipping} php`, command: `${inputs.shipping}-php`}]}
+      },
+      verify: async () => [{name: 'php-ok', ok: true}],
+    }
+    const shipped = cluster.map((h) => (h.roles.includes('web') ? {...h, builder: 'web01'} : h))
+    const summary = await runSteps(options(hosts, [phpSource], {hosts: shipped}))
+    expect(summary.failures).toEqual([])
+    expect(planned).toEqual(['web01 compile', 'web02 install'])
+    expect(hosts.get('web02')?.commands).toEqual(['install-php'])
+  })
+
   it('fails every step of a locked host with the lock error, and runs the others', async () => {
     const hosts = memoryHosts()
     const state: Probe = {probes: [], verifyOk: true, version: '1'}
@@ -499,10 +525,11 @@ describe('runSteps', () => {
       seen.length = 0
       const summary = await runSteps(options(hosts, steps, {mode, filters: {hosts: ['db01']}}))
       expect(summary.failures).toEqual([])
-      // once per unit in a run: preflight (refusing a config that cannot work), the up-to-date check, probe, plan
-      // and verify all get that one object
-      expect(made).toHaveLength(1)
-      for (const s of seen) expect(s.inputs, s.fn).toBe(made.at(-1))
+      // preflight (refusing a config that cannot work), the host's look before any wait and the step's own turn
+      // each work them out: they may differ between (a builder keeps its package during the run); probe, plan and
+      // verify of the turn all get its one object
+      expect(made).toHaveLength(mode === 'run' ? 3 : 1)
+      for (const s of seen.slice(-3)) expect(s.inputs, s.fn).toBe(made.at(-1))
       return seen.map((s) => s.fn)
     }
 
