@@ -246,11 +246,7 @@ function onePerHost(contextFor: RunOptions['contextFor']): RunOptions['contextFo
   }
 }
 
-/**
- * A step's inputs, worked out when first asked for in one StepRun: preflight, the host's look before any wait and
- * the step's own turn each work them out anew, since they may differ between (a follower ships what its builder
- * kept into the controller's package cache during this run); probe, plan and verify of one turn share one object.
- */
+/** `make`'s value, made on the first call and the same object after. */
 function once<T>(make: () => T): () => T {
   let made: {value: T} | undefined
   return () => {
@@ -271,6 +267,9 @@ function stepRun(
   return {
     step,
     ctx: opened.ctx,
+    // per StepRun, not per run: preflight, the host's look before any wait and the step's own turn each work them
+    // out, since they may differ between (a builder fills the controller's package cache its followers ship from);
+    // probe, plan and verify of one turn share one object
     inputs: once(() => step.inputs(opened.ctx)),
     remote,
     remoteOf,

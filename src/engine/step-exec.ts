@@ -27,7 +27,7 @@ import type {Action, AnyStep, CheckResult, StepContext, VerifyEnv} from './step.
 export interface StepRun {
   step: AnyStep
   ctx: StepContext
-  /** the step's inputs on this host, worked out once per run (the runner keeps them); throws what step.inputs throws */
+  /** the step's inputs on this host, worked out on first use, once for this StepRun; throws what step.inputs throws */
   inputs(): unknown
   /** the host's remote, already logging into `log` */
   remote: Remote
